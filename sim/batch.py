@@ -42,34 +42,59 @@ class Results:
 
 
 def draw_uniforms(seeds: Sequence[int], rounds: int, n_slots: int) -> np.ndarray:
-    """Every run's random numbers, shape (rounds, n_slots, runs).
+    """Every run's random numbers, shape (runs, rounds, n_slots).
 
     Run r's block is ``default_rng(seeds[r]).random((rounds, n_slots))`` — the
     same numbers :class:`sim.model.NegotiationModel` draws from ``self.rng``.
     """
-    out = np.empty((rounds, n_slots, len(seeds)))
+    out = np.empty((len(seeds), rounds, n_slots))
     for r, s in enumerate(seeds):
-        out[:, :, r] = np.random.default_rng(int(s)).random((rounds, n_slots))
+        out[r] = np.random.default_rng(int(s)).random((rounds, n_slots))
     return out
 
 
-def simulate(p: Compiled, seeds: Sequence[int], record: bool = True) -> tuple[State, Recorder | None]:
-    """Play all rounds of the runs in ``p``; return the final state and the history."""
+def simulate(
+    p: Compiled,
+    seeds: Sequence[int],
+    record: bool = True,
+    state: State | None = None,
+    stop: int | None = None,
+    recorder: Recorder | None = None,
+) -> tuple[State, Recorder | None]:
+    """Play the runs in ``p`` from ``state`` (default: round 0) up to round ``stop``.
+
+    Passing the state of an earlier call with *other* parameters ``p`` branches a
+    counterfactual: the runs continue from that round with the changed
+    parameters and the same random numbers (common random numbers).
+
+    Args:
+        p: compiled parameters (one structure, runs axis last).
+        seeds: one seed per run.
+        record: keep the round-by-round history.
+        state: the state to continue from (its ``round`` says where).
+        stop: the last round to play (default: the horizon).
+        recorder: a history to continue writing into.
+
+    Returns:
+        The state after ``stop`` (or after every run ended) and the history.
+    """
     A = p.n_actors
     u = draw_uniforms(seeds, p.rounds, A + 1)
-    state = initial_state(p)
-    rec = Recorder(p) if record else None
-    if rec:
+    if state is None:
+        state = initial_state(p)
+    rec = recorder if recorder is not None else (Recorder(p) if record else None)
+    if rec is not None and state.round == 0:
         rec.record(state, np.ones(p.n_runs, dtype=bool))
     idx = np.arange(A)
-    for t in range(1, p.rounds + 1):
+    for t in range(state.round + 1, (stop or p.rounds) + 1):
         live = ~state.done
         if not live.any():
             break
+        u_t = np.ascontiguousarray(u[:, t - 1, :].T)  # (slots, runs)
         state = begin_round(state, p)
-        actions = choose_actions(state, p, t, u[t - 1, :A], idx)
-        state = end_round(state, p, actions, u[t - 1, A])
-        if rec:
+        actions = choose_actions(state, p, t, u_t[:A], idx)
+        state = end_round(state, p, actions, u_t[A])
+        if rec is not None:
             rec.record(state, live, actions)
     return state, rec
 
@@ -100,7 +125,7 @@ def run_batch(
     configs: Sequence[ModelConfig],
     seeds: Iterable[int],
     record: bool = True,
-    chunk_size: int = 2048,
+    chunk_size: int = 4096,
     processes: int = 1,
     progress: bool = True,
 ) -> Results:

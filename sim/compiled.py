@@ -92,7 +92,7 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     actors = {n: a for n, a in first.actors.items() if a.enabled}
     names = tuple(actors)
     roles = tuple(a.role for a in actors.values())
-    A, T, R = len(names), first.rounds, len(cfgs)
+    A, T = len(names), first.rounds
     target, principal = roles.index("target"), roles.index("principal")
     counterpart = np.array([principal if i == target else target for i in range(A)])
     code = {n: i for i, n in enumerate(ACTION_NAMES)}
@@ -114,22 +114,34 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
             forced[ev.round - 1, names.index(n)] = code[act]
         flag[ev.round - 1] |= flagged
 
-    weights = np.zeros((3, len(FEATURES), A, R))
-    effects = np.zeros((3, len(STATE_VARS), A, R))
-    trust0 = np.zeros((A, R))
-    initial = np.zeros((len(STATE_VARS), R))
-    for r, cfg in enumerate(cfgs):
+    # configs are often repeated (many seeds per parameter point): fill each distinct one once
+    distinct: dict[int, int] = {}
+    slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs])
+    uniq = [cfgs[int(np.flatnonzero(slot == k)[0])] for k in range(len(distinct))]
+    U = len(uniq)
+    weights = np.zeros((3, len(FEATURES), A, U))
+    effects = np.zeros((3, len(STATE_VARS), A, U))
+    trust0 = np.zeros((A, U))
+    initial = np.zeros((len(STATE_VARS), U))
+    feat_ix = {f: k for k, f in enumerate(FEATURES)}
+    var_ix = {v: j for j, v in enumerate(STATE_VARS)}
+    for r, cfg in enumerate(uniq):
         for i, n in enumerate(names):
             a = cfg.actors[n]
             trust0[i, r] = a.trust
             eff = {**ROLE_EFFECTS[a.role], **(a.effects or {})}
             for ai, action in enumerate(ACTION_NAMES):
                 for f, w in getattr(a, action).items():
-                    weights[ai, FEATURES.index(f), i, r] = w
+                    weights[ai, feat_ix[f], i, r] = w
                 for v, push in eff.get(action, {}).items():
-                    effects[ai, STATE_VARS.index(v), i, r] = push
+                    effects[ai, var_ix[v], i, r] = push
         for j, v in enumerate(STATE_VARS):
             initial[j, r] = getattr(cfg, v)
+
+    def spread(a):  # distinct configs -> runs, contiguous along the runs axis
+        return np.ascontiguousarray(a[..., slot])
+
+    weights, effects, trust0, initial = map(spread, (weights, effects, trust0, initial))
     return Compiled(
         names=names,
         roles=roles,
@@ -143,10 +155,10 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
         forced=forced,
         flag=flag,
         shift=shift,
-        kappa=np.array([conditionality(c.regime) for c in cfgs], dtype=float),
+        kappa=spread(np.array([conditionality(c.regime) for c in uniq], dtype=float)),
         initial=initial,
         trust0=trust0,
         weights=weights,
         effects=effects,
-        run={k: np.array([float(getattr(c, k)) for c in cfgs]) for k in RUN_PARAMS},
+        run={k: spread(np.array([float(getattr(c, k)) for c in uniq])) for k in RUN_PARAMS},
     )

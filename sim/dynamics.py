@@ -79,10 +79,14 @@ def initial_state(p: Compiled) -> State:
 
 
 def begin_round(state: State, p: Compiled) -> State:
-    """Apply the events scheduled for the coming round (shifts, report flags)."""
+    """Apply the shifts of the events scheduled for the coming round.
+
+    (A ``report`` event's flag is applied with the round's imagery, in
+    :func:`end_round`.)
+    """
     t = state.round + 1
     shift = p.shift[t - 1]
-    if not shift.any() and not p.flag[t - 1]:
+    if not shift.any():
         return state
     live = ~state.done
     x = state.x.copy()
@@ -91,8 +95,7 @@ def begin_round(state: State, p: Compiled) -> State:
     dt = shift[len(STATE_VARS)]
     for i, j in ((p.target, p.principal), (p.principal, p.target)):
         trust[i, j] = np.where(live, np.clip(trust[i, j] + dt, 0.0, 1.0), trust[i, j])
-    flagged = state.flagged | (p.flag[t - 1] & live)
-    return _replace(state, x=x, trust=trust, flagged=flagged)
+    return _replace(state, x=x, trust=trust)
 
 
 def transition(x, trust, actions, flagged, p: Compiled):
@@ -114,15 +117,15 @@ def transition(x, trust, actions, flagged, p: Compiled):
     """
     A = actions.shape[0]
     step = p.step_size
-    new = np.empty_like(x)
-    for j in range(x.shape[0]):
-        pos = np.zeros_like(x[j])
-        neg = np.zeros_like(x[j])
-        for i in range(A):
-            push = np.take_along_axis(p.effects[:, j, i], actions[i][None].astype(np.intp), 0)[0]
-            pos = pos + np.maximum(push, 0.0)
-            neg = neg + np.maximum(-push, 0.0)
-        new[j] = x[j] + step * (pos * (1.0 - x[j]) - neg * x[j])
+    # every actor's push on every variable, (V, A, R), gathered in one call
+    push = np.take_along_axis(p.effects, actions[None, None].astype(np.intp), 0)[0]
+    up = np.maximum(push, 0.0)
+    down = np.maximum(-push, 0.0)
+    pos, neg = up[:, 0], down[:, 0]
+    for i in range(1, A):  # summed in actor order
+        pos = pos + up[:, i]
+        neg = neg + down[:, i]
+    new = x + step * (pos * (1.0 - x) - neg * x)
     relief = V["relief"]
     new[relief] = new[relief] - flagged * p.kappa * p.snapback * new[relief]
     for name in ANCHORED:

@@ -3,18 +3,19 @@
 A regime is summarised by its *conditionality* kappa in [0, 1]: how far the
 principal's relief depends on the target's verified denuclearization.
 
-- ``denuclearization_first`` (kappa = 1): relief comes only once the target has
-  delivered, so relief on offer is only a promise worth the target's trust in the
-  principal; conceding before verification is costly for the principal; relief is
+- ``denuclearization_first`` (kappa = 1): the principal concedes only against
+  verified denuclearization, the target fears conceding first, and relief is
   withdrawn (snapback) when hedging is detected.
 - ``action_for_action`` (kappa = 0.5): phased reciprocity; each side's steps are
   half conditional.
 - ``relief_first`` (kappa = 0): relief is delivered up front, unconditionally.
 
-kappa enters three places (see :func:`sim.decisions.features` and
-:func:`sim.dynamics.transition`): the credibility of the package the target
-weighs, the principal's cost of conceding before verification, and how much
-relief a detection puts at risk.
+kappa enters four places (see :func:`sim.decisions.features` and
+:func:`sim.dynamics.transition`): the target's ``exposure`` (the risk of
+conceding first, kappa x (1 - trust in the principal)); the principal's cost of
+conceding before verification (``unverified``, kappa x (1 - denuclearization));
+the relief a detection puts at risk (``hedge_risk``); and the snapback of relief
+after a detection.
 
 Example:
     >>> conditionality("action_for_action")

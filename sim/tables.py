@@ -27,7 +27,8 @@ def runs_table(
     for every actor the share of played rounds it conceded, hedged and escalated
     (``hedge_share_DPRK`` …).
     """
-    params = pd.DataFrame([scalar_params(c) for c in cfgs])
+    distinct: dict[int, dict] = {}
+    params = pd.DataFrame([distinct.setdefault(id(c), scalar_params(c)) for c in cfgs])
     played = state.end_round.astype(int)
     agreed = state.outcome == Outcome.AGREEMENT
     cols: dict[str, np.ndarray] = {
