@@ -18,6 +18,7 @@ Example:
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -148,10 +149,12 @@ def run_batch(
     if len(configs) != len(seeds):
         raise ValueError(f"{len(configs)} configs but {len(seeds)} seeds: give one seed per run")
     jobs = make_jobs(configs, seeds, record, chunk_size)
-    bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs")
+    bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     parts = []
     if processes > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(min(processes, len(jobs), os.cpu_count() or 1)) as pool:
+        workers = min(processes, len(jobs), os.cpu_count() or 1)
+        # spawn: forking a process that has started threads (BLAS, tqdm) can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
             for job, part in zip(jobs, pool.map(_run_chunk, jobs)):
                 parts.append(part)
                 bar.update(len(job[1]))

@@ -14,6 +14,7 @@ Writes into the Hydra output directory (``results/<scenario>/<time>/``):
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import time
@@ -22,37 +23,73 @@ from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
+from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from sim.config import CONFIG_DIR, to_app_config
+from sim.config import CONFIG_DIR, apply_point, lookup, parse_point, to_app_config
 from sim.io import save_figure, write_parquet, write_text
 from sim.params import ConfigError, config_dict
 
 
-def run_app(cfg: DictConfig, out: Path) -> dict:
-    """Run the configured scenario; write results into ``out``; return what was written."""
-    app, model_cfg = to_app_config(cfg)
+def _job_points(app) -> list[list[str]]:
+    """This job's grid points (set by the stalemate sweeper), or one empty point."""
+    return json.loads(app.points) if app.points else [[]]
+
+
+def _done_already(out: Path, meta: dict) -> bool:
+    """True when ``out`` holds the complete results of exactly this job (re-run of a sweep)."""
+    from sim.io import read_metadata
+
+    path = out / "runs.parquet"
+    if not path.exists():
+        return False
+    old = read_metadata(path)
+    return {k: old.get(k) for k in ("points", "seeds", "version", "config")} == {
+        k: meta.get(k) for k in ("points", "seeds", "version", "config")
+    }
+
+
+def run_app(cfg: DictConfig, out: Path, multirun: bool = False) -> dict:
+    """Run the configured scenario (or this job's block of grid points); write results into ``out``."""
+    t_job = time.perf_counter()
+    app, _ = to_app_config(cfg)
+    points = _job_points(app)
+    narrate = app.narrate if app.narrate is not None else not multirun
+    record = app.trajectories if app.trajectories is not None else not multirun
     seeds = list(range(app.seed, app.seed + app.seeds))
-    engine = app.engine if app.engine != "auto" else ("batch" if app.seeds > 1 else "mesa")
-    say = print if app.progress else (lambda *a, **k: None)
+    engine = app.engine if app.engine != "auto" else ("batch" if app.seeds * len(points) > 1 else "mesa")
+    meta = {"config": json.loads(json.dumps(asdict(app), default=str)), "points": points,
+            "seeds": [seeds[0], seeds[-1]], "version": sim.__version__, "engine": engine}
+    if multirun and _done_already(out, meta):
+        print(f"{out.name}: already complete, skipped")
+        return {}
+    say = print if app.progress and not multirun else (lambda *a, **k: None)
     say(f"Stalemate {sim.__version__} — {app.description or app.name}")
-    say(f"{app.seeds} runs of {app.rounds} rounds (seeds {seeds[0]}–{seeds[-1]}), {engine} engine")
+    what = f" x {len(points)} parameter points" if app.points else ""
+    say(f"{app.seeds} seeds{what} of {app.rounds} rounds (seeds {seeds[0]}–{seeds[-1]}), {engine} engine")
+
+    configs, run_seeds, swept = [], [], []
+    for point in points:
+        point_app, model_cfg = apply_point(app, point) if point else to_app_config(cfg)
+        configs += [model_cfg] * len(seeds)
+        run_seeds += seeds
+        swept += [{k: lookup(point_app, k) for k, _ in parse_point(point)}] * len(seeds)
     t0 = time.perf_counter()
-    configs = [model_cfg] * len(seeds)
+    kw = dict(record=record, progress=app.progress and not multirun)
     if engine == "batch":
-        res = sim.run_batch(configs, seeds, record=app.trajectories, processes=app.processes,
-                            progress=app.progress)
+        res = sim.run_batch(configs, run_seeds, processes=app.processes, **kw)
     else:
-        res = sim.run_mesa(configs, seeds, record=app.trajectories, progress=app.progress)
+        res = sim.run_mesa(configs, run_seeds, **kw)
     elapsed = time.perf_counter() - t0
     runs = res.runs
     runs.insert(0, "scenario", app.name)
+    for key in swept[0]:  # nested swept keys (e.g. actors.DPRK.trust) become columns too
+        runs[key] = [s[key] for s in swept]
     runs["version"] = sim.__version__
-    meta = {"config": asdict(app), "seeds": [seeds[0], seeds[-1]], "version": sim.__version__,
-            "engine": engine}
+    meta["timing"] = {"simulate_s": elapsed, "job_s": time.perf_counter() - t_job}
     written = {"runs": write_parquet(runs, out / "runs.parquet", meta)}
-    write_text(OmegaConf.to_yaml(OmegaConf.create(asdict(app))), out / "config.yaml")
+    write_text(OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml")
     written["config"] = out / "config.yaml"
     if res.trajectories is not None:
         written["trajectories"] = write_parquet(res.trajectories, out / "trajectories.parquet", meta)
@@ -60,21 +97,22 @@ def run_app(cfg: DictConfig, out: Path) -> dict:
 
         fig = plot_trajectories(res.trajectories, app.description or app.name, len(seeds))
         written["figure"] = save_figure(fig, out / "trajectories.png", dpi=110)
-    from sim.summary import format_summary
+    if not multirun:
+        from sim.summary import format_summary
 
-    actors = [n for n, a in model_cfg.actors.items() if a.enabled]
-    print()
-    print(format_summary(runs, actors))
-    if app.narrate:
-        from sim.narrate import narrate
+        actors = [n for n, a in configs[0].actors.items() if a.enabled]
+        print()
+        print(format_summary(runs, actors))
+    if narrate:
+        from sim.narrate import narrate as tell
 
-        m = sim.NegotiationModel(rng=seeds[0], **config_dict(model_cfg))
+        m = sim.NegotiationModel(rng=seeds[0], **config_dict(configs[0]))
         m.run()
         print(f"\nThe run with seed {seeds[0]}, round by round:")
-        print(narrate(m, color=sys.stdout.isatty()))
-    print(f"\nDone in {elapsed:.1f} s. Results in {out}/:")
+        print(tell(m, color=sys.stdout.isatty()))
+    say(f"\nDone in {elapsed:.1f} s. Results in {out}/:")
     for path in written.values():
-        print(f"  {Path(path).name}")
+        say(f"  {Path(path).name}")
     return written
 
 
@@ -83,7 +121,8 @@ def main(cfg: DictConfig) -> None:
     """Entry point of the ``stalemate`` console script (also ``python -m sim``)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
-        run_app(cfg, Path(HydraConfig.get().runtime.output_dir))
+        hc = HydraConfig.get()
+        run_app(cfg, Path(hc.runtime.output_dir), multirun=hc.mode == RunMode.MULTIRUN)
     except ConfigError as err:  # normally caught earlier by the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

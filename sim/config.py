@@ -16,13 +16,15 @@ Example (from Python, without the command line):
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from sim.actors import default_actors
 from sim.params import ConfigError, ModelConfig, _check_choice, _check_fields, _p, make_config
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
@@ -38,10 +40,14 @@ class AppConfig(ModelConfig):
     seeds: int = _p(100, 1, 10_000_000, "number of runs (seeds seed .. seed+seeds-1)")
     seed: int = _p(0, 0, 2**63 - 1, "first seed")
     engine: str = _p("auto", doc="auto | batch | mesa")
-    narrate: bool = _p(True, doc="print a round-by-round story of one run")
-    trajectories: bool = _p(True, doc="write trajectories.parquet and trajectories.png")
+    narrate: bool | None = _p(None, doc="tell one run round by round (default: single runs only)")
+    trajectories: bool | None = _p(None, doc="record trajectories (default: single runs only)")
     processes: int = _p(1, 1, 256, "worker processes for the batch engine")
     progress: bool = _p(True, doc="show progress bars")
+    points: str = _p("", doc="(set by the stalemate sweeper) JSON list of grid points for this job")
+    # typed loosely for Hydra so `+actors.JPN={role: ally}` can add a state on the
+    # command line; every actor is still checked by sim.params.make_config
+    actors: dict[str, Any] = _p(default_actors, doc="the states at the table")
 
 
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
@@ -71,6 +77,7 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     _check_fields(app, "")
     _check_choice("engine", app.engine, ENGINES)
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
+    app.actors, app.events = model.actors, model.events  # validated, typed
     return app, model
 
 
@@ -83,6 +90,71 @@ class ValidateConfig(Callback):
         except ConfigError as err:
             print(f"stalemate: config error: {err}", file=sys.stderr)
             raise SystemExit(2) from None
+
+
+def parse_point(point: list[str]) -> list[tuple[str, Any]]:
+    """Typed (key, value) pairs of a grid point given as Hydra ``key=value`` overrides.
+
+    Example:
+        >>> parse_point(["assurance=0.5", "regime=relief_first"])
+        [('assurance', 0.5), ('regime', 'relief_first')]
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    out = []
+    for o in parser.parse_overrides(list(point)):
+        value = o.value()
+        if isinstance(value, float):  # range() steps leave float noise: 0.30000000000000004
+            value = round(value, 12)
+        out.append((o.key_or_group, value))
+    return out
+
+
+def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfig]:
+    """The app config with a grid point's values set, validated.
+
+    Keys may be nested (``actors.DPRK.concede.package=5``).
+
+    Raises:
+        ConfigError: for an unknown key or a value that is not allowed.
+    """
+    data = asdict(app)
+    for key, value in parse_point(point):
+        *path, last = key.split(".")
+        node = data
+        for i, part in enumerate(path):
+            if not isinstance(node, dict) or part not in node:
+                raise ConfigError(f"{'.'.join(path[: i + 1])} is not a known key (in {key}={value!r})")
+            node = node[part]
+        # top-level and actor fields are fixed; weights, effects and the actors map are open
+        closed = node is data or (len(path) == 2 and path[0] == "actors")
+        if not isinstance(node, dict) or (closed and last not in node):
+            raise ConfigError(f"{key} is not a known key; allowed: {', '.join(sorted(node))}")
+        node[last] = value
+    model = make_config(**{k: data[k] for k in MODEL_FIELDS})
+    app2 = AppConfig(
+        **{k: v for k, v in data.items() if k not in MODEL_FIELDS},
+        **{k: getattr(model, k) for k in MODEL_FIELDS},
+    )
+    _check_fields(app2, "")
+    _check_choice("engine", app2.engine, ENGINES)
+    return app2, model
+
+
+def lookup(app: AppConfig, key: str) -> Any:
+    """The value of a dotted key in a config (``actors.DPRK.trust``)."""
+    node: Any = app
+    for part in key.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def validate_point(cfg: DictConfig, points: list[list[str]]) -> None:
+    """Validate every grid point of a sweep against a composed config (raises ConfigError)."""
+    app, _ = to_app_config(cfg)
+    for point in points:
+        apply_point(app, point)
 
 
 def compose(overrides: list[str] | None = None) -> AppConfig:
@@ -104,8 +176,6 @@ def scenario_kwargs(name: str, **changes) -> dict:
         >>> m.config.regime
         'relief_first'
     """
-    from dataclasses import asdict
-
     app = compose([f"scenario={name}"])
     kw = {k: v for k, v in asdict(app).items() if k in MODEL_FIELDS}
     kw.update(changes)

@@ -111,7 +111,8 @@ class NegotiationModel(mesa.Model):
             self.events_by_round.setdefault(ev.round, []).append(ev)
         self.datacollector = mesa.DataCollector(
             model_reporters={
-                **{v: (lambda m, j=j: float(m.state.x[j, 0])) for j, v in enumerate(STATE_VARS)},
+                # "<var>_level", not "<var>": batch_run rows also hold the parameters
+                **{f"{v}_level": (lambda m, j=j: float(m.state.x[j, 0])) for j, v in enumerate(STATE_VARS)},
                 "felt_relief": lambda m: float(
                     felt_relief(m.state.var("relief"), m.state.var("enforcement"))[0]
                 ),

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import difflib
+import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -129,6 +130,17 @@ def _check_choice(key: str, value: Any, allowed) -> None:
         )
 
 
+def _coerce_floats(obj: Any) -> None:
+    """Turn integers given for float fields (``assurance=1``) into floats, as Hydra does."""
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+            setattr(obj, f.name, float(value))
+        elif f.type == "dict[str, float]" and isinstance(value, dict):
+            setattr(obj, f.name, {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
+                                  for k, v in value.items()})
+
+
 def _check_fields(obj: Any, prefix: str) -> None:
     """Check every numeric field of a dataclass against its metadata range."""
     for f in fields(obj):
@@ -139,11 +151,21 @@ def _check_fields(obj: Any, prefix: str) -> None:
         key = f"{prefix}{f.name}"
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key} = {value!r} must be a number in [{lo}, {hi}]")
+        if f.type == "int" and not isinstance(value, int):
+            raise ConfigError(f"{key} = {value!r} must be a whole number in [{lo}, {hi if hi is not None else '∞'}]")
         if value != value:  # NaN
             raise ConfigError(f"{key} = nan is not a number; allowed: [{lo}, {hi}]")
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             allowed = f"[{lo}, {hi if hi is not None else '∞'}]"
             raise ConfigError(f"{key} = {value!r} is outside the allowed range {allowed}")
+
+
+def _check_number(key: str, value: Any, lo: float = -math.inf, hi: float = math.inf) -> None:
+    """A finite number within [lo, hi], or a ConfigError naming the key."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise ConfigError(f"{key} = {value!r} must be a finite number")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{key} = {value!r} is outside the allowed range [{lo:g}, {hi:g}]")
 
 
 def _to_dataclass(cls, data: Any, key: str):
@@ -181,6 +203,9 @@ def make_config(**params: Any) -> ModelConfig:
     params = dict(params)
     actors = default_actors()
     for name, spec in (params.pop("actors", None) or {}).items():
+        if not (is_dataclass(spec) or isinstance(spec, dict)):
+            raise ConfigError(f"actors.{name} = {spec!r} must be a mapping of actor settings "
+                              f"(role, policy, trust, concede, hedge, escalate, …)")
         spec = asdict(spec) if is_dataclass(spec) else dict(spec)
         if name in actors:
             base = asdict(actors[name])
@@ -195,6 +220,8 @@ def make_config(**params: Any) -> ModelConfig:
         for i, e in enumerate(params.pop("events", None) or [])
     ]
     cfg = ModelConfig(**params, actors=actors, events=events)
+    for obj in (cfg, *actors.values(), *events):
+        _coerce_floats(obj)
     validate(cfg)
     return cfg
 
@@ -212,14 +239,12 @@ def validate(cfg: ModelConfig) -> None:
         for action in ACTION_NAMES:
             for feat, w in (getattr(actor, action) or {}).items():
                 _check_choice(f"{key}.{action} feature", feat, FEATURES)
-                if not isinstance(w, int | float) or w != w:
-                    raise ConfigError(f"{key}.{action}.{feat} = {w!r} must be a number")
+                _check_number(f"{key}.{action}.{feat}", w, -100, 100)
         for action, pushes in (actor.effects or {}).items():
             _check_choice(f"{key}.effects action", action, ACTION_NAMES)
             for var, push in pushes.items():
                 _check_choice(f"{key}.effects.{action} state var", var, STATE_VARS)
-                if not -5 <= push <= 5:
-                    raise ConfigError(f"{key}.effects.{action}.{var} = {push} is outside [-5, 5]")
+                _check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
         for i, a in enumerate(actor.script):
             _check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
         if actor.policy == "scripted" and actor.enabled and not actor.script:
@@ -240,8 +265,9 @@ def validate(cfg: ModelConfig) -> None:
                 f"{key}.round = {ev.round} is past the horizon; allowed: 1..{cfg.rounds} (rounds)"
             )
         _check_choice(key + ".kind", ev.kind, tuple(EVENT_KINDS))
-        for var in ev.shift:
+        for var, amount in ev.shift.items():
             _check_choice(f"{key}.shift key", var, SHIFT_KEYS)
+            _check_number(f"{key}.shift.{var}", amount, -1, 1)
         for name, action in ev.force.items():
             _check_choice(f"{key}.force actor", name, tuple(active))
             _check_choice(f"{key}.force.{name}", action, ACTION_NAMES)

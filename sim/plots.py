@@ -88,3 +88,114 @@ def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = 
     n = f" — {n_runs} runs" if n_runs else ""
     fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold")
     return fig
+
+
+PARAM_LABELS = {
+    "assurance": "security assurance on the table (0–1)",
+    "relief": "sanctions relief on the table (0–1)",
+    "detect_prob": "P(imagery catches hedging) per round",
+    "false_alarm_prob": "P(false alarm) per round",
+    "detection_response": "USA's urge to escalate after a detection",
+    "stalemate_cost": "cost of stalemate (ripeness)",
+    "rationality": "rationality (logit precision)",
+    "enforcement": "sanctions enforcement (0–1)",
+    "regime": "sequencing regime",
+    "scenario": "scenario",
+}
+
+
+def axis_label(key: str) -> str:
+    """A readable axis label, with units, for a parameter key."""
+    return PARAM_LABELS.get(key, key.replace("_", " ").replace(".", " › "))
+
+
+def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
+    """Heatmaps of P(agreement), P(stalemate or hedged stalemate), P(breakdown).
+
+    Shared colour scale 0–1 and the 50% contour on each panel.
+    """
+    summary = summary.assign(any_stalemate=summary["stalemate"] + summary["hedged_stalemate"])
+    xs, ys = np.sort(summary[x].unique()), np.sort(summary[y].unique())
+    panels = [("agreement", "P(agreement)"), ("any_stalemate", "P(stalemate, plain or hedged)"),
+              ("breakdown", "P(breakdown)")]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), constrained_layout=True)
+    for ax, (col, label) in zip(axes, panels):
+        grid = summary.pivot(index=y, columns=x, values=col).reindex(index=ys, columns=xs)
+        im = ax.pcolormesh(xs, ys, grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest")
+        if np.nanmin(grid.to_numpy()) < 0.5 < np.nanmax(grid.to_numpy()):
+            cs = ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
+            ax.clabel(cs, fmt="50%%", fontsize=9)
+        ax.set_title(label, fontsize=12)
+        ax.set_xlabel(axis_label(x))
+        ax.set_ylabel(axis_label(y))
+    fig.colorbar(im, ax=axes, shrink=0.9, label="share of runs")
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    return fig
+
+
+OUTCOME_COLORS = {"agreement": "#2a9d8f", "stalemate": "#8d99ae", "hedged_stalemate": "#e9c46a",
+                  "breakdown": "#e76f51"}
+
+
+def plot_outcome_lines(summary: pd.DataFrame, x: str, title: str = ""):
+    """Outcome shares (95% CI bands) against one numeric swept parameter."""
+    from sim.tables import OUTCOME_ORDER
+
+    s = summary.sort_values(x)
+    fig, ax = plt.subplots(figsize=(8, 4.8), constrained_layout=True)
+    for o in OUTCOME_ORDER:
+        ax.fill_between(s[x], s[f"{o}_lo"], s[f"{o}_hi"], color=OUTCOME_COLORS[o], alpha=0.2, lw=0)
+        ax.plot(s[x], s[o], color=OUTCOME_COLORS[o], lw=2, marker="o", ms=3, label=o.replace("_", " "))
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(axis_label(x))
+    ax.set_ylabel("share of runs (95% CI)")
+    ax.set_title(title or f"Outcomes against {axis_label(x)}")
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    return fig
+
+
+def plot_outcome_bars(summary: pd.DataFrame, by: str, title: str = ""):
+    """Outcome shares with 95% CIs per category (e.g. sequencing regime), as grouped bars."""
+    from sim.tables import OUTCOME_ORDER
+
+    cats = list(summary[by].astype(str))
+    x = np.arange(len(cats))
+    width = 0.8 / len(OUTCOME_ORDER)
+    fig, ax = plt.subplots(figsize=(max(7, 2.4 * len(cats)), 4.8), constrained_layout=True)
+    for k, o in enumerate(OUTCOME_ORDER):
+        share = summary[o].to_numpy()
+        err = np.vstack([share - summary[f"{o}_lo"], summary[f"{o}_hi"] - share])
+        ax.bar(x + (k - 1.5) * width, share, width, yerr=err, capsize=3,
+               color=OUTCOME_COLORS[o], label=o.replace("_", " "))
+    ax.set_xticks(x, [c.replace("_", " ") for c in cats])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(axis_label(by))
+    ax.set_ylabel("share of runs (95% CI)")
+    ax.set_title(title or f"Outcomes by {axis_label(by)}")
+    ax.legend(frameon=False, ncol=4, loc="upper center")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: str = ""):
+    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``."""
+    groups = runs.groupby(by, observed=True, sort=True)
+    cats = [str(k) for k in groups.groups]
+    fig, axes = plt.subplots(1, len(actors), figsize=(3.6 * len(actors), 3.8), sharey=True,
+                             squeeze=False, constrained_layout=True)
+    for ax, actor in zip(axes[0], actors):
+        bottom = np.zeros(len(cats))
+        for action in ACTION_NAMES:
+            share = groups[f"{action}_share_{actor}"].mean().to_numpy()
+            ax.bar(range(len(cats)), share, bottom=bottom, color=ACTION_COLORS[action], label=action)
+            bottom += share
+        step = max(1, len(cats) // 6)
+        ax.set_xticks(range(0, len(cats), step), [c.replace("_", " ") for c in cats[::step]],
+                      rotation=30, ha="right")
+        ax.set_title(actor)
+        ax.set_xlabel(axis_label(by))
+    axes[0][0].set_ylabel("share of rounds")
+    axes[0][0].legend(frameon=True, fontsize=8, loc="lower left")
+    fig.suptitle(title or f"What each state does, by {axis_label(by)}", fontweight="bold")
+    return fig

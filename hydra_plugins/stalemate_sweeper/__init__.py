@@ -1,0 +1,1 @@
+"""Hydra sweeper plugin ``hydra/sweeper=stalemate`` (see :mod:`.sweeper`)."""

@@ -1,0 +1,162 @@
+"""The ``stalemate`` sweeper: Hydra's sweep syntax, grid points run in blocks.
+
+It reads sweeps exactly as Hydra's basic sweeper does (``key=a,b,c``,
+``key='range(0,1.01,0.05)'``, presets in ``hydra.sweeper.params``) and forms
+their cartesian product, but hands each job a *block* of grid points (the
+``points`` key) that the app runs as one vectorized batch, so a 21 x 21 map
+is 21 jobs instead of 441. Config-group sweeps (``scenario=a,b``) still make
+separate jobs. Jobs go to whatever launcher is configured (basic, joblib,
+submitit, ray).
+
+Before any job starts, every grid point is composed and validated; a bad key,
+an empty range or an out-of-range value stops the sweep with one message.
+The sweep's plan is written to ``sweep.json`` in the sweep directory; a re-run
+into the same directory skips jobs whose results are complete.
+"""
+
+import itertools
+import json
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.plugins.sweeper import Sweeper
+from omegaconf import DictConfig, OmegaConf
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StalemateSweeperConf:
+    _target_: str = "hydra_plugins.stalemate_sweeper.sweeper.StalemateSweeper"
+    params: dict[str, str] | None = None
+    points_per_job: int = 25  # grid points run as one batch by one job
+    max_batch_size: int | None = None  # jobs handed to the launcher at once (None: all)
+
+
+ConfigStore.instance().store(
+    group="hydra/sweeper", name="stalemate", node=StalemateSweeperConf, provider="stalemate"
+)
+
+
+class SweepError(ValueError):
+    """A malformed sweep, found before any job starts."""
+
+
+def plan_sweep(overrides, is_group):
+    """Split parsed overrides into the fixed part, group sweeps and value sweeps.
+
+    Returns:
+        (value keys, group keys, job-level override lists, points per group combo)
+    """
+    fixed: list[str] = []
+    group_lists: list[list[str]] = []
+    value_lists: list[list[str]] = []
+    value_keys: list[str] = []
+    group_keys: list[str] = []
+    for o in overrides:
+        key = o.get_key_element()
+        if o.is_sweep_override():
+            if not o.is_discrete_sweep():
+                raise SweepError(f"{key}: only lists and range() sweeps are supported, got {o.input_line}")
+            values = [f"{key}={v}" for v in o.sweep_string_iterator()]
+            if not values:
+                raise SweepError(f"{key}: the sweep {o.input_line!r} is empty; give at least one value")
+            if is_group(o.key_or_group):
+                group_lists.append(values)
+                group_keys.append(key)
+            else:
+                value_lists.append(values)
+                value_keys.append(key)
+        else:
+            fixed.append(f"{key}={o.get_value_element_as_str()}")
+    combos = [fixed + list(c) for c in itertools.product(*group_lists)] or [fixed]
+    points = [list(p) for p in itertools.product(*value_lists)] if value_lists else [[]]
+    return value_keys, group_keys, combos, [points] * len(combos)
+
+
+class StalemateSweeper(Sweeper):
+    def __init__(self, params=None, points_per_job: int = 25, max_batch_size=None) -> None:
+        self.params = params or {}
+        self.points_per_job = points_per_job
+        self.max_batch_size = max_batch_size
+
+    def setup(self, *, hydra_context, task_function, config: DictConfig) -> None:
+        from hydra.core.plugins import Plugins
+
+        self.hydra_context = hydra_context
+        self.config = config
+        self.launcher = Plugins.instance().instantiate_launcher(
+            hydra_context=hydra_context, task_function=task_function, config=config
+        )
+
+    def _is_group(self, key: str) -> bool:
+        key = key.lstrip("+~")
+        return self.hydra_context.config_loader.repository.group_exists(key)  # type: ignore[attr-defined]
+
+    def _validate(self, combos, points) -> None:
+        """Compose each group combination once, then check every point's values."""
+        from sim.config import validate_point
+
+        loader = self.hydra_context.config_loader
+        for combo, pts in zip(combos, points):
+            base = loader.load_sweep_config(self.config, list(combo))
+            validate_point(base, pts)
+
+    def sweep(self, arguments: list[str]) -> Any:
+        from tqdm.auto import tqdm
+
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        args = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
+        try:
+            overrides = parser.parse_overrides(args)
+            value_keys, group_keys, combos, points = plan_sweep(overrides, self._is_group)
+            self._validate(combos, points)
+        except Exception as err:  # noqa: BLE001 - one clear line for any malformed sweep
+            msg = str(err).strip().splitlines()[0] if str(err).strip() else repr(err)
+            print(f"stalemate: sweep error: {msg}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+        jobs = []
+        for combo, pts in zip(combos, points):
+            n_blocks = max(1, math.ceil(len(pts) / self.points_per_job))
+            size = math.ceil(len(pts) / n_blocks)
+            for b in range(n_blocks):
+                block = pts[b * size : (b + 1) * size]
+                job = list(combo)
+                if value_keys:
+                    job.append(f"++points='{json.dumps(block)}'")
+                jobs.append((job, block))
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        manifest = {
+            "value_keys": value_keys,
+            "group_keys": group_keys,
+            "jobs": [{"num": i, "overrides": j, "points": p} for i, (j, p) in enumerate(jobs)],
+            "n_points": sum(max(1, len(p)) for _, p in jobs),
+        }
+        from sim.io import write_text
+
+        write_text(json.dumps(manifest, indent=1), sweep_dir / "sweep.json")
+        n_points = manifest["n_points"]
+        print(f"Sweep: {n_points} parameter points in {len(jobs)} jobs -> {sweep_dir}", file=sys.stderr)
+
+        batch = self.max_batch_size
+        if batch is None:  # a sequential launcher runs jobs one by one: report each
+            batch = 1 if "BasicLauncher" in str(self.config.hydra.launcher.get("_target_", "")) else len(jobs)
+        returns = []
+        with tqdm(total=len(jobs), unit="job", desc="jobs", file=sys.stderr) as bar:
+            for start in range(0, len(jobs), batch):
+                chunk = [j for j, _ in jobs[start : start + batch]]
+                results = self.launcher.launch(chunk, initial_job_idx=start)
+                for r in results:
+                    _ = r.return_value  # re-raises a failed job's exception
+                returns.append(results)
+                bar.update(len(chunk))
+        return returns
