@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 ## demo: the 2018 baseline over 200 seeds, then a small assurance x relief sweep, with figures
 demo: $(STAMP)
 	$(VENV)/bin/stalemate scenario=baseline_2018 seeds=200
-	$(PY) experiments/stalemate_map.py --grid 11 --seeds 50
+	$(PY) experiments/sweep_study.py demo_map
 
 ## test: the whole test suite (unit, property-based, statistical, CLI)
 test: $(STAMP)
@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) experiments/benchmark_engines.py
+	$(PY) experiments/benchmark_sweep.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,55 @@
+"""Benchmark: the 21 x 21 stalemate map (44,100 runs of 200 rounds) through Hydra, end to end.
+
+Runs ``stalemate -m +sweep=stalemate_map`` — launch, all jobs, collect, plot —
+with the basic launcher and with the joblib launcher (2 workers), and prints the
+total wall time and where it goes: simulation inside the jobs, the rest of each
+job (config, validation, writing), and what remains (Hydra start-up and per-job
+launching, collecting, plotting).
+
+Usage::
+
+    python experiments/benchmark_sweep.py
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sim.io import read_metadata
+
+LAUNCHERS = {
+    "basic": [],
+    "joblib (2 workers)": ["hydra/launcher=joblib", "hydra.launcher.n_jobs=2"],
+}
+
+
+def main() -> None:
+    exe = str(Path(sys.executable).with_name("stalemate"))
+    print("stalemate -m +sweep=stalemate_map: 21 x 21 points x 100 seeds = 44,100 runs x 200 rounds")
+    for name, extra in LAUNCHERS.items():
+        with tempfile.TemporaryDirectory() as tmp:
+            d = Path(tmp) / "map"
+            t0 = time.perf_counter()
+            subprocess.run([exe, "-m", "+sweep=stalemate_map", f"hydra.sweep.dir={d}", *extra],
+                           check=True, capture_output=True)
+            total = time.perf_counter() - t0
+            timings = [read_metadata(p)["timing"] for p in sorted(d.glob("*/runs.parquet"))]
+            n = len(timings)
+            sim_s = sum(t["simulate_s"] for t in timings)
+            job_s = sum(t["job_s"] for t in timings)
+            assert (d / "outcome_map.png").exists() and (d / "summary.csv").exists()
+        print(f"\n{name}: {total:.1f} s total for {n} jobs (launch, jobs, collect, plot)")
+        print(f"  simulation inside jobs   {sim_s:6.1f} s  ({44_100 / sim_s:,.0f} runs/s of job time)")
+        print(f"  rest of each job         {(job_s - sim_s) / n * 1000:6.0f} ms per job "
+              "(config, validation, writing)")
+        if not extra:  # sequential: the remainder is Hydra and the end-of-sweep work
+            print(f"  outside the jobs         {total - job_s:6.1f} s  (start-up, launching "
+                  f"{n} jobs, validating 441 points, collect, plot)")
+
+
+if __name__ == "__main__":
+    main()
