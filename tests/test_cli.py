@@ -102,6 +102,20 @@ def test_joblib_launcher_gives_the_same_table_as_the_basic_launcher(tmp_path):
                                   _table(tmp_path / "joblib" / "runs.parquet"))
 
 
+def test_submitit_local_launcher_gives_the_same_table(tmp_path):
+    """SLURM's launcher plugin, run locally (submitit_local): same jobs, same table."""
+    _sweep(tmp_path, "basic", "hydra.sweeper.points_per_job=3")
+    _sweep(tmp_path, "submitit", "hydra.sweeper.points_per_job=3", "hydra/launcher=submitit_local",
+           "hydra.launcher.timeout_min=5")
+    pd.testing.assert_frame_equal(_table(tmp_path / "basic" / "runs.parquet"),
+                                  _table(tmp_path / "submitit" / "runs.parquet"))
+
+
+def test_slurm_launcher_preset_composes():
+    res = run(STALEMATE, "hydra/launcher=slurm", "hydra.launcher.partition=cpu", "--cfg", "hydra")
+    assert "SlurmLauncher" in res.stdout and "cpus_per_task: 2" in res.stdout
+
+
 def test_one_point_per_job_and_a_block_per_job_agree(tmp_path):
     _sweep(tmp_path, "blocks")
     _sweep(tmp_path, "single", "hydra/sweeper=basic")
