@@ -87,7 +87,7 @@ def simulate(
     if rec is not None and state.round == 0:
         rec.record(state, np.ones(p.n_runs, dtype=bool))
     idx = np.arange(A)
-    for t in range(state.round + 1, (stop or p.rounds) + 1):
+    for t in range(state.round + 1, (p.rounds if stop is None else stop) + 1):
         live = ~state.done
         if not live.any():
             break
