@@ -4,12 +4,13 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test app chromium lint bench clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(sh scripts/find-python.sh) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[test,analysis]"
+	$(PY) -m pip install --quiet -e ".[test,analysis,app]"
+	$(PY) scripts/fetch-solara-assets.py --quiet
 	@touch $(STAMP)
 
 ## demo: the 2018 baseline over 200 seeds, then a small assurance x relief sweep, with figures
@@ -18,8 +19,16 @@ demo: $(STAMP)
 	$(PY) experiments/sweep_study.py demo_map
 
 ## test: the whole test suite (unit, property-based, statistical, CLI)
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest
+
+## app: the classroom page on http://127.0.0.1:8765 (works offline once installed)
+app: $(STAMP)
+	$(VENV)/bin/stalemate-app
+
+# Debian's chromium for the real-browser test (under CI, or when we are root)
+chromium:
+	@if [ -n "$${CI:-}" ] || [ "$$(id -u)" = 0 ]; then sh scripts/install-chromium.sh; fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests experiments

@@ -86,6 +86,9 @@ class NegotiationModel(mesa.Model):
 
     Args:
         rng: seed or generator; the only source of randomness.
+        scenario: ignored. Mesa's SolaraViz hands its own ``Scenario`` object to
+            every model on Reset (mesa 3.5); named negotiation scenarios come from
+            :func:`sim.config.scenario_kwargs`.
         **params: model parameters, e.g. ``assurance=0.6``, ``regime="relief_first"``,
             ``actors={"JPN": {"role": "ally"}}``, ``events=[{"round": 3, "kind": "summit"}]``.
 
@@ -93,7 +96,8 @@ class NegotiationModel(mesa.Model):
         sim.params.ConfigError: for an unknown parameter or a value out of range.
     """
 
-    def __init__(self, rng=None, **params):
+    def __init__(self, rng=None, scenario=None, **params):
+        del scenario
         self.config = make_config(**params)  # validates before anything runs
         super().__init__(rng=seed_from(rng))
         self.params = compile_configs([self.config])

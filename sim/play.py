@@ -73,6 +73,20 @@ def scenario_params(name: str, **changes) -> dict:
     return kw
 
 
+@lru_cache(maxsize=32)
+def scenario_description(name: str) -> str:
+    """The one-line description of scenario ``name``.
+
+    Example:
+        >>> scenario_description("relief_first")
+        'Relief first: assurances and relief delivered up front'
+    """
+    from sim.config import compose
+
+    with _hydra_lock:
+        return compose([f"scenario={name}"]).description
+
+
 def scenario_names() -> list[str]:
     """The scenarios in ``configs/scenario/``, baseline first."""
     from sim.config import CONFIG_DIR
@@ -281,14 +295,15 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
     lines = [
         f"You played {c['actor']} (seed {c['seed']}, scenario {model.scenario_name}).",
         "",
-        f"{'':24}{'you':>14}{'the model':>14}",
-        f"{'outcome':24}{c['outcome']:>14}{c['reference_outcome']:>14}",
-        f"{'rounds played':24}{c['rounds']:>14}{c['reference_rounds']:>14}",
+        f"{'':30}{'you':>18}{'the model':>18}",
+        f"{'outcome':30}{c['outcome']:>18}{c['reference_outcome']:>18}",
+        f"{'rounds played':30}{c['rounds']:>18}{c['reference_rounds']:>18}",
     ]
     for k in ("assurance", "relief", "denuclearization", "undeclared", "tension"):
-        lines.append(f"{k + ' at the end':24}{c['state'][k]:>14.2f}{c['reference_state'][k]:>14.2f}")
+        lines.append(f"{k + ' at the end':30}{c['state'][k]:>18.2f}{c['reference_state'][k]:>18.2f}")
     for a in ACTION_NAMES:
-        lines.append(f"{c['actor'] + ' ' + a + 's':24}{c['counts'][a]:>14}{c['reference_counts'][a]:>14}")
+        lines.append(f"{'rounds ' + c['actor'] + ' played ' + a:30}{c['counts'][a]:>18}"
+                     f"{c['reference_counts'][a]:>18}")
     lines += ["", f"You:       {c['ending']}", f"The model: {c['reference_ending']}", ""]
     if c["chosen"]:
         lines.append(
@@ -307,7 +322,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
         note = {"event": " (forced by an event)", "model": " (you let the model play)"}.get(t.source, "")
         p = t.probabilities
         lines.append(
-            f"{t.round:>5}  {who}{p[0]:>11.2f}{p[1]:>10.2f}{p[2]:>12.2f}  "
+            f"{t.round:>5}  {who}{p[0]:>11.3f}{p[1]:>10.3f}{p[2]:>12.3f}  "
             f"{ACTION_NAMES[t.policy]}{note}"
         )
     return "\n".join(lines)
@@ -474,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["ClassroomModel", "HumanSeat", "Turn", "comparison", "format_comparison", "main", "play",
-           "scenario_names", "scenario_params"]
+           "scenario_description", "scenario_names", "scenario_params"]
 
 if __name__ == "__main__":
     raise SystemExit(main())
