@@ -363,7 +363,23 @@ def PlayCard(model):
                         "the model's policy drew in the same situation.")
 
 
-COMPONENTS = [StatusCard, StateChart, ActionsChart, TrustChart, EventLog, PlayCard]
+@solara.component
+def StageGameCard(model):
+    """The coming round's stage game between the USA and the DPRK (payoffs, equilibria)."""
+    update_counter.get()
+    from sim.stagegame import format_stage_game, stage_game
+
+    p = model.params
+    a, b = p.names[p.principal], p.names[p.target]
+    text = format_stage_game(stage_game(model, a, b))
+    with solara.Card(f"Stage game: {a} vs {b} this round"):
+        solara.Text("Each cell: the two states' utilities, as the model scores them from "
+                    "where the talks stand now. * marks a best reply.", style={"font-size": "0.85em"})
+        solara.HTML(tag="pre", unsafe_innerHTML=html.escape(text),
+                    style={"font-size": "0.75em", "white-space": "pre-wrap"})
+
+
+COMPONENTS = [StatusCard, StateChart, ActionsChart, TrustChart, EventLog, PlayCard, StageGameCard]
 
 
 @solara.component

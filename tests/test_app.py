@@ -142,3 +142,16 @@ def test_widget_libraries_are_the_ones_that_render():
 
     assert int(version("ipyvue").split(".")[0]) < 2
     assert int(version("ipyvuetify").split(".")[0]) < 2
+
+
+def stage_html(rc) -> str:
+    return "".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
+                   if "Nash" in w.unsafe_innerHTML)
+
+
+def test_stage_game_card_shows_the_matrix_and_follows_the_round(page):
+    text = stage_html(page)
+    assert "Stage game of round 1: USA (rows) vs DPRK (columns)" in text
+    assert "Pure Nash equilibria" in text and "Mixed Nash equilibria" in text
+    click(page, "Step")
+    assert "Stage game of round 2" in stage_html(page)
