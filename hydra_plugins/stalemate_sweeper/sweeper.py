@@ -151,12 +151,18 @@ class StalemateSweeper(Sweeper):
         if batch is None:  # a sequential launcher runs jobs one by one: report each
             batch = 1 if "BasicLauncher" in str(self.config.hydra.launcher.get("_target_", "")) else len(jobs)
         returns = []
-        with tqdm(total=len(jobs), unit="job", desc="jobs", file=sys.stderr) as bar:
+        # one bar over runs (points x seeds), with the jobs done alongside
+        seeds = None if "seeds" in value_keys else int(self.config.get("seeds", 1))
+        size = [max(1, len(p)) * (seeds or 1) for _, p in jobs]
+        with tqdm(total=sum(size), unit="run" if seeds else "point", desc="sweep",
+                  file=sys.stderr) as bar:
+            bar.set_postfix_str(f"0/{len(jobs)} jobs")
             for start in range(0, len(jobs), batch):
                 chunk = [j for j, _ in jobs[start : start + batch]]
                 results = self.launcher.launch(chunk, initial_job_idx=start)
                 for r in results:
                     _ = r.return_value  # re-raises a failed job's exception
                 returns.append(results)
-                bar.update(len(chunk))
+                bar.update(sum(size[start : start + batch]))
+                bar.set_postfix_str(f"{min(start + batch, len(jobs))}/{len(jobs)} jobs")
         return returns
