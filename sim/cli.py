@@ -27,7 +27,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
-from sim.config import CONFIG_DIR, apply_point, lookup, parse_point, to_app_config
+from sim.config import CONFIG_DIR, GROUPS, apply_point, lookup, parse_point, to_app_config
 from sim.io import save_figure, write_parquet, write_text
 from sim.params import ConfigError, config_dict
 
@@ -50,17 +50,36 @@ def _done_already(out: Path, meta: dict) -> bool:
     }
 
 
-def run_app(cfg: DictConfig, out: Path, multirun: bool = False) -> dict:
-    """Run the configured scenario (or this job's block of grid points); write results into ``out``."""
+#: Above this many runs a single run records no trajectories unless asked (memory, file size).
+TRAJECTORY_LIMIT = 1000
+
+
+def run_app(cfg: DictConfig, out: Path, multirun: bool = False, choices: dict | None = None,
+            overrides: list[str] | None = None) -> dict:
+    """Run the configured scenario (or this job's block of grid points); write results into ``out``.
+
+    Args:
+        cfg: the composed config.
+        out: the output directory.
+        multirun: part of a sweep (quieter; no narrative or trajectories unless asked).
+        choices: the config-group options chosen (``scenario``, ``actors``, ``policy``),
+            recorded as columns.
+        overrides: the job's command-line overrides, recorded in the metadata.
+    """
     t_job = time.perf_counter()
-    app, _ = to_app_config(cfg)
+    app, base_model = to_app_config(cfg)
     points = _job_points(app)
     narrate = app.narrate if app.narrate is not None else not multirun
-    record = app.trajectories if app.trajectories is not None else not multirun
+    record = app.trajectories
+    if record is None:
+        record = not multirun and app.seeds <= TRAJECTORY_LIMIT
+        if not multirun and not record:
+            print(f"({app.seeds} runs: trajectories not recorded; add trajectories=true to record them)")
     seeds = list(range(app.seed, app.seed + app.seeds))
     engine = app.engine if app.engine != "auto" else ("batch" if app.seeds * len(points) > 1 else "mesa")
     meta = {"config": json.loads(json.dumps(asdict(app), default=str)), "points": points,
-            "seeds": [seeds[0], seeds[-1]], "version": sim.__version__, "engine": engine}
+            "seeds": [seeds[0], seeds[-1]], "version": sim.__version__, "engine": engine,
+            "overrides": list(overrides or [])}
     if multirun and _done_already(out, meta):
         print(f"{out.name}: already complete, skipped")
         return {}
@@ -71,7 +90,7 @@ def run_app(cfg: DictConfig, out: Path, multirun: bool = False) -> dict:
 
     configs, run_seeds, swept = [], [], []
     for point in points:
-        point_app, model_cfg = apply_point(app, point) if point else to_app_config(cfg)
+        point_app, model_cfg = apply_point(app, point) if point else (app, base_model)
         configs += [model_cfg] * len(seeds)
         run_seeds += seeds
         swept += [{k: lookup(point_app, k) for k, _ in parse_point(point)}] * len(seeds)
@@ -84,19 +103,23 @@ def run_app(cfg: DictConfig, out: Path, multirun: bool = False) -> dict:
     elapsed = time.perf_counter() - t0
     runs = res.runs
     runs.insert(0, "scenario", app.name)
+    for g in GROUPS[1:]:  # which actors/policy option (scenario is the name above)
+        if choices and g in choices:
+            runs.insert(1, g, str(choices[g]))
     for key in swept[0]:  # nested swept keys (e.g. actors.DPRK.trust) become columns too
         runs[key] = [s[key] for s in swept]
     runs["version"] = sim.__version__
-    meta["timing"] = {"simulate_s": elapsed, "job_s": time.perf_counter() - t_job}
-    written = {"runs": write_parquet(runs, out / "runs.parquet", meta)}
-    write_text(OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml")
-    written["config"] = out / "config.yaml"
+    written = {"config": write_text(OmegaConf.to_yaml(OmegaConf.create(meta["config"])),
+                                    out / "config.yaml")}
     if res.trajectories is not None:
         written["trajectories"] = write_parquet(res.trajectories, out / "trajectories.parquet", meta)
         from sim.plots import plot_trajectories
 
         fig = plot_trajectories(res.trajectories, app.description or app.name, len(seeds))
         written["figure"] = save_figure(fig, out / "trajectories.png", dpi=110)
+    # last: a sweep's re-run takes a job's runs.parquet as the sign it finished
+    meta["timing"] = {"simulate_s": elapsed, "job_s": time.perf_counter() - t_job}
+    written["runs"] = write_parquet(runs, out / "runs.parquet", meta)
     if not multirun:
         from sim.summary import format_summary
 
@@ -122,7 +145,8 @@ def main(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     try:
         hc = HydraConfig.get()
-        run_app(cfg, Path(hc.runtime.output_dir), multirun=hc.mode == RunMode.MULTIRUN)
+        run_app(cfg, Path(hc.runtime.output_dir), multirun=hc.mode == RunMode.MULTIRUN,
+                choices=dict(hc.runtime.choices), overrides=list(hc.overrides.task))
     except ConfigError as err:  # normally caught earlier by the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

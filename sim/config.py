@@ -51,6 +51,10 @@ class AppConfig(ModelConfig):
 
 
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
+#: Settings of a run that are not model parameters (they cannot be swept).
+APP_ONLY = tuple(f.name for f in fields(AppConfig) if f.name not in MODEL_FIELDS)
+#: Config groups recorded as columns of the runs table (the option chosen).
+GROUPS = ("scenario", "actors", "policy")
 
 ConfigStore.instance().store(name="stalemate_schema", node=AppConfig)
 
@@ -124,10 +128,13 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
         *path, last = key.split(".")
         node = data
         for i, part in enumerate(path):
+            # top-level keys, actor names and actor fields are fixed; weights and effects are open
+            closed = node is data or (i in (1, 2) and path[0] == "actors")
+            if isinstance(node, dict) and part not in node and not closed:
+                node[part] = {}
             if not isinstance(node, dict) or part not in node:
                 raise ConfigError(f"{'.'.join(path[: i + 1])} is not a known key (in {key}={value!r})")
             node = node[part]
-        # top-level and actor fields are fixed; weights, effects and the actors map are open
         closed = node is data or (len(path) == 2 and path[0] == "actors")
         if not isinstance(node, dict) or (closed and last not in node):
             raise ConfigError(f"{key} is not a known key; allowed: {', '.join(sorted(node))}")

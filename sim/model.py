@@ -24,14 +24,18 @@ from sim.actors import ACTION_NAMES, OUTCOME_NAMES, ROLE_WORDS, STATE_VARS, Acti
 from sim.compiled import compile_configs
 from sim.decisions import choose_actions, felt_relief
 from sim.dynamics import Recorder, begin_round, end_round, initial_state
-from sim.params import config_dict, make_config
+from sim.params import ConfigError, config_dict, make_config
 
 
 def seed_from(rng):
     """Accept what Mesa front ends hand over: SolaraViz's seed box gives a string."""
     if isinstance(rng, str):
         rng = rng.strip()
-        return int(rng) if rng else None
+        if not rng:
+            return None
+        if not rng.lstrip("-").isdigit():
+            raise ConfigError(f"seed = {rng!r} must be a whole number (or blank for a random one)")
+        return int(rng)
     return rng
 
 

@@ -21,13 +21,14 @@ COLORS = {"concede": "\033[32m", "hedge": "\033[33m", "escalate": "\033[31m"}
 RESET, BOLD = "\033[0m", "\033[1m"
 
 
-def _paint(text: str, action: str, color: bool) -> str:
+def paint(text: str, action: str, color: bool) -> str:
+    """``text`` in the colour of ``action`` (green concede, yellow hedge, red escalate)."""
     return f"{COLORS[action]}{text}{RESET}" if color else text
 
 
 def _actor_phrase(name, role, action, color) -> str:
     words = ROLE_WORDS[role][action]
-    return _paint(f"{name} {VERBS[action]}", action, color) + f": {words}"
+    return paint(f"{name} {VERBS[action]}", action, color) + f": {words}"
 
 
 def ending(model) -> str:
@@ -68,10 +69,12 @@ def round_lines(model, t: int, color: bool = True) -> list[str]:
         if i in (p.target, p.principal) or acts[i] != Action.HEDGE:
             phrase = _actor_phrase(name, role, ACTION_NAMES[acts[i]], color)
             if i == p.target and rec.flagged[t, 0]:
+                reported = any(ev.kind == "report" for ev in model.events_by_round.get(t, []))
+                source = "a published report" if reported else "satellite imagery"
                 if acts[i] == Action.HEDGE:
-                    phrase += " (caught by satellite imagery)"
+                    phrase += f" (caught by {source})"
                 else:
-                    phrase += " (a false alarm: imagery reports hedging)"
+                    phrase += f" (a false alarm: {source} says it is hedging)"
             parts.append(phrase + ".")
     if rec.flagged[t, 0]:
         trust = rec.trust[t, p.principal, 0]
@@ -113,7 +116,7 @@ def narrate(model, max_rounds: int = 24, color: bool = True) -> str:
                 t += 1
             u = rec.x[t, V["undeclared"], 0]
             span = f"Round {start}" if start == t else f"Rounds {start}–{t}"
-            hedge = _paint("both hedge", "hedge", color)
+            hedge = paint("both hedge", "hedge", color)
             lines.append(
                 f"{span} — {p.names[p.target]} and {p.names[p.principal]} {hedge}; "
                 f"undeclared capability {u:.2f}, tension {rec.x[t, V['tension'], 0]:.2f}."

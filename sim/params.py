@@ -18,7 +18,9 @@ Example:
 from __future__ import annotations
 
 import difflib
+import functools
 import math
+import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass
 from typing import Any
 
@@ -62,7 +64,7 @@ class ActorConfig:
     concede: dict[str, float] = _p(dict, doc="utility weights of conceding")
     hedge: dict[str, float] = _p(dict, doc="utility weights of hedging")
     escalate: dict[str, float] = _p(dict, doc="utility weights of escalating")
-    effects: dict[str, dict[str, float]] | None = _p(None, doc="action -> state var -> push")
+    effects: dict[str, dict[str, float]] = _p(dict, doc="action -> state var -> push (replaces the role's)")
     script: list[str] = _p(list, doc="actions for scripted play, one per round")
     grit_period: int = _p(4, 1, 1000, "GRIT: rounds between unilateral concessions")
 
@@ -130,13 +132,19 @@ def _check_choice(key: str, value: Any, allowed) -> None:
         )
 
 
+@functools.cache
+def _field_types(cls) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _coerce_floats(obj: Any) -> None:
     """Turn integers given for float fields (``assurance=1``) into floats, as Hydra does."""
+    types = _field_types(type(obj))
     for f in fields(obj):
         value = getattr(obj, f.name)
-        if f.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        if types[f.name] is float and isinstance(value, int) and not isinstance(value, bool):
             setattr(obj, f.name, float(value))
-        elif f.type == "dict[str, float]" and isinstance(value, dict):
+        elif types[f.name] == dict[str, float] and isinstance(value, dict):
             setattr(obj, f.name, {k: float(v) if isinstance(v, int) and not isinstance(v, bool) else v
                                   for k, v in value.items()})
 
@@ -151,7 +159,7 @@ def _check_fields(obj: Any, prefix: str) -> None:
         key = f"{prefix}{f.name}"
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(f"{key} = {value!r} must be a number in [{lo}, {hi}]")
-        if f.type == "int" and not isinstance(value, int):
+        if _field_types(type(obj))[f.name] is int and not isinstance(value, int):
             raise ConfigError(f"{key} = {value!r} must be a whole number in [{lo}, {hi if hi is not None else '∞'}]")
         if value != value:  # NaN
             raise ConfigError(f"{key} = nan is not a number; allowed: [{lo}, {hi}]")

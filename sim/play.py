@@ -41,7 +41,7 @@ from sim.actors import ACTION_NAMES, POLICIES, Action
 from sim.decisions import action_probabilities
 from sim.dynamics import V, begin_round
 from sim.model import NegotiationModel, seed_from
-from sim.narrate import COLORS, RESET, ending, round_lines
+from sim.narrate import RESET, ending, paint, round_lines
 
 #: What a student types for each action (the first letter is enough).
 KEYS = {"c": Action.CONCEDE, "h": Action.HEDGE, "e": Action.ESCALATE}
@@ -318,7 +318,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
     lines.append("Round by round — what the model's logit policy would have played in your place:")
     lines.append(f"{'round':>5}  {'you':<9}{'P(concede)':>11}{'P(hedge)':>10}{'P(escalate)':>12}  policy drew")
     for t in seat.turns:
-        who = _paint(ACTION_NAMES[t.played], color) + " " * (9 - len(ACTION_NAMES[t.played]))
+        who = paint(ACTION_NAMES[t.played], ACTION_NAMES[t.played], color) + " " * (9 - len(ACTION_NAMES[t.played]))
         note = {"event": " (forced by an event)", "model": " (you let the model play)"}.get(t.source, "")
         p = t.probabilities
         lines.append(
@@ -326,10 +326,6 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
             f"{ACTION_NAMES[t.policy]}{note}"
         )
     return "\n".join(lines)
-
-
-def _paint(name: str, color: bool) -> str:
-    return f"{COLORS[name]}{name}{RESET}" if color else name
 
 
 # --------------------------------------------------------------------------------------

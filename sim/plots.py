@@ -137,21 +137,30 @@ OUTCOME_COLORS = {"agreement": "#2a9d8f", "stalemate": "#8d99ae", "hedged_stalem
                   "breakdown": "#e76f51"}
 
 
-def plot_outcome_lines(summary: pd.DataFrame, x: str, title: str = ""):
-    """Outcome shares (95% CI bands) against one numeric swept parameter."""
+def plot_outcome_lines(summary: pd.DataFrame, x: str, title: str = "", by: str | None = None):
+    """Outcome shares (95% CI bands) against one numeric swept parameter.
+
+    With ``by`` (a categorical swept key such as ``regime``), one panel per category.
+    """
     from sim.tables import OUTCOME_ORDER
 
-    s = summary.sort_values(x)
-    fig, ax = plt.subplots(figsize=(8, 4.8), constrained_layout=True)
-    for o in OUTCOME_ORDER:
-        ax.fill_between(s[x], s[f"{o}_lo"], s[f"{o}_hi"], color=OUTCOME_COLORS[o], alpha=0.2, lw=0)
-        ax.plot(s[x], s[o], color=OUTCOME_COLORS[o], lw=2, marker="o", ms=3, label=o.replace("_", " "))
-    ax.set_ylim(0, 1)
-    ax.set_xlabel(axis_label(x))
-    ax.set_ylabel("share of runs (95% CI)")
-    ax.set_title(title or f"Outcomes against {axis_label(x)}")
-    ax.grid(alpha=0.3)
-    ax.legend(frameon=False)
+    cats = list(summary[by].drop_duplicates()) if by else [None]
+    fig, axes = plt.subplots(1, len(cats), figsize=(7 * len(cats), 4.8), sharey=True, squeeze=False,
+                             constrained_layout=True)
+    for ax, cat in zip(axes[0], cats):
+        s = (summary if cat is None else summary[summary[by] == cat]).sort_values(x)
+        for o in OUTCOME_ORDER:
+            ax.fill_between(s[x], s[f"{o}_lo"], s[f"{o}_hi"], color=OUTCOME_COLORS[o], alpha=0.2, lw=0)
+            ax.plot(s[x], s[o], color=OUTCOME_COLORS[o], lw=2, marker="o", ms=3,
+                    label=o.replace("_", " "))
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(axis_label(x))
+        ax.grid(alpha=0.3)
+        if cat is not None:
+            ax.set_title(f"{by}: {str(cat).replace('_', ' ')}")
+    axes[0][0].set_ylabel("share of runs (95% CI)")
+    axes[0][0].legend(frameon=False)
+    fig.suptitle(title or f"Outcomes against {axis_label(x)}", fontweight="bold")
     return fig
 
 

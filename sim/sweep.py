@@ -20,10 +20,9 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
+from sim.config import GROUPS
 from sim.io import read_metadata, save_figure, write_parquet, write_text
 from sim.summary import outcome_shares
-
-GROUP_COLUMNS = {"scenario": "scenario"}  # swept config groups and their runs-table column
 
 
 @dataclass
@@ -50,8 +49,8 @@ def _manifest(sweep_dir: Path) -> dict:
     keys = [o.get_key_element() for o in overrides if o.is_sweep_override()]
     jobs = BasicSweeper.split_arguments(overrides, None)[0]
     return {
-        "value_keys": [k for k in keys if k not in GROUP_COLUMNS],
-        "group_keys": [k for k in keys if k in GROUP_COLUMNS],
+        "value_keys": [k for k in keys if k not in GROUPS],
+        "group_keys": [k for k in keys if k in GROUPS],
         "jobs": [{"num": i, "overrides": j, "points": [[o for o in j if o.split("=")[0] in keys]]}
                  for i, j in enumerate(jobs)],
     }
@@ -66,11 +65,15 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     """
     sweep_dir = Path(sweep_dir)
     man = _manifest(sweep_dir)
-    keys = [GROUP_COLUMNS[k] for k in man["group_keys"]] + list(man["value_keys"])
+    # a swept config group is a column named after the group (scenario, actors, policy)
+    keys = [k for k in man["group_keys"] if k in GROUPS] + list(man["value_keys"])
     frames, missing = [], []
     for job in man["jobs"]:
         path = sweep_dir / str(job["num"]) / "runs.parquet"
-        if path.exists() and read_metadata(path).get("points", job["points"]) in (job["points"], [[]]):
+        meta = read_metadata(path) if path.exists() else {}
+        # only this sweep's results: the same grid points and the same overrides
+        if meta and meta.get("points") in (job["points"], [[]]) and \
+                meta.get("overrides", job["overrides"]) == job["overrides"]:
             frames.append(pd.read_parquet(path).assign(job=job["num"]))
         else:
             groups = [o for o in job["overrides"] if o.split("=")[0] in man["group_keys"]]
@@ -137,8 +140,11 @@ def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
         fig = plots.plot_outcome_map(sub, x, y, f"Outcomes over {x} x {y} ({n_seeds} seeds per point{note})")
         out.append(save_figure(fig, sweep_dir / "outcome_map.png", dpi=110))
     elif len(numeric) == 1:
-        fig = plots.plot_outcome_lines(_summarise(runs, numeric), numeric[0],
-                                       f"Outcomes against {plots.axis_label(numeric[0])} ({n_seeds} seeds per point)")
+        by = categorical[0] if categorical else None
+        note = f", pooled over {', '.join(categorical[1:])}" if len(categorical) > 1 else ""
+        fig = plots.plot_outcome_lines(
+            _summarise(runs, [*([by] if by else []), numeric[0]]), numeric[0],
+            f"Outcomes against {plots.axis_label(numeric[0])} ({n_seeds} seeds per point{note})", by)
         out.append(save_figure(fig, sweep_dir / "outcome_lines.png", dpi=110))
     for k in categorical:
         fig = plots.plot_outcome_bars(_summarise(runs, [k]), k)

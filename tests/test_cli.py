@@ -130,6 +130,8 @@ def test_one_point_per_job_and_a_block_per_job_agree(tmp_path):
         (["relief=range(1,0,0.1)"], ["relief", "empty"]),
         (["assurance=0.5,1.5"], ["assurance", "1.5", "[0, 1]"]),
         (["actors.DPRK.concede.packge=1,2"], ["actors.DPRK.concede", "packge"]),
+        (["seed=0,100"], ["seed", "only model parameters and config groups can be swept"]),
+        (["assurance=0,1", "hydra.sweeper.points_per_job=0"], ["points_per_job", "0"]),
     ],
 )
 def test_malformed_sweep_is_rejected_before_any_job(tmp_path, sweep, words):
@@ -167,6 +169,30 @@ def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
     assert len(runs) == 10 * 10
     assert not runs.duplicated(["assurance", "relief", "seed"]).any()
     assert run(COLLECT, str(d)).returncode == 0
+
+
+def test_config_group_sweep_is_a_column_of_the_merged_table(tmp_path):
+    d = tmp_path / "groups"
+    run(STALEMATE, "-m", "policy=logit,usa_grit", "seeds=10", "rounds=40", f"hydra.sweep.dir={d}")
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert runs.groupby("policy").size().to_dict() == {"logit": 10, "usa_grit": 10}
+    assert (d / "outcome_bars_policy.png").exists()
+
+
+def test_command_line_value_replaces_a_preset_sweep_of_the_same_key(tmp_path):
+    d = tmp_path / "preset"
+    run(STALEMATE, "-m", "+sweep=demo_map", "relief=0.5", "seeds=3", "rounds=20", f"hydra.sweep.dir={d}")
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert set(runs["relief"]) == {0.5} and runs["assurance"].nunique() == 11
+
+
+def test_result_files_are_readable_by_others(tmp_path):
+    out = tmp_path / "perm"
+    run(STALEMATE, "seeds=2", "rounds=10", "narrate=false", f"hydra.run.dir={out}")
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in ("runs.parquet", "trajectories.parquet", "config.yaml", "trajectories.png"):
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
 def test_plot_command_draws_the_outcome_map(tmp_path):

@@ -200,3 +200,12 @@ def test_mesa_batch_run_rows_keep_the_swept_parameter():
     assurance they asked for: the values {0.2, 0.8} appear in the rows."""
     df = batch_run_rows()
     assert set(df["assurance"].round(12)) == {0.2, 0.8}
+
+
+def test_a_seed_that_is_not_a_number_is_a_config_error():
+    """SolaraViz's seed box hands over text: anything but digits is refused by name."""
+    from sim import ConfigError
+
+    with pytest.raises(ConfigError, match="seed = 'abc' must be a whole number"):
+        NegotiationModel(rng="abc")
+    assert NegotiationModel(rng=" ", rounds=3).rng is not None  # blank: a random seed

@@ -4,7 +4,7 @@ It reads sweeps exactly as Hydra's basic sweeper does (``key=a,b,c``,
 ``key='range(0,1.01,0.05)'``, presets in ``hydra.sweeper.params``) and forms
 their cartesian product, but hands each job a *block* of grid points (the
 ``points`` key) that the app runs as one vectorized batch, so a 21 x 21 map
-is 21 jobs instead of 441. Config-group sweeps (``scenario=a,b``) still make
+is 18 jobs instead of 441. Config-group sweeps (``scenario=a,b``) still make
 separate jobs. Jobs go to whatever launcher is configured (basic, joblib,
 submitit, ray).
 
@@ -54,13 +54,19 @@ def plan_sweep(overrides, is_group):
     Returns:
         (value keys, group keys, job-level override lists, points per group combo)
     """
+    from sim.config import APP_ONLY
+
     fixed: list[str] = []
     group_lists: list[list[str]] = []
     value_lists: list[list[str]] = []
     value_keys: list[str] = []
     group_keys: list[str] = []
-    for o in overrides:
+    last = {o.get_key_element(): o for o in overrides}  # as in Hydra: the last value of a key wins
+    for o in last.values():
         key = o.get_key_element()
+        if o.is_sweep_override() and key.lstrip("+~") in APP_ONLY:
+            raise SweepError(f"{key}: only model parameters and config groups can be swept; "
+                             f"{key} is a setting of the run (give one value, e.g. {key}=…)")
         if o.is_sweep_override():
             if not o.is_discrete_sweep():
                 raise SweepError(f"{key}: only lists and range() sweeps are supported, got {o.input_line}")
@@ -114,6 +120,8 @@ class StalemateSweeper(Sweeper):
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         args = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
         try:
+            if self.points_per_job < 1:
+                raise SweepError(f"hydra.sweeper.points_per_job = {self.points_per_job} must be 1 or more")
             overrides = parser.parse_overrides(args)
             value_keys, group_keys, combos, points = plan_sweep(overrides, self._is_group)
             self._validate(combos, points)
