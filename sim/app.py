@@ -106,8 +106,10 @@ def model_params(scenario: str) -> dict:
         "rationality": slider("Rationality (0 = random)", "rationality", 0.0, 20.0, 0.5),
         "regime": {"type": "Select", "label": "Sequencing regime", "value": kw["regime"],
                    "values": list(REGIMES)},
+        # no shorter than the scenario's last scheduled event (the replay's run to Feb 2019)
         "rounds": {"type": "SliderInt", "label": "Rounds", "value": int(kw["rounds"]),
-                   "min": 1, "max": max(200, int(kw["rounds"])), "step": 1},
+                   "min": max([1, *(int(e["round"]) for e in kw.get("events") or [])]),
+                   "max": max(200, int(kw["rounds"])), "step": 1},
         "rng": {"type": "InputText", "label": "Seed (blank: random)", "value": DEFAULT_SEED},
         "player": {"type": "Select", "label": "Play as (then Reset)", "value": NOBODY,
                    "values": [NOBODY, *actors]},

@@ -133,7 +133,7 @@ def run_app(cfg: DictConfig, out: Path, multirun: bool = False, choices: dict | 
         m.run()
         print(f"\nThe run with seed {seeds[0]}, round by round:")
         print(tell(m, color=sys.stdout.isatty()))
-    say(f"\nDone in {elapsed:.1f} s. Results in {out}/:")
+    say(f"\n{len(configs)} runs simulated in {elapsed:.1f} s. Results in {out}/:")
     for path in written.values():
         say(f"  {Path(path).name}")
     return written
