@@ -127,16 +127,17 @@ def choose_actions(state, p, t, uniforms, idx):
         uniforms: this round's uniforms for the actors ``idx``, shape (n, runs).
         idx: integer array of actor indices.
     """
-    prob = logit_probabilities(
-        utilities(features(state, p, idx), p.weights[:, :, idx]), p.rationality
-    )
-    chosen = draw(prob, uniforms)
-    rules = rule_actions(
-        p.policy[idx], state.last[p.counterpart[idx]], t, p.script[t - 1, idx], p.grit_period[idx]
-    )
-    chosen = np.where(rules >= 0, rules, chosen)
+    chosen = draw(action_probabilities(state, p, idx), uniforms)
+    policy = p.policy[idx]
+    if (policy != LOGIT).any():  # rule-based actors replace the drawn action
+        rules = rule_actions(
+            policy, state.last[p.counterpart[idx]], t, p.script[t - 1, idx], p.grit_period[idx]
+        )
+        chosen = np.where(rules >= 0, rules, chosen)
     forced = p.forced[t - 1, idx][:, None]
-    return np.where(forced >= 0, forced, chosen).astype(np.int8)
+    if (forced >= 0).any():  # an event forces the action
+        chosen = np.where(forced >= 0, forced, chosen)
+    return chosen.astype(np.int8)
 
 
 def action_probabilities(state, p, idx):
