@@ -97,11 +97,7 @@ def _fan(ax, traj, var, cfg, color, label=None):
     else:
         x0 = getattr(cfg, var)
     m = np.column_stack([np.full(m.shape[0], x0), m])  # round 0: the initial state
-    rounds = np.arange(0, m.shape[1])
-    lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
-    d = _dates(rounds)
-    ax.fill_between(d, lo, hi, color=color, alpha=0.18, lw=0)
-    ax.plot(d, med, color=color, lw=2, label=label)
+    sim.plots.fan(ax, _dates(np.arange(0, m.shape[1])), m, color, label, alpha=0.18)
 
 
 def _event_markers(ax, cfg, labels: bool, at_round: int | None = None):

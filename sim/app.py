@@ -36,6 +36,7 @@ from mesa.visualization import SolaraViz
 from mesa.visualization.utils import force_update, update_counter
 
 from sim.actors import ACTION_NAMES, Action, Outcome
+from sim.config import scenario_kwargs
 from sim.decisions import felt_relief
 from sim.dynamics import V
 from sim.narrate import ending, narrate
@@ -46,7 +47,6 @@ from sim.play import (
     comparison,
     scenario_description,
     scenario_names,
-    scenario_params,
 )
 from sim.plots import ACTION_COLORS, STATE_LABELS
 from sim.sequencing import REGIMES
@@ -91,7 +91,7 @@ def model_params(scenario: str) -> dict:
         >>> params["scenario_name"], params["relief"]["value"], params["regime"]["value"]
         ('relief_first', 0.5, 'relief_first')
     """
-    kw = scenario_params(scenario)
+    kw = scenario_kwargs(scenario)
     actors = [n for n, a in kw["actors"].items() if a.get("enabled", True)]
 
     def slider(label, key, lo, hi, step):

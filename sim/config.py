@@ -15,7 +15,10 @@ Example (from Python, without the command line):
 
 from __future__ import annotations
 
+import copy
+import functools
 import sys
+import threading
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -78,6 +81,11 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     else:
         merged = OmegaConf.merge(OmegaConf.structured(AppConfig), _without_hydra(cfg))
         app = OmegaConf.to_object(merged)
+    return _validated(app)
+
+
+def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
+    """Check the run settings and the model parameters of ``app``; return both, typed."""
     _check_fields(app, "")
     _check_choice("engine", app.engine, ENGINES)
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
@@ -139,14 +147,7 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
         if not isinstance(node, dict) or (closed and last not in node):
             raise ConfigError(f"{key} is not a known key; allowed: {', '.join(sorted(node))}")
         node[last] = value
-    model = make_config(**{k: data[k] for k in MODEL_FIELDS})
-    app2 = AppConfig(
-        **{k: v for k, v in data.items() if k not in MODEL_FIELDS},
-        **{k: getattr(model, k) for k in MODEL_FIELDS},
-    )
-    _check_fields(app2, "")
-    _check_choice("engine", app2.engine, ENGINES)
-    return app2, model
+    return _validated(AppConfig(**data))
 
 
 def lookup(app: AppConfig, key: str) -> Any:
@@ -164,14 +165,26 @@ def validate_point(cfg: DictConfig, points: list[list[str]]) -> None:
         apply_point(app, point)
 
 
-def compose(overrides: list[str] | None = None) -> AppConfig:
-    """Compose and validate the app config from Python, as the command line would."""
+_hydra_lock = threading.Lock()
+
+
+@functools.lru_cache(maxsize=64)
+def _compose(overrides: tuple[str, ...]) -> AppConfig:
     from hydra import compose as hydra_compose
     from hydra import initialize_config_dir
 
-    with initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
-        cfg = hydra_compose("config", overrides=overrides or [])
+    # Hydra's global state is not thread-safe (the classroom page steps in threads)
+    with _hydra_lock, initialize_config_dir(str(CONFIG_DIR), version_base="1.3"):
+        cfg = hydra_compose("config", overrides=list(overrides))
     return to_app_config(cfg)[0]
+
+
+def compose(overrides: list[str] | None = None) -> AppConfig:
+    """Compose and validate the app config from Python, as the command line would.
+
+    Compositions are cached; each call returns its own copy.
+    """
+    return copy.deepcopy(_compose(tuple(overrides or ())))
 
 
 def scenario_kwargs(name: str, **changes) -> dict:

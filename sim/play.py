@@ -30,14 +30,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 import numpy as np
 
 from sim.actors import ACTION_NAMES, POLICIES, Action
+from sim.config import scenario_kwargs
 from sim.decisions import action_probabilities
 from sim.dynamics import V, begin_round
 from sim.model import NegotiationModel, seed_from
@@ -47,33 +46,6 @@ from sim.narrate import RESET, ending, paint, round_lines
 KEYS = {"c": Action.CONCEDE, "h": Action.HEDGE, "e": Action.ESCALATE}
 NOBODY = "nobody"
 
-_hydra_lock = threading.Lock()
-
-
-@lru_cache(maxsize=32)
-def _scenario_kwargs_cached(name: str) -> tuple:
-    from sim.config import scenario_kwargs
-
-    with _hydra_lock:  # Hydra's global state is not thread-safe (the page steps in threads)
-        kw = scenario_kwargs(name)
-    return tuple(kw.items())
-
-
-def scenario_params(name: str, **changes) -> dict:
-    """The model keyword arguments of scenario ``name`` (``configs/scenario/``), with changes.
-
-    Example:
-        >>> scenario_params("relief_first", assurance=0.7)["regime"]
-        'relief_first'
-    """
-    import copy
-
-    kw = copy.deepcopy(dict(_scenario_kwargs_cached(name)))
-    kw.update(changes)
-    return kw
-
-
-@lru_cache(maxsize=32)
 def scenario_description(name: str) -> str:
     """The one-line description of scenario ``name``.
 
@@ -83,8 +55,7 @@ def scenario_description(name: str) -> str:
     """
     from sim.config import compose
 
-    with _hydra_lock:
-        return compose([f"scenario={name}"]).description
+    return compose([f"scenario={name}"]).description
 
 
 def scenario_names() -> list[str]:
@@ -227,7 +198,7 @@ class ClassroomModel(NegotiationModel):
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
         self.scenario_name = scenario_name
-        self.model_kwargs = scenario_params(scenario_name, **params)
+        self.model_kwargs = scenario_kwargs(scenario_name, **params)
         super().__init__(rng=seed, **self.model_kwargs)
         self.seed = seed
         self.player = player or NOBODY
@@ -469,7 +440,7 @@ def main(argv: list[str] | None = None) -> int:
         # no one to ask (a pipe, CI): read the moves from stdin if any, else let the model play
         moves = sys.stdin.read()
     try:
-        names = [n for n, a in scenario_params(args.scenario)["actors"].items()
+        names = [n for n, a in scenario_kwargs(args.scenario)["actors"].items()
                  if a.get("enabled", True)]
         if args.actor not in names:
             parser.error(f"unknown actor {args.actor!r}; choose one of: {', '.join(names)}")
@@ -485,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = ["ClassroomModel", "HumanSeat", "Turn", "comparison", "format_comparison", "main", "play",
-           "scenario_description", "scenario_names", "scenario_params"]
+           "scenario_description", "scenario_names"]
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -30,6 +30,15 @@ def state_matrix(traj: pd.DataFrame, var: str) -> np.ndarray:
     return wide.ffill(axis=1).to_numpy()
 
 
+def fan(ax, x, m: np.ndarray, color: str = "#1d3557", label: str | None = "median",
+        alpha: float = 0.25) -> None:
+    """Median line and 10–90% band over runs of a (runs, rounds) matrix ``m`` against ``x``."""
+    lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
+    ax.fill_between(x, lo, hi, color=color, alpha=alpha, lw=0,
+                    label="10–90% of runs" if label else None)
+    ax.plot(x, med, color=color, lw=1.8, label=label)
+
+
 def action_shares(traj: pd.DataFrame) -> pd.DataFrame:
     """Share of live runs playing each action, per actor and round."""
     counts = traj.groupby(["actor", "round", "action"], observed=False).size()
@@ -61,10 +70,7 @@ def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = 
     for k, var in enumerate(panels):
         ax = axes.flat[k]
         ax.set_visible(True)
-        m = state_matrix(traj, var)
-        lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
-        ax.fill_between(rounds, lo, hi, color="#457b9d", alpha=0.25, lw=0, label="10–90% of runs")
-        ax.plot(rounds, med, color="#1d3557", lw=1.8, label="median")
+        fan(ax, rounds, state_matrix(traj, var))
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
