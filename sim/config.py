@@ -89,7 +89,8 @@ def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
     _check_fields(app, "")
     _check_choice("engine", app.engine, ENGINES)
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
-    app.actors, app.events = model.actors, model.events  # validated, typed
+    for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)
+        setattr(app, k, getattr(model, k))
     return app, model
 
 
