@@ -3,14 +3,17 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+LINTED := sim tests experiments hydra_plugins scripts
 
-.PHONY: demo test app chromium lint bench clean
+.PHONY: demo test test-fast app chromium lint format wheel-check bench clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(sh scripts/find-python.sh) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[test,analysis,app]"
 	$(PY) scripts/fetch-solara-assets.py --quiet
+	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set
+	$(PY) -m compileall -q sim hydra_plugins >/dev/null
 	@touch $(STAMP)
 
 ## demo: the 2018 baseline over 200 seeds, then a small assurance x relief sweep, with figures
@@ -18,9 +21,13 @@ demo: $(STAMP)
 	$(VENV)/bin/stalemate scenario=baseline_2018 seeds=200
 	$(PY) experiments/sweep_study.py demo_map
 
-## test: the whole test suite (unit, property-based, statistical, CLI)
+## test: the whole test suite (unit, property-based, statistical, CLI, browser) — what CI runs
 test: $(STAMP) chromium
 	$(PY) -m pytest
+
+## test-fast: unit and property tests only (no statistical, CLI or browser tests), under a minute
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 ## app: the classroom page on http://127.0.0.1:8765 (works offline once installed)
 app: $(STAMP)
@@ -30,12 +37,22 @@ app: $(STAMP)
 chromium:
 	@if [ -n "$${CI:-}" ] || [ "$$(id -u)" = 0 ]; then sh scripts/install-chromium.sh; fi
 
+## lint: ruff's checks and its formatter, as CI runs them
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests experiments
+	$(VENV)/bin/ruff check $(LINTED)
+	$(VENV)/bin/ruff format --check $(LINTED)
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix $(LINTED)
+	$(VENV)/bin/ruff format $(LINTED)
+
+## wheel-check: build the wheel, install it into a fresh venv outside the checkout, run a scenario there
+wheel-check: $(STAMP)
+	sh scripts/wheel-check.sh $(PY)
 
 bench: $(STAMP)
 	$(PY) experiments/benchmark_engines.py
 	$(PY) experiments/benchmark_sweep.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis build dist

@@ -23,9 +23,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from sim.batch import make_jobs, run_batch, run_mesa, simulate
-from sim.compiled import compile_configs
-from sim.params import make_config
+from sim.engines.batch import make_jobs, run_batch, run_mesa, simulate
+from sim.model.compile import compile_configs
+from sim.model.params import make_config
 
 ROUNDS = 200
 
@@ -70,8 +70,12 @@ def full_sweep(processes: int, chunk_size: int) -> None:
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--same", type=int, default=300, help="runs given to both engines (default 300)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--same", type=int, default=300, help="runs given to both engines (default 300)"
+    )
     ap.add_argument("--chunk", type=int, default=4096, help="batch chunk size")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -79,8 +83,10 @@ def main(argv=None) -> None:
         full_sweep(args.child, args.chunk)
         return
 
-    print(f"Same runs in both engines: {args.same} runs of {ROUNDS} rounds from the 21 x 21 "
-          "assurance x relief grid, 4 actors, history recorded")
+    print(
+        f"Same runs in both engines: {args.same} runs of {ROUNDS} rounds from the 21 x 21 "
+        "assurance x relief grid, 4 actors, history recorded"
+    )
     configs, seeds = grid_runs(21, 100)
     pick = np.random.default_rng(0).choice(len(configs), args.same, replace=False)
     same_cfg = [configs[i] for i in pick]
@@ -101,22 +107,35 @@ def main(argv=None) -> None:
         ("mesa", t_mesa, args.same / t_mesa, steps / t_mesa),
         ("batch", t_batch, args.same / t_batch, steps / t_batch),
     ]
-    print(pd.DataFrame(rows, columns=["engine", "seconds", "runs/s", "agent-steps/s"])
-          .to_string(index=False, float_format=lambda v: f"{v:,.3f}" if v < 1 else f"{v:,.1f}"))
-    print(f"batch / mesa runs/s ratio: {t_mesa / t_batch:,.0f}x  (mesa timed once, batch median of 5)  "
-          f"(tables built by both; identical results: {'yes' if identical else 'NO'})")
+    print(
+        pd.DataFrame(rows, columns=["engine", "seconds", "runs/s", "agent-steps/s"]).to_string(
+            index=False, float_format=lambda v: f"{v:,.3f}" if v < 1 else f"{v:,.1f}"
+        )
+    )
+    print(
+        f"batch / mesa runs/s ratio: {t_mesa / t_batch:,.0f}x  (mesa timed once, batch median of 5)  "
+        f"(tables built by both; identical results: {'yes' if identical else 'NO'})"
+    )
 
-    print("\nFull sweep shape: 21 x 21 points x 100 seeds = 44,100 runs x 200 rounds, "
-          f"trajectories recorded in memory, chunks of {args.chunk}")
+    print(
+        "\nFull sweep shape: 21 x 21 points x 100 seeds = 44,100 runs x 200 rounds, "
+        f"trajectories recorded in memory, chunks of {args.chunk}"
+    )
     for procs in (1, 2):
         out = subprocess.run(
             [sys.executable, __file__, "--child", str(procs), "--chunk", str(args.chunk)],
-            check=True, capture_output=True, text=True,
+            check=True,
+            capture_output=True,
+            text=True,
         ).stdout.split()
         n, wall, steps, rss = int(out[0]), float(out[1]), int(out[2]), float(out[3])
-        print(f"  {procs} process{'es' if procs > 1 else '  '}: {wall:5.2f} s wall, {n / wall:,.0f} runs/s, "
-              f"{steps / wall / 1e6:.1f} M agent-steps/s, peak memory {rss:,.0f} MiB (largest process)")
-    print(f"  vs mesa at its measured rate: {len(configs) / (args.same / t_mesa) / 60:,.1f} minutes")
+        print(
+            f"  {procs} process{'es' if procs > 1 else '  '}: {wall:5.2f} s wall, {n / wall:,.0f} runs/s, "
+            f"{steps / wall / 1e6:.1f} M agent-steps/s, peak memory {rss:,.0f} MiB (largest process)"
+        )
+    print(
+        f"  vs mesa at its measured rate: {len(configs) / (args.same / t_mesa) / 60:,.1f} minutes"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.io import read_metadata
+from sim.report.io import read_metadata
 
 LAUNCHERS = {
     "basic": [],
@@ -29,13 +29,18 @@ LAUNCHERS = {
 
 def main() -> None:
     exe = str(Path(sys.executable).with_name("stalemate"))
-    print("stalemate -m +sweep=stalemate_map: 21 x 21 points x 100 seeds = 44,100 runs x 200 rounds")
+    print(
+        "stalemate -m +sweep=stalemate_map: 21 x 21 points x 100 seeds = 44,100 runs x 200 rounds"
+    )
     for name, extra in LAUNCHERS.items():
         with tempfile.TemporaryDirectory() as tmp:
             d = Path(tmp) / "map"
             t0 = time.perf_counter()
-            subprocess.run([exe, "-m", "+sweep=stalemate_map", f"hydra.sweep.dir={d}", *extra],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [exe, "-m", "+sweep=stalemate_map", f"hydra.sweep.dir={d}", *extra],
+                check=True,
+                capture_output=True,
+            )
             total = time.perf_counter() - t0
             timings = [read_metadata(p)["timing"] for p in sorted(d.glob("*/runs.parquet"))]
             n = len(timings)
@@ -43,12 +48,18 @@ def main() -> None:
             job_s = sum(t["job_s"] for t in timings)
             assert (d / "outcome_map.png").exists() and (d / "summary.csv").exists()
         print(f"\n{name}: {total:.1f} s total for {n} jobs (launch, jobs, collect, plot)")
-        print(f"  simulation inside jobs   {sim_s:6.1f} s  ({44_100 / sim_s:,.0f} runs/s of job time)")
-        print(f"  rest of each job         {(job_s - sim_s) / n * 1000:6.0f} ms per job "
-              "(config, validation, writing)")
+        print(
+            f"  simulation inside jobs   {sim_s:6.1f} s  ({44_100 / sim_s:,.0f} runs/s of job time)"
+        )
+        print(
+            f"  rest of each job         {(job_s - sim_s) / n * 1000:6.0f} ms per job "
+            "(config, validation, writing)"
+        )
         if not extra:  # sequential: the remainder is Hydra and the end-of-sweep work
-            print(f"  outside the jobs         {total - job_s:6.1f} s  (start-up, launching "
-                  f"{n} jobs, validating 441 points, collect, plot)")
+            print(
+                f"  outside the jobs         {total - job_s:6.1f} s  (start-up, launching "
+                f"{n} jobs, validating 441 points, collect, plot)"
+            )
 
 
 if __name__ == "__main__":

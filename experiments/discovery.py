@@ -1,6 +1,6 @@
 """Scenario discovery: which region of parameter space produces stalemate?
 
-Draws a Latin hypercube over the parameter space of :mod:`sim.sensitivity` (the
+Draws a Latin hypercube over the parameter space of :mod:`sim.analysis.sensitivity` (the
 same parameters and ranges as the Sobol analysis), scores every point over
 ``--seeds`` runs with the batch engine, and labels a point **stalemate** when
 most of its runs end in stalemate, plain or hedged (P > ``--threshold``, default
@@ -11,7 +11,7 @@ It then describes the stalemate region with readable rules, each with its
 coverage (share of all stalemate points inside) and density (share of the
 rule's points that are stalemate):
 
-- PRIM boxes with covering (:func:`sim.discovery.prim_boxes`): box 1 is the
+- PRIM boxes with covering (:func:`sim.analysis.discovery.prim_boxes`): box 1 is the
   largest box on the peeling trajectory with density >= ``--density``, pruned of
   conditions that do not earn their keep; box 2 is found among the points box 1
   leaves, and so on (read "otherwise, stalemate when …");
@@ -42,11 +42,11 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.decisions import felt_relief
-from sim.discovery import prim_boxes, prim_peel, rules_table, tree_boxes, union_stats
-from sim.io import save_figure, write_parquet, write_text
-from sim.sensitivity import FACTOR_NAMES, REGIME_LEVELS, evaluate, scale, select
-from sim.sequencing import REGIMES
+from sim.analysis.discovery import prim_boxes, prim_peel, rules_table, tree_boxes, union_stats
+from sim.analysis.sensitivity import FACTOR_NAMES, REGIME_LEVELS, evaluate, scale, select
+from sim.model.decisions import felt_relief
+from sim.model.sequencing import REGIMES
+from sim.report.io import save_figure, write_parquet, write_text
 
 
 def regime_condition(name, lo, hi) -> str:
@@ -67,8 +67,10 @@ FORMATTERS = {"conditionality": regime_condition}
 #: boundary runs diagonally in (assurance, relief, enforcement), which boxes over
 #: the raw parameters can only approximate.
 DERIVED = {
-    "package": (("assurance", "relief", "enforcement"),
-                lambda X: X["assurance"] * felt_relief(X["relief"], X["enforcement"])),
+    "package": (
+        ("assurance", "relief", "enforcement"),
+        lambda X: X["assurance"] * felt_relief(X["relief"], X["enforcement"]),
+    ),
 }
 
 
@@ -79,8 +81,10 @@ def describe(boxes, title: str, X, y) -> list[str]:
     for i, box in enumerate(boxes, 1):
         lead = "stalemate when" if i == 1 else "otherwise, stalemate when"
         lines.append(f"  {i}. {lead} {box.rule()}")
-        lines.append(f"     coverage {box.coverage:.0%}, density {box.density:.0%} "
-                     f"({box.mass:.1%} of the space)")
+        lines.append(
+            f"     coverage {box.coverage:.0%}, density {box.density:.0%} "
+            f"({box.mass:.1%} of the space)"
+        )
     cov, dens, mass = union_stats(boxes, X, y)
     lines.append(f"  together: coverage {cov:.0%}, density {dens:.0%} ({mass:.1%} of the space)")
     return lines
@@ -92,8 +96,10 @@ def describe_leaves(boxes, title: str, X, y) -> list[str]:
         return lines + ["  (none)"]
     for i, box in enumerate(boxes, 1):
         lines.append(f"  {i}. stalemate when {box.rule()}")
-        lines.append(f"     coverage {box.coverage:.0%}, density {box.density:.0%} "
-                     f"({box.mass:.1%} of the space)")
+        lines.append(
+            f"     coverage {box.coverage:.0%}, density {box.density:.0%} "
+            f"({box.mass:.1%} of the space)"
+        )
     cov, dens, mass = union_stats(boxes, X, y)
     lines.append(f"  together: coverage {cov:.0%}, density {dens:.0%} ({mass:.1%} of the space)")
     return lines
@@ -115,8 +121,15 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
     sc = ax.scatter(cov, dens, c=[len(b.limits) for b in trajectory], cmap="viridis", s=14)
     fig.colorbar(sc, ax=ax, label="restricted parameters")
     if boxes:
-        ax.scatter([boxes[0].coverage], [boxes[0].density], s=140, facecolor="none",
-                   edgecolor="#c1121f", lw=2, label="box 1 (pruned)")
+        ax.scatter(
+            [boxes[0].coverage],
+            [boxes[0].density],
+            s=140,
+            facecolor="none",
+            edgecolor="#c1121f",
+            lw=2,
+            label="box 1 (pruned)",
+        )
         ax.legend(loc="lower left", fontsize=8)
     ax.set_xlabel("coverage")
     ax.set_ylabel("density")
@@ -128,15 +141,28 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
         # the two restricted parameters whose limits cut the most of their range
         # (the regime is discrete: it stays among the box's other conditions)
         continuous = [d for d in X.columns if d != "conditionality"]
-        cut = sorted((d for d in box.limits if d in continuous),
-                     key=lambda d: -(1 - (box.limits[d][1] - box.limits[d][0])
-                                     / (box.bounds[d][1] - box.bounds[d][0])))
+        cut = sorted(
+            (d for d in box.limits if d in continuous),
+            key=lambda d: (
+                -(1 - (box.limits[d][1] - box.limits[d][0]) / (box.bounds[d][1] - box.bounds[d][0]))
+            ),
+        )
         dims = (cut + [d for d in continuous if d not in cut])[:2]
         others = box.copy(limits={d: v for d, v in box.limits.items() if d not in dims})
         show = np.flatnonzero(others.contains(X) & ~covered)
-        show = show[np.argsort(np.asarray(p_stalemate)[show], kind="stable")]  # stalled points on top
-        s = ax.scatter(X[dims[0]].to_numpy()[show], X[dims[1]].to_numpy()[show],
-                       c=np.asarray(p_stalemate)[show], cmap="magma_r", vmin=0, vmax=1, s=9, alpha=0.8)
+        show = show[
+            np.argsort(np.asarray(p_stalemate)[show], kind="stable")
+        ]  # stalled points on top
+        s = ax.scatter(
+            X[dims[0]].to_numpy()[show],
+            X[dims[1]].to_numpy()[show],
+            c=np.asarray(p_stalemate)[show],
+            cmap="magma_r",
+            vmin=0,
+            vmax=1,
+            s=9,
+            alpha=0.8,
+        )
         (x0, x1), (y0, y1) = (box.limits.get(d, box.bounds[d]) for d in dims)
         ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="#2a9d8f", lw=2.5))
         ax.set_xlabel(dims[0])
@@ -144,9 +170,11 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
         ax.set_xlim(*box.bounds[dims[0]])
         ax.set_ylim(*box.bounds[dims[1]])
         rest = " and ".join(others.conditions()) or "no other condition"
-        ax.set_title(f"box {k + 1}: coverage {box.coverage:.0%}, density {box.density:.0%}\n"
-                     + textwrap.fill(f"points with {rest}" + (", outside earlier boxes" if k else ""), 60),
-                     fontsize=9)
+        ax.set_title(
+            f"box {k + 1}: coverage {box.coverage:.0%}, density {box.density:.0%}\n"
+            + textwrap.fill(f"points with {rest}" + (", outside earlier boxes" if k else ""), 60),
+            fontsize=9,
+        )
         fig.colorbar(s, ax=ax, label="P(stalemate) at the point")
         covered |= box.contains(X)
     fig.suptitle(title, fontsize=12, fontweight="bold")
@@ -154,21 +182,36 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--points", type=int, default=8000, help="Latin-hypercube points (default 8000)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--points", type=int, default=8000, help="Latin-hypercube points (default 8000)"
+    )
     ap.add_argument("--seeds", type=int, default=24, help="runs per point (default 24)")
     ap.add_argument("--rounds", type=int, default=200, help="horizon of every run (default 200)")
-    ap.add_argument("--threshold", type=float, default=0.5,
-                    help="a point is 'stalemate' when P(stalemate) exceeds this (default 0.5)")
-    ap.add_argument("--density", type=float, default=0.8, help="target density of a PRIM box (default 0.8)")
+    ap.add_argument(
+        "--threshold",
+        type=float,
+        default=0.5,
+        help="a point is 'stalemate' when P(stalemate) exceeds this (default 0.5)",
+    )
+    ap.add_argument(
+        "--density", type=float, default=0.8, help="target density of a PRIM box (default 0.8)"
+    )
     ap.add_argument("--max-boxes", type=int, default=3)
     ap.add_argument("--depth", type=int, default=3, help="decision-tree depth (default 3)")
     ap.add_argument("--factors", nargs="+", default=None, choices=FACTOR_NAMES, metavar="NAME")
-    ap.add_argument("--no-derived", action="store_true",
-                    help="cut on the raw parameters only, not on the derived 'package'")
+    ap.add_argument(
+        "--no-derived",
+        action="store_true",
+        help="cut on the raw parameters only, not on the derived 'package'",
+    )
     ap.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--sample-seed", type=int, default=2018)
-    ap.add_argument("--quick", action="store_true", help="tiny run for tests: 300 points, 4 seeds, 60 rounds")
+    ap.add_argument(
+        "--quick", action="store_true", help="tiny run for tests: 300 points, 4 seeds, 60 rounds"
+    )
     ap.add_argument("--out", default="results/discovery")
     args = ap.parse_args(argv)
     if args.quick:
@@ -178,11 +221,19 @@ def main(argv=None) -> None:
 
     factors = select(args.factors)
     U = qmc.LatinHypercube(d=len(factors), seed=args.sample_seed).random(args.points)
-    print(f"Scenario discovery: {args.points} Latin-hypercube points over {len(factors)} parameters "
-          f"x {args.seeds} seeds = {args.points * args.seeds} runs of {args.rounds} rounds")
+    print(
+        f"Scenario discovery: {args.points} Latin-hypercube points over {len(factors)} parameters "
+        f"x {args.seeds} seeds = {args.points * args.seeds} runs of {args.rounds} rounds"
+    )
     t0 = time.perf_counter()
-    Y = evaluate(scale(U, factors), factors, seeds=args.seeds, rounds=args.rounds,
-                 processes=args.processes, progress=not args.quick)
+    Y = evaluate(
+        scale(U, factors),
+        factors,
+        seeds=args.seeds,
+        rounds=args.rounds,
+        processes=args.processes,
+        progress=not args.quick,
+    )
     t_runs = time.perf_counter() - t0
     names = [f.name for f in factors]
     X = Y[names].copy()
@@ -197,8 +248,15 @@ def main(argv=None) -> None:
     y = (Y["p_stalemate"] > args.threshold).to_numpy()
     Y["stalemate"] = y
 
-    candidates = prim_boxes(X, y, min_density=args.density, max_boxes=args.max_boxes, keep_density=0.0,
-                            bounds=bounds, formatters=FORMATTERS)
+    candidates = prim_boxes(
+        X,
+        y,
+        min_density=args.density,
+        max_boxes=args.max_boxes,
+        keep_density=0.0,
+        bounds=bounds,
+        formatters=FORMATTERS,
+    )
     prim = []  # boxes are kept while most of their points stall
     for box in candidates:
         if box.density < 0.5:
@@ -206,33 +264,61 @@ def main(argv=None) -> None:
         prim.append(box)
     rejected = candidates[len(prim)] if len(prim) < len(candidates) else None
     trajectory = prim_peel(X, y, bounds=bounds)
-    tree, _ = tree_boxes(X, y, max_depth=args.depth, min_coverage=0.05, bounds=bounds, formatters=FORMATTERS)
+    tree, _ = tree_boxes(
+        X, y, max_depth=args.depth, min_coverage=0.05, bounds=bounds, formatters=FORMATTERS
+    )
     elapsed = time.perf_counter() - t0
 
-    head = (f"Scenario discovery over {args.points} points x {args.seeds} seeds ({args.rounds} rounds).\n"
-            f"A point is 'stalemate' when P(stalemate, plain or hedged) > {args.threshold:g}: "
-            f"{y.sum()} points ({y.mean():.1%}).\n"
-            "coverage = share of all stalemate points the rule holds; "
-            "density = share of the rule's points that are stalemate.\n"
-            + ("" if args.no_derived or "package" not in X else
-               "package = assurance x felt relief, the value of the deal on the table to the DPRK "
-               "(felt relief = 1 - (1 - relief) x enforcement).\n"))
-    text = "\n".join([head,
-                      *describe(prim, f"PRIM boxes (target density {args.density:g}, covering):", X, y),
-                      *([] if rejected is None else
-                        [f"  next box, not kept (density {rejected.density:.0%} < 50%): {rejected.rule()}, "
-                         f"coverage {rejected.coverage:.0%}"]), "",
-                      *describe_leaves(tree, f"Decision tree (depth {args.depth}, classes weighted equally), "
-                                             "leaves it assigns to stalemate (coverage >= 5%):", X, y)])
+    head = (
+        f"Scenario discovery over {args.points} points x {args.seeds} seeds ({args.rounds} rounds).\n"
+        f"A point is 'stalemate' when P(stalemate, plain or hedged) > {args.threshold:g}: "
+        f"{y.sum()} points ({y.mean():.1%}).\n"
+        "coverage = share of all stalemate points the rule holds; "
+        "density = share of the rule's points that are stalemate.\n"
+        + (
+            ""
+            if args.no_derived or "package" not in X
+            else "package = assurance x felt relief, the value of the deal on the table to the DPRK "
+            "(felt relief = 1 - (1 - relief) x enforcement).\n"
+        )
+    )
+    text = "\n".join(
+        [
+            head,
+            *describe(prim, f"PRIM boxes (target density {args.density:g}, covering):", X, y),
+            *(
+                []
+                if rejected is None
+                else [
+                    f"  next box, not kept (density {rejected.density:.0%} < 50%): {rejected.rule()}, "
+                    f"coverage {rejected.coverage:.0%}"
+                ]
+            ),
+            "",
+            *describe_leaves(
+                tree,
+                f"Decision tree (depth {args.depth}, classes weighted equally), "
+                "leaves it assigns to stalemate (coverage >= 5%):",
+                X,
+                y,
+            ),
+        ]
+    )
     out = Path(args.out)
     meta = {"study": "discovery", **vars(args), "version": sim.__version__}
     write_parquet(Y, out / "points.parquet", meta)
     write_text(text + "\n", out / "rules.txt")
-    rules = pd.concat([rules_table(prim, "prim", X), rules_table(tree, "tree", X)], ignore_index=True)
+    rules = pd.concat(
+        [rules_table(prim, "prim", X), rules_table(tree, "tree", X)], ignore_index=True
+    )
     write_text(rules.to_csv(index=False, float_format="%.4f"), out / "rules.csv")
     title = f"Where talks stall: PRIM over {args.points} points ({y.mean():.0%} stalemate)"
-    save_figure(plot_discovery(trajectory, prim, X, Y["p_stalemate"], title), out / "discovery.png", dpi=110)
-    print(f"{args.points * args.seeds} runs in {t_runs:.1f} s, discovery {elapsed - t_runs:.1f} s.\n")
+    save_figure(
+        plot_discovery(trajectory, prim, X, Y["p_stalemate"], title), out / "discovery.png", dpi=110
+    )
+    print(
+        f"{args.points * args.seeds} runs in {t_runs:.1f} s, discovery {elapsed - t_runs:.1f} s.\n"
+    )
     print(text)
     print(f"\nWrote {out}/rules.txt, rules.csv, discovery.png, points.parquet")
 

@@ -1,6 +1,6 @@
 """Why it stalls, globally: Sobol sensitivity of the outcomes to the main parameters.
 
-Samples the parameter space of :mod:`sim.sensitivity` (assurance, relief,
+Samples the parameter space of :mod:`sim.analysis.sensitivity` (assurance, relief,
 enforcement, sequencing regime, detection, false alarms, detection response,
 snapback, stalemate cost, rationality, the USA's and the DPRK's trust) with
 Saltelli's scheme on a scrambled Sobol' sequence (SALib), scores every point over
@@ -35,8 +35,8 @@ from pathlib import Path
 import numpy as np
 
 import sim
-from sim.io import save_figure, write_parquet, write_text
-from sim.sensitivity import FACTOR_NAMES, OUTPUTS, evaluate, problem, select, sobol_indices
+from sim.analysis.sensitivity import FACTOR_NAMES, OUTPUTS, evaluate, problem, select, sobol_indices
+from sim.report.io import save_figure, write_parquet, write_text
 
 
 def plot_sobol(table, title: str):
@@ -47,15 +47,27 @@ def plot_sobol(table, title: str):
     import matplotlib.pyplot as plt
 
     outputs = list(dict.fromkeys(table["output"]))
-    fig, axes = plt.subplots(1, len(outputs), figsize=(5.2 * len(outputs), 0.42 * table["parameter"].nunique() + 2),
-                             layout="constrained", squeeze=False)
+    fig, axes = plt.subplots(
+        1,
+        len(outputs),
+        figsize=(5.2 * len(outputs), 0.42 * table["parameter"].nunique() + 2),
+        layout="constrained",
+        squeeze=False,
+    )
     for ax, out in zip(axes[0], outputs):
         t = table[table["output"] == out].sort_values("ST")
         y = np.arange(len(t))
         for k, (col, color) in enumerate((("S1", "#457b9d"), ("ST", "#e76f51"))):
             err = np.vstack([t[col] - t[f"{col}_lo"], t[f"{col}_hi"] - t[col]]).clip(0)
-            ax.barh(y + (k - 0.5) * 0.38, t[col], 0.38, xerr=err, color=color, capsize=2,
-                    label={"S1": "first order S1", "ST": "total ST"}[col])
+            ax.barh(
+                y + (k - 0.5) * 0.38,
+                t[col],
+                0.38,
+                xerr=err,
+                color=color,
+                capsize=2,
+                label={"S1": "first order S1", "ST": "total ST"}[col],
+            )
         ax.set_yticks(y, t["parameter"])
         ax.axvline(0, color="black", lw=0.8)
         ax.set_xlim(min(-0.05, float(t["S1_lo"].min()) - 0.02), 1.0)
@@ -73,23 +85,38 @@ def top_indices(table, k: int = 3) -> str:
     lines = []
     for out in OUTPUTS:
         t = table[table["output"] == out].nlargest(k, "ST")
-        parts = [f"{r.parameter} ST {r.ST:.2f} [{r.ST_lo:.2f}, {r.ST_hi:.2f}], "
-                 f"S1 {r.S1:.2f} [{r.S1_lo:.2f}, {r.S1_hi:.2f}]" for r in t.itertuples()]
+        parts = [
+            f"{r.parameter} ST {r.ST:.2f} [{r.ST_lo:.2f}, {r.ST_hi:.2f}], "
+            f"S1 {r.S1:.2f} [{r.S1_lo:.2f}, {r.S1_hi:.2f}]"
+            for r in t.itertuples()
+        ]
         lines.append(f"  {OUTPUTS[out]}:\n    " + "\n    ".join(parts))
     return "\n".join(lines)
 
 
 def main(argv=None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=1024, help="Saltelli base samples, a power of 2 (default 1024)")
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument(
+        "--n", type=int, default=1024, help="Saltelli base samples, a power of 2 (default 1024)"
+    )
     ap.add_argument("--seeds", type=int, default=32, help="runs per sample point (default 32)")
     ap.add_argument("--rounds", type=int, default=200, help="horizon of every run (default 200)")
-    ap.add_argument("--factors", nargs="+", default=None, choices=FACTOR_NAMES, metavar="NAME",
-                    help=f"parameters to vary (default all: {', '.join(FACTOR_NAMES)})")
+    ap.add_argument(
+        "--factors",
+        nargs="+",
+        default=None,
+        choices=FACTOR_NAMES,
+        metavar="NAME",
+        help=f"parameters to vary (default all: {', '.join(FACTOR_NAMES)})",
+    )
     ap.add_argument("--processes", type=int, default=min(2, os.cpu_count() or 1))
     ap.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the CIs")
     ap.add_argument("--sample-seed", type=int, default=2018, help="seed of the Sobol' scrambling")
-    ap.add_argument("--quick", action="store_true", help="tiny run for tests: N=16, 4 seeds, 40 rounds")
+    ap.add_argument(
+        "--quick", action="store_true", help="tiny run for tests: N=16, 4 seeds, 40 rounds"
+    )
     ap.add_argument("--out", default="results/sensitivity")
     args = ap.parse_args(argv)
     if args.quick:
@@ -98,13 +125,23 @@ def main(argv=None) -> None:
     from SALib.sample import sobol as sobol_sample
 
     factors = select(args.factors)
-    X = sobol_sample.sample(problem(factors), args.n, calc_second_order=False, seed=args.sample_seed)
+    X = sobol_sample.sample(
+        problem(factors), args.n, calc_second_order=False, seed=args.sample_seed
+    )
     n_runs = len(X) * args.seeds
-    print(f"Sobol sensitivity: {len(factors)} parameters, N = {args.n} -> {len(X)} points "
-          f"x {args.seeds} seeds = {n_runs} runs of {args.rounds} rounds")
+    print(
+        f"Sobol sensitivity: {len(factors)} parameters, N = {args.n} -> {len(X)} points "
+        f"x {args.seeds} seeds = {n_runs} runs of {args.rounds} rounds"
+    )
     t0 = time.perf_counter()
-    Y = evaluate(X, factors, seeds=args.seeds, rounds=args.rounds, processes=args.processes,
-                 progress=not args.quick)
+    Y = evaluate(
+        X,
+        factors,
+        seeds=args.seeds,
+        rounds=args.rounds,
+        processes=args.processes,
+        progress=not args.quick,
+    )
     t_runs = time.perf_counter() - t0
     table = sobol_indices(Y, factors, num_resamples=args.resamples, seed=args.sample_seed)
     elapsed = time.perf_counter() - t0
@@ -113,11 +150,15 @@ def main(argv=None) -> None:
     meta = {"study": "sensitivity", **vars(args), "version": sim.__version__}
     write_parquet(Y, out / "points.parquet", meta)
     write_text(table.to_csv(index=False, float_format="%.4f"), out / "sobol.csv")
-    title = (f"Sobol indices over {len(factors)} parameters (N = {args.n}, {len(X)} points x "
-             f"{args.seeds} seeds, {args.rounds} rounds)")
+    title = (
+        f"Sobol indices over {len(factors)} parameters (N = {args.n}, {len(X)} points x "
+        f"{args.seeds} seeds, {args.rounds} rounds)"
+    )
     save_figure(plot_sobol(table, title), out / "sobol.png", dpi=110)
-    print(f"{n_runs} runs in {t_runs:.1f} s, analysis {elapsed - t_runs:.1f} s. "
-          "Largest total indices (95% CI):")
+    print(
+        f"{n_runs} runs in {t_runs:.1f} s, analysis {elapsed - t_runs:.1f} s. "
+        "Largest total indices (95% CI):"
+    )
     print(top_indices(table))
     print(f"Wrote {out}/sobol.csv, sobol.png, points.parquet")
 

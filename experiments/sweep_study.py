@@ -44,8 +44,10 @@ def headline(name: str, out: Path) -> str:
 
     def row(r, keys):
         what = ", ".join(f"{k} {r[k]:g}" if not isinstance(r[k], str) else f"{r[k]}" for k in keys)
-        return (f"  {what}: agreement {fmt(r['agreement'])} [{fmt(r['agreement_lo'])}–{fmt(r['agreement_hi'])}], "
-                f"stalemate {fmt(r['any_stalemate'])}, breakdown {fmt(r['breakdown'])}")
+        return (
+            f"  {what}: agreement {fmt(r['agreement'])} [{fmt(r['agreement_lo'])}–{fmt(r['agreement_hi'])}], "
+            f"stalemate {fmt(r['any_stalemate'])}, breakdown {fmt(r['breakdown'])}"
+        )
 
     if name in ("stalemate_map", "demo_map", "ripeness"):
         x, y = ("assurance", "relief") if name != "ripeness" else ("stalemate_cost", "assurance")
@@ -54,8 +56,10 @@ def headline(name: str, out: Path) -> str:
     if name == "verification":
         pick = s[s["detect_prob"].isin([0.1, 0.9]) & s["detection_response"].isin([0, 3])]
         return "Detection x response:\n" + "\n".join(
-            row(r, ["detect_prob", "detection_response"]) + f", DPRK hedges {r['mean_hedge_share_DPRK']:.0%} of rounds"
-            for _, r in pick.iterrows())
+            row(r, ["detect_prob", "detection_response"])
+            + f", DPRK hedges {r['mean_hedge_share_DPRK']:.0%} of rounds"
+            for _, r in pick.iterrows()
+        )
     return "\n".join(row(r, ["regime"]) for _, r in s.iterrows())
 
 
@@ -66,7 +70,9 @@ def main(argv=None) -> None:
     name, extra = argv[0], argv[1:]
     t0 = time.perf_counter()
     out = run_study(name, extra)
-    print(f"\n{name}: launch, jobs, collect and plot took {time.perf_counter() - t0:.1f} s -> {out}/")
+    print(
+        f"\n{name}: launch, jobs, collect and plot took {time.perf_counter() - t0:.1f} s -> {out}/"
+    )
     print(headline(name, out))
 
 

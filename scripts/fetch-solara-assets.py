@@ -61,12 +61,18 @@ def wanted(extra: list[str]) -> list[str]:
     try:
         import solara
     except ImportError:
-        sys.exit("fetch-solara-assets: solara is not installed in this Python "
-                 f"({sys.executable}); install the app extra first")
+        sys.exit(
+            "fetch-solara-assets: solara is not installed in this Python "
+            f"({sys.executable}); install the app extra first"
+        )
     root = Path(solara.__file__).parent
     found: set[str] = set()
-    for path in [*root.glob("server/templates/*.j2"), *root.glob("widgets/vue/*.vue"),
-                 *root.glob("components/*.vue"), *root.glob("components/*.py")]:
+    for path in [
+        *root.glob("server/templates/*.j2"),
+        *root.glob("widgets/vue/*.vue"),
+        *root.glob("components/*.vue"),
+        *root.glob("components/*.py"),
+    ]:
         found.update(SPEC.findall(path.read_text(encoding="utf-8", errors="replace")))
     try:
         from solara.server.settings import assets
@@ -99,10 +105,16 @@ def present(cache: Path, spec: str) -> bool:
 def fetch(cache: Path, spec: str, npm: str) -> None:
     """``npm pack`` one package and unpack it into ``cache/spec``."""
     with tempfile.TemporaryDirectory() as tmp:
-        out = subprocess.run([npm, "pack", spec, "--pack-destination", tmp, "--silent"],
-                             capture_output=True, text=True, cwd=tmp)
+        out = subprocess.run(
+            [npm, "pack", spec, "--pack-destination", tmp, "--silent"],
+            capture_output=True,
+            text=True,
+            cwd=tmp,
+        )
         if out.returncode != 0:
-            raise RuntimeError(f"npm pack {spec} failed: {out.stderr.strip() or out.stdout.strip()}")
+            raise RuntimeError(
+                f"npm pack {spec} failed: {out.stderr.strip() or out.stdout.strip()}"
+            )
         tarballs = list(Path(tmp).glob("*.tgz"))
         if len(tarballs) != 1:
             raise RuntimeError(f"npm pack {spec}: expected one tarball, got {tarballs}")
@@ -122,9 +134,15 @@ def fetch(cache: Path, spec: str, npm: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check; exit 1 if anything is missing")
-    parser.add_argument("--extra", action="append", default=[],
-                        help="also fetch this package the installed solara refers to (e.g. vega)")
+    parser.add_argument(
+        "--check", action="store_true", help="only check; exit 1 if anything is missing"
+    )
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        help="also fetch this package the installed solara refers to (e.g. vega)",
+    )
     parser.add_argument("--quiet", "-q", action="store_true")
     args = parser.parse_args(argv)
     cache = cache_dir()
@@ -140,8 +158,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     npm = shutil.which("npm")
     if npm is None:
-        print("fetch-solara-assets: npm is needed to fetch from the npm registry "
-              "(Debian: apt-get install npm)", file=sys.stderr)
+        print(
+            "fetch-solara-assets: npm is needed to fetch from the npm registry "
+            "(Debian: apt-get install npm)",
+            file=sys.stderr,
+        )
         return 2
     cache.mkdir(parents=True, exist_ok=True)
     for spec in missing:

@@ -2,19 +2,54 @@
 
 Each state (USA, DPRK, ROK, PRC, …) concedes, hedges or escalates every round,
 driven by security assurances and sanctions relief. See ``docs/model.md``.
+
+The package is layered; a lower layer never imports a higher one
+(``tests/test_architecture.py``):
+
+1. :mod:`sim.model` — the mathematics (no Mesa, Hydra or I/O);
+2. :mod:`sim.engines` — the Mesa model, the batch engine, result tables;
+3. :mod:`sim.report` — summaries, narration, figures, file writing;
+4. :mod:`sim.hydra` — configs, the ``stalemate`` command, sweeps;
+5. :mod:`sim.analysis` — replay, sensitivity, scenario discovery, stage game;
+6. :mod:`sim.classroom` — the classroom page and the terminal game.
+
+The names below are the public API. The engines are imported on first use, so
+``import sim`` stays light (no Mesa, pandas or compiler until they are needed).
+
+Example:
+    >>> import sim
+    >>> cfg = sim.make_config(assurance=0.6)
+    >>> cfg.assurance, sim.Action.HEDGE.name
+    (0.6, 'HEDGE')
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from __future__ import annotations
 
-from sim.actors import Action, Outcome
-from sim.batch import Results, run_batch, run_mesa
-from sim.model import NegotiationModel, StateAgent
-from sim.params import ConfigError, make_config
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
+
+from sim.model.names import Action, Outcome
+from sim.model.params import make_config
+from sim.model.validation import ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from sim.engines.batch import Results, run_batch, run_mesa
+    from sim.engines.mesa_model import NegotiationModel, StateAgent
 
 try:
     __version__ = version("stalemate")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
+
+#: Public names imported on first use: name -> module.
+_LAZY = {
+    "NegotiationModel": "sim.engines.mesa_model",
+    "StateAgent": "sim.engines.mesa_model",
+    "Results": "sim.engines.batch",
+    "run_batch": "sim.engines.batch",
+    "run_mesa": "sim.engines.batch",
+}
 
 __all__ = [
     "Action",
@@ -28,3 +63,17 @@ __all__ = [
     "run_batch",
     "run_mesa",
 ]
+
+
+def __getattr__(name: str):
+    """Import the engines on first use (PEP 562): ``sim.NegotiationModel`` loads Mesa then."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

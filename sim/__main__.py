@@ -1,3 +1,3 @@
-from sim.cli import main
+from sim.hydra.cli import main
 
 main()

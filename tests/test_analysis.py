@@ -12,8 +12,8 @@ import pytest
 from helpers import diff_ci
 
 from sim import make_config, run_batch
-from sim.discovery import prim_boxes, prim_peel, tree_boxes, union_stats
-from sim.replay import (
+from sim.analysis.discovery import prim_boxes, prim_peel, tree_boxes, union_stats
+from sim.analysis.replay import (
     branch,
     check_branchable,
     month_round,
@@ -22,14 +22,16 @@ from sim.replay import (
     round_to_date,
     with_events,
 )
-from sim.stagegame import nash_equilibria, payoff_matrix, stage_game
+from sim.analysis.stagegame import nash_equilibria, payoff_matrix, stage_game
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def experiment(name: str):
     """Import ``experiments/<name>.py`` as a module."""
-    spec = importlib.util.spec_from_file_location(f"experiment_{name}", ROOT / "experiments" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"experiment_{name}", ROOT / "experiments" / f"{name}.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -48,7 +50,11 @@ def test_replay_scenario_events_land_on_their_months():
     the brief's events is scheduled in the month it happened."""
     cfg = replay_config()
     assert cfg.regime == "denuclearization_first" and cfg.assurance == 0.4 and cfg.relief == 0.0
-    assert round_month(1) == "2018-04" and round_month(cfg.rounds) in {"2019-01", "2019-02", "2019-03"}
+    assert round_month(1) == "2018-04" and round_month(cfg.rounds) in {
+        "2019-01",
+        "2019-02",
+        "2019-03",
+    }
     months = {}
     for ev in cfg.events:
         months.setdefault(round_month(ev.round), []).append(ev.kind)
@@ -61,12 +67,15 @@ def test_replay_scenario_events_land_on_their_months():
     assert round_month(punggye.round) == "2018-05" and punggye.force == {"DPRK": "concede"}
     # the calendar helpers agree with each other
     assert month_round("2018-08") == 5 and round_to_date(5) == pd.Timestamp("2018-08-01")
-    assert round_to_date(5, "end") == round_to_date(6) and round_to_date(0, "end") == pd.Timestamp("2018-04-01")
+    assert round_to_date(5, "end") == round_to_date(6) and round_to_date(0, "end") == pd.Timestamp(
+        "2018-04-01"
+    )
 
 
 def test_replay_scenario_composes_from_hydra():
     """``stalemate scenario=replay_2018`` composes to the same model config."""
-    from sim.config import compose, to_app_config
+    from sim.hydra.compose import compose
+    from sim.hydra.schema import to_app_config
 
     app = compose(["scenario=replay_2018"])
     assert app.name == "replay_2018"
@@ -90,7 +99,9 @@ def test_branch_shares_the_past_and_diverges_after():
     relief offer shows from that month on."""
     base = replay_config()
     at = month_round("2018-08")
-    alt = with_events(base, {"round": at, "kind": "relief_offer", "shift": {"relief": 0.5}}, relief=0.5)
+    alt = with_events(
+        base, {"round": at, "kind": "relief_offer", "shift": {"relief": 0.5}}, relief=0.5
+    )
     b = branch(base, alt, range(80), at)
     f, c = b.factual.trajectories, b.counterfactual.trajectories
     before_f, before_c = f[f["round"] < at], c[c["round"] < at]
@@ -136,6 +147,7 @@ def test_counterfactual_relief_moves_outcomes_the_expected_way():
     assert lo > 0, f"P(stalemate) fell by CI [{lo:.3f}, {hi:.3f}]"
 
 
+@pytest.mark.slow
 def test_replay_experiment_writes_figures_and_summary(tmp_path):
     mod = experiment("replay_2018")
     mod.main(["--seeds", "40", "--horizon", "24", "--out", str(tmp_path)])
@@ -172,7 +184,8 @@ def test_nash_matching_pennies_has_one_mixed_equilibrium():
 def test_nash_battle_of_the_sexes_and_rock_paper_scissors():
     A, B = np.array([[3, 0], [0, 2]]), np.array([[2, 0], [0, 3]])
     assert sorted(_describe(nash_equilibria(A, B))) == sorted(
-        [([1.0, 0.0], [1.0, 0.0]), ([0.0, 1.0], [0.0, 1.0]), ([0.6, 0.4], [0.4, 0.6])])
+        [([1.0, 0.0], [1.0, 0.0]), ([0.0, 1.0], [0.0, 1.0]), ([0.6, 0.4], [0.4, 0.6])]
+    )
     R = np.array([[0, -1, 1], [1, 0, -1], [-1, 1, 0]])
     third = round(1 / 3, 6)
     assert _describe(nash_equilibria(R, -R)) == [([third] * 3, [third] * 3)]
@@ -182,7 +195,7 @@ def test_stage_game_is_the_models_own_choice_rule():
     """The column player's payoffs in the row of the action the row player really
     played last round are exactly the utilities the model's logit rule uses."""
     from sim import NegotiationModel
-    from sim.decisions import logit_probabilities
+    from sim.model.decisions import logit_probabilities
 
     m = NegotiationModel(rounds=30, relief=0.4, assurance=0.6, rng=3)
     for _ in range(7):
@@ -193,8 +206,12 @@ def test_stage_game_is_the_models_own_choice_rule():
     usa_last = ["concede", "hedge", "escalate"].index(game.last[0])
     dprk_last = ["concede", "hedge", "escalate"].index(game.last[1])
     lam = m.config.rationality
-    np.testing.assert_allclose(logit_probabilities(B[usa_last][:, None], lam)[:, 0], game.logit_play[1])
-    np.testing.assert_allclose(logit_probabilities(A[:, dprk_last][:, None], lam)[:, 0], game.logit_play[0])
+    np.testing.assert_allclose(
+        logit_probabilities(B[usa_last][:, None], lam)[:, 0], game.logit_play[1]
+    )
+    np.testing.assert_allclose(
+        logit_probabilities(A[:, dprk_last][:, None], lam)[:, 0], game.logit_play[0]
+    )
     # the USA reacts to the DPRK: its payoffs depend on the DPRK's action
     assert not np.allclose(A, A[:, [0]])
 
@@ -212,7 +229,19 @@ def test_stage_game_of_a_non_counterpart_is_flagged():
 
 def test_stage_game_command(tmp_path, capsys):
     mod = experiment("stage_game")
-    mod.main(["--scenario", "baseline_2018", "--round", "6", "--actors", "USA", "DPRK", "--out", str(tmp_path)])
+    mod.main(
+        [
+            "--scenario",
+            "baseline_2018",
+            "--round",
+            "6",
+            "--actors",
+            "USA",
+            "DPRK",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     text = (tmp_path / "baseline_2018_round6_USA_DPRK.txt").read_text()
     assert "Pure Nash equilibria" in text and "USA hedge" in text
     table = pd.read_csv(tmp_path / "baseline_2018_round6_USA_DPRK.csv", index_col=0)
@@ -254,8 +283,9 @@ def test_prim_covering_finds_both_boxes_of_a_union(synthetic):
     X = synthetic
     y = ((X.relief < 0.25) | (X.detect_prob > 0.85)).to_numpy()
     boxes = prim_boxes(X, y, min_density=0.9, bounds={d: (0.0, 1.0) for d in X.columns})
-    assert [set(b.limits) for b in boxes[:2]] == [{"relief"}, {"detect_prob"}] or \
-           [set(b.limits) for b in boxes[:2]] == [{"detect_prob"}, {"relief"}]
+    assert [set(b.limits) for b in boxes[:2]] == [{"relief"}, {"detect_prob"}] or [
+        set(b.limits) for b in boxes[:2]
+    ] == [{"detect_prob"}, {"relief"}]
     cov, dens, _ = union_stats(boxes, X, y)
     assert cov > 0.9 and dens > 0.9
     assert abs(sum(b.coverage for b in boxes) - cov) < 1e-9  # covering: coverages add up
@@ -267,7 +297,10 @@ def test_tree_recovers_a_known_box(synthetic):
     boxes, _ = tree_boxes(X, y, max_depth=3, bounds={d: (0.0, 1.0) for d in X.columns})
     best = boxes[0]
     assert set(best.limits) == {"relief", "detect_prob"}
-    assert abs(best.limits["relief"][1] - 0.3) < 0.02 and abs(best.limits["detect_prob"][0] - 0.6) < 0.02
+    assert (
+        abs(best.limits["relief"][1] - 0.3) < 0.02
+        and abs(best.limits["detect_prob"][0] - 0.6) < 0.02
+    )
     assert best.coverage > 0.95 and best.density > 0.95
 
 
@@ -284,8 +317,10 @@ def test_discovery_quick_writes_rules(tmp_path):
 def test_regime_rule_reads_as_regimes():
     mod = experiment("discovery")
     assert mod.regime_condition("conditionality", 0.75, None) == "regime is denuclearization_first"
-    assert mod.regime_condition("conditionality", 0.25, None) == \
-        "regime in {action_for_action, denuclearization_first}"
+    assert (
+        mod.regime_condition("conditionality", 0.25, None)
+        == "regime in {action_for_action, denuclearization_first}"
+    )
 
 
 # --- sensitivity -----------------------------------------------------------------------
@@ -295,7 +330,7 @@ def test_sobol_wrapper_on_a_known_function():
     """An output that is relief alone: S1 and ST of relief near 1, all others near 0."""
     from SALib.sample import sobol as sobol_sample
 
-    from sim.sensitivity import FACTOR_NAMES, OUTPUTS, problem, sobol_indices
+    from sim.analysis.sensitivity import FACTOR_NAMES, OUTPUTS, problem, sobol_indices
 
     X = sobol_sample.sample(problem(), 512, calc_second_order=False, seed=1)
     relief = X[:, FACTOR_NAMES.index("relief")]
@@ -309,7 +344,7 @@ def test_sobol_wrapper_on_a_known_function():
 
 
 def test_sensitivity_points_use_the_sampled_values():
-    from sim.sensitivity import FACTORS, evaluate, scale, to_configs
+    from sim.analysis.sensitivity import FACTORS, evaluate, scale, to_configs
 
     U = np.random.default_rng(0).random((3, len(FACTORS)))
     X = scale(U)
@@ -322,7 +357,8 @@ def test_sensitivity_points_use_the_sampled_values():
     direct = run_batch([cfgs[1]] * 5, range(5), record=False, progress=False).runs
     assert Y.loc[1, "hedge_share_DPRK"] == pytest.approx(direct["hedge_share_DPRK"].mean())
     assert Y.loc[1, "p_stalemate"] == pytest.approx(
-        direct["outcome"].isin(["stalemate", "hedged_stalemate"]).mean())
+        direct["outcome"].isin(["stalemate", "hedged_stalemate"]).mean()
+    )
     assert make_config(regime="relief_first").regime == "relief_first"
 
 
@@ -331,7 +367,9 @@ def test_sensitivity_quick_writes_its_table(tmp_path):
     mod.main(["--quick", "--out", str(tmp_path)])
     table = pd.read_csv(tmp_path / "sobol.csv")
     assert len(table) == 3 * 12
-    assert {"output", "parameter", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"} <= set(table.columns)
+    assert {"output", "parameter", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"} <= set(
+        table.columns
+    )
     assert set(table["output"]) == {"p_agreement", "p_stalemate", "hedge_share_DPRK"}
     assert (tmp_path / "sobol.png").stat().st_size > 0
     assert len(pd.read_parquet(tmp_path / "points.parquet")) == 16 * 14

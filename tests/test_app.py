@@ -19,8 +19,8 @@ import ipyvuetify as v  # noqa: E402
 import ipywidgets  # noqa: E402
 import solara  # noqa: E402
 
-from sim import app  # noqa: E402
-from sim.play import ClassroomModel  # noqa: E402
+from sim.classroom import page as app  # noqa: E402
+from sim.classroom.seats import ClassroomModel  # noqa: E402
 
 
 @pytest.fixture
@@ -51,11 +51,18 @@ def test_page_shows_controls_charts_log_and_status(page):
     assert text_of(page, "stalemate-outcome") == "Outcome: undecided — the talks go on"
     for label in ("Reset", "▶", "Step"):
         page.find(v.Btn, children=[label]).assert_single()
-    for label in ("Security assurance on the table", "Sanctions relief on the table",
-                  "Detection probability (imagery)", "Rationality (0 = random)"):
+    for label in (
+        "Security assurance on the table",
+        "Sanctions relief on the table",
+        "Detection probability (imagery)",
+        "Rationality (0 = random)",
+    ):
         page.find(v.Slider, label=label).assert_single()
     assert page.find(v.Select, label="Sequencing regime").widget.items == [
-        "denuclearization_first", "action_for_action", "relief_first"]
+        "denuclearization_first",
+        "action_for_action",
+        "relief_first",
+    ]
     assert "baseline_2018" in page.find(v.Select, label="Scenario").widget.items
     assert len(charts(page)) == 3  # shared state, actions timeline, trust
     assert "the parties sit down" in log_html(page)
@@ -98,16 +105,22 @@ def test_play_as_a_state_on_the_page(page):
     page.find(v.Slider, label="Rounds").widget.v_model = 10
     page.find(v.Select, label="Play as (then Reset)").widget.v_model = "DPRK"
     click(page, "Reset")
-    assert any("You are DPRK. Round 1 is next." in w.children[0]
-               for w in page.find(v.Html, tag="span").widgets if w.children)
+    assert any(
+        "You are DPRK. Round 1 is next." in w.children[0]
+        for w in page.find(v.Html, tag="span").widgets
+        if w.children
+    )
     for label in ("Concede", "Concede", "Escalate"):
         click(page, label)
     assert text_of(page, "stalemate-round") == "Round 3 of 10"
     page.find(v.Slider, label="Render Interval (steps)").widget.v_model = 9
     click(page, "Step")  # the model plays the seat for the remaining rounds
     assert text_of(page, "stalemate-round") == "Round 10 of 10"
-    spans = " ".join(w.children[0] for w in page.find(v.Html, tag="span").widgets
-                     if w.children and isinstance(w.children[0], str))
+    spans = " ".join(
+        w.children[0]
+        for w in page.find(v.Html, tag="span").widgets
+        if w.children and isinstance(w.children[0], str)
+    )
     assert "The end. You played DPRK in 3 of 10 rounds." in spans
     assert "The model's own policy, same seed:" in spans
     counts = re.search(r"You conceded (\d+), hedged (\d+), escalated (\d+) times", spans)
@@ -117,7 +130,7 @@ def test_play_as_a_state_on_the_page(page):
 
 def test_model_params_match_the_model():
     """Every scenario's page parameters build a model (what Reset does)."""
-    from sim.play import scenario_names
+    from sim.hydra.compose import scenario_names
 
     for name in scenario_names():
         params = app.model_params(name)
@@ -145,8 +158,11 @@ def test_widget_libraries_are_the_ones_that_render():
 
 
 def stage_html(rc) -> str:
-    return "".join(w.unsafe_innerHTML for w in rc.find(solara.widgets.HTML).widgets
-                   if "Nash" in w.unsafe_innerHTML)
+    return "".join(
+        w.unsafe_innerHTML
+        for w in rc.find(solara.widgets.HTML).widgets
+        if "Nash" in w.unsafe_innerHTML
+    )
 
 
 def test_stage_game_card_shows_the_matrix_and_follows_the_round(page):

@@ -1,7 +1,7 @@
 """The classroom page in a real browser: Debian's chromium driven by Playwright.
 
 The server is started as a subprocess on a free loopback port, exactly as a
-teacher starts it (``python -m sim.app`` = ``stalemate-app``), with Solara's CDN
+teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``), with Solara's CDN
 pointed at an unreachable address: every front-end file must come from the
 local asset cache (``scripts/fetch-solara-assets.py``), as on a machine with no
 network. The test loads the page, presses Step (the round counter and the chart
@@ -28,14 +28,21 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # a real browser
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("STALEMATE_CHROMIUM", "/usr/bin/chromium")
 #: what Chromium needs as root in a sandboxed machine with a closed network
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
     "--disable-dev-shm-usage",
 ]
 #: nothing listens there: a file missing from the asset cache fails at once
@@ -91,11 +98,16 @@ def server(tmp_path_factory):
         import solara  # noqa: F401
     except ImportError:
         _require(False, "solara is not installed (the app extra: pip install -e '.[app]')")
-    check = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch-solara-assets.py"),
-                            "--check"], capture_output=True, text=True)
-    _require(check.returncode == 0,
-             "Solara's asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
-             + check.stdout)
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "fetch-solara-assets.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    _require(
+        check.returncode == 0,
+        "Solara's asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
+        + check.stdout,
+    )
     port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
     env = {
@@ -106,8 +118,20 @@ def server(tmp_path_factory):
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "sim.app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "sim.classroom.page",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         url = f"http://127.0.0.1:{port}/"
@@ -119,8 +143,10 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    _require(Path(CHROMIUM).exists(),
-             f"Debian's chromium is not installed at {CHROMIUM} (sh scripts/install-chromium.sh)")
+    _require(
+        Path(CHROMIUM).exists(),
+        f"Debian's chromium is not installed at {CHROMIUM} (sh scripts/install-chromium.sh)",
+    )
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
@@ -137,11 +163,17 @@ def test_page_in_a_real_browser(server, browser, tmp_path):
     page = browser.new_page(viewport={"width": 1400, "height": 1500})
     errors: list[str] = []
     page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
-    page.on("console", lambda msg: errors.append(f"console error: {msg.text}")
-            if msg.type == "error" else None)
+    page.on(
+        "console",
+        lambda msg: errors.append(f"console error: {msg.text}") if msg.type == "error" else None,
+    )
     page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-    page.on("response", lambda resp: errors.append(f"HTTP {resp.status}: {resp.url}")
-            if resp.status >= 400 else None)
+    page.on(
+        "response",
+        lambda resp: (
+            errors.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None
+        ),
+    )
     page.set_default_timeout(UI_TIMEOUT)
     try:
         page.goto(server)
@@ -155,14 +187,16 @@ def test_page_in_a_real_browser(server, browser, tmp_path):
         page.get_by_role("button", name="Step", exact=True).click()
         page.get_by_text("Round 1 of 200").wait_for()
         page.wait_for_function(
-            "src0 => document.querySelector('.stalemate-chart img').src !== src0", arg=src0)
+            "src0 => document.querySelector('.stalemate-chart img').src !== src0", arg=src0
+        )
         page.get_by_text("Outcome: undecided").wait_for()
 
         # a slider: takes effect at Reset, not before
         table = page.locator(".stalemate-table")
         assert "assurance 0.40" in table.inner_text()
-        slider = page.locator(".v-input", has_text="Security assurance on the table") \
-            .get_by_role("slider")
+        slider = page.locator(".v-input", has_text="Security assurance on the table").get_by_role(
+            "slider"
+        )
         slider.focus()
         for _ in range(3):
             slider.press("ArrowRight")
@@ -171,7 +205,8 @@ def test_page_in_a_real_browser(server, browser, tmp_path):
         page.get_by_role("button", name="Reset", exact=True).click()
         page.get_by_text("Round 0 of 200").wait_for()
         page.wait_for_function(
-            "() => document.querySelector('.stalemate-table').innerText.includes('assurance 0.55')")
+            "() => document.querySelector('.stalemate-table').innerText.includes('assurance 0.55')"
+        )
 
         # a few rounds for the screenshot: the log and the timeline fill up
         for n in range(1, 6):

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from sim.io import read_metadata
+from sim.report.io import read_metadata
+
+pytestmark = pytest.mark.slow  # each test runs the stalemate command in a subprocess
 
 STALEMATE = str(Path(sys.executable).with_name("stalemate"))
 COLLECT = str(Path(sys.executable).with_name("stalemate-collect"))
@@ -33,7 +35,9 @@ def test_single_run_writes_tables_config_figure_and_tells_a_run(tmp_path):
         assert (out / name).stat().st_size > 0, name
     runs = pd.read_parquet(out / "runs.parquet")
     assert list(runs["seed"]) == list(range(6))
-    assert {"outcome", "hedge_share_DPRK", "peak_tension", "final_undeclared", "version"} <= set(runs.columns)
+    assert {"outcome", "hedge_share_DPRK", "peak_tension", "final_undeclared", "version"} <= set(
+        runs.columns
+    )
     traj = pd.read_parquet(out / "trajectories.parquet")
     assert set(traj["actor"]) == {"USA", "DPRK", "ROK", "PRC"}
     meta = read_metadata(out / "runs.parquet")
@@ -43,8 +47,22 @@ def test_single_run_writes_tables_config_figure_and_tells_a_run(tmp_path):
 
 
 def test_seed_shifts_the_base_and_results_are_reproducible(tmp_path):
-    a = run(STALEMATE, "seeds=3", "seed=10", "rounds=20", "narrate=false", f"hydra.run.dir={tmp_path / 'a'}")
-    run(STALEMATE, "seeds=3", "seed=10", "rounds=20", "narrate=false", f"hydra.run.dir={tmp_path / 'b'}")
+    a = run(
+        STALEMATE,
+        "seeds=3",
+        "seed=10",
+        "rounds=20",
+        "narrate=false",
+        f"hydra.run.dir={tmp_path / 'a'}",
+    )
+    run(
+        STALEMATE,
+        "seeds=3",
+        "seed=10",
+        "rounds=20",
+        "narrate=false",
+        f"hydra.run.dir={tmp_path / 'b'}",
+    )
     ra, rb = (pd.read_parquet(tmp_path / d / "runs.parquet") for d in "ab")
     assert list(ra["seed"]) == [10, 11, 12]
     pd.testing.assert_frame_equal(ra, rb)
@@ -73,8 +91,16 @@ def test_bad_config_fails_before_writing_anything(tmp_path, override, words):
 
 
 def _sweep(tmp_path, name, *extra):
-    return run(STALEMATE, "-m", "assurance=0,1", "relief=0,0.5,1", "seeds=15", "rounds=40",
-               f"hydra.sweep.dir={tmp_path / name}", *extra)
+    return run(
+        STALEMATE,
+        "-m",
+        "assurance=0,1",
+        "relief=0,0.5,1",
+        "seeds=15",
+        "rounds=40",
+        f"hydra.sweep.dir={tmp_path / name}",
+        *extra,
+    )
 
 
 def _table(path):
@@ -89,26 +115,40 @@ def test_sweep_merges_one_table_and_summary_with_swept_columns(tmp_path):
     assert len(runs) == 6 * 15
     assert runs.groupby(["assurance", "relief"]).size().eq(15).all()
     summary = pd.read_csv(d / "summary.csv")
-    assert len(summary) == 6 and {"agreement_lo", "agreement_hi", "breakdown"} <= set(summary.columns)
+    assert len(summary) == 6 and {"agreement_lo", "agreement_hi", "breakdown"} <= set(
+        summary.columns
+    )
     assert (d / "outcome_map.png").exists() and (d / "action_shares.png").exists()
     assert "Collected 90 runs at 6 parameter points" in res.stderr
 
 
 def test_joblib_launcher_gives_the_same_table_as_the_basic_launcher(tmp_path):
     _sweep(tmp_path, "basic", "hydra.sweeper.points_per_job=2")
-    _sweep(tmp_path, "joblib", "hydra.sweeper.points_per_job=2", "hydra/launcher=joblib",
-           "hydra.launcher.n_jobs=2")
-    pd.testing.assert_frame_equal(_table(tmp_path / "basic" / "runs.parquet"),
-                                  _table(tmp_path / "joblib" / "runs.parquet"))
+    _sweep(
+        tmp_path,
+        "joblib",
+        "hydra.sweeper.points_per_job=2",
+        "hydra/launcher=joblib",
+        "hydra.launcher.n_jobs=2",
+    )
+    pd.testing.assert_frame_equal(
+        _table(tmp_path / "basic" / "runs.parquet"), _table(tmp_path / "joblib" / "runs.parquet")
+    )
 
 
 def test_submitit_local_launcher_gives_the_same_table(tmp_path):
     """SLURM's launcher plugin, run locally (submitit_local): same jobs, same table."""
     _sweep(tmp_path, "basic", "hydra.sweeper.points_per_job=3")
-    _sweep(tmp_path, "submitit", "hydra.sweeper.points_per_job=3", "hydra/launcher=submitit_local",
-           "hydra.launcher.timeout_min=5")
-    pd.testing.assert_frame_equal(_table(tmp_path / "basic" / "runs.parquet"),
-                                  _table(tmp_path / "submitit" / "runs.parquet"))
+    _sweep(
+        tmp_path,
+        "submitit",
+        "hydra.sweeper.points_per_job=3",
+        "hydra/launcher=submitit_local",
+        "hydra.launcher.timeout_min=5",
+    )
+    pd.testing.assert_frame_equal(
+        _table(tmp_path / "basic" / "runs.parquet"), _table(tmp_path / "submitit" / "runs.parquet")
+    )
 
 
 def test_slurm_launcher_preset_composes():
@@ -119,7 +159,10 @@ def test_slurm_launcher_preset_composes():
 def test_one_point_per_job_and_a_block_per_job_agree(tmp_path):
     _sweep(tmp_path, "blocks")
     _sweep(tmp_path, "single", "hydra/sweeper=basic")
-    a, b = _table(tmp_path / "blocks" / "runs.parquet"), _table(tmp_path / "single" / "runs.parquet")
+    a, b = (
+        _table(tmp_path / "blocks" / "runs.parquet"),
+        _table(tmp_path / "single" / "runs.parquet"),
+    )
     pd.testing.assert_frame_equal(a, b[a.columns])
 
 
@@ -145,10 +188,19 @@ def test_malformed_sweep_is_rejected_before_any_job(tmp_path, sweep, words):
 
 def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
     d = tmp_path / "killed"
-    cmd = [STALEMATE, "-m", "assurance=range(0,1.01,0.25)", "relief=0,1", "seeds=10", "rounds=30",
-           "hydra.sweeper.points_per_job=1", f"hydra.sweep.dir={d}"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    cmd = [
+        STALEMATE,
+        "-m",
+        "assurance=range(0,1.01,0.25)",
+        "relief=0,1",
+        "seeds=10",
+        "rounds=30",
+        "hydra.sweeper.points_per_job=1",
+        f"hydra.sweep.dir={d}",
+    ]
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     try:
         deadline = time.time() + 120
         while len(list(d.glob("*/runs.parquet"))) < 3 and time.time() < deadline:
@@ -181,7 +233,15 @@ def test_config_group_sweep_is_a_column_of_the_merged_table(tmp_path):
 
 def test_command_line_value_replaces_a_preset_sweep_of_the_same_key(tmp_path):
     d = tmp_path / "preset"
-    run(STALEMATE, "-m", "+sweep=demo_map", "relief=0.5", "seeds=3", "rounds=20", f"hydra.sweep.dir={d}")
+    run(
+        STALEMATE,
+        "-m",
+        "+sweep=demo_map",
+        "relief=0.5",
+        "seeds=3",
+        "rounds=20",
+        f"hydra.sweep.dir={d}",
+    )
     runs = pd.read_parquet(d / "runs.parquet")
     assert set(runs["relief"]) == {0.5} and runs["assurance"].nunique() == 11
 

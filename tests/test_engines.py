@@ -9,13 +9,16 @@ import pytest
 from helpers import SCENARIOS
 
 from sim import NegotiationModel, make_config, run_batch, run_mesa
-from sim.config import CONFIG_DIR, scenario_kwargs
+from sim.hydra.compose import CONFIG_DIR, scenario_kwargs
 
 USA_POLICIES = {
     "logit": {"policy": "logit"},
     "tit_for_tat": {"policy": "tit_for_tat"},
     "grit": {"policy": "grit", "grit_period": 4},
-    "scripted": {"policy": "scripted", "script": ["concede", "hedge", "hedge", "escalate", "hedge"]},
+    "scripted": {
+        "policy": "scripted",
+        "script": ["concede", "hedge", "hedge", "escalate", "hedge"],
+    },
 }
 SEEDS_PER_CELL = 50  # 5 scenarios x 4 policies x 50 seeds = 1000 runs
 
@@ -23,7 +26,9 @@ SEEDS_PER_CELL = 50  # 5 scenarios x 4 policies x 50 seeds = 1000 runs
 def scenario_config(name: str, usa: dict, rounds: int = 60):
     """The named scenario with the USA's policy replaced."""
     kw = scenario_kwargs(name, rounds=rounds)
-    actors = {n: asdict(a) if is_dataclass(a) else dict(a) for n, a in (kw.pop("actors") or {}).items()}
+    actors = {
+        n: asdict(a) if is_dataclass(a) else dict(a) for n, a in (kw.pop("actors") or {}).items()
+    }
     actors["USA"] = {**actors.get("USA", {}), **usa}
     return make_config(**kw, actors=actors)
 
@@ -34,6 +39,7 @@ def assert_same(a, b):
         pd.testing.assert_frame_equal(a.trajectories, b.trajectories, check_exact=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_engines_identical_over_all_scenarios_and_policies(scenario):
     """Mesa and batch engines give bit-identical runs and trajectories tables for
@@ -61,16 +67,22 @@ def test_every_scenario_file_runs_identically_in_both_engines(scenario):
     last_event = max([e["round"] for e in kw.get("events") or []], default=1)
     kw["rounds"] = min(kw["rounds"], max(60, last_event))
     cfg = make_config(**kw)
-    assert_same(run_batch([cfg] * 10, range(10), progress=False),
-                run_mesa([cfg] * 10, range(10), progress=False))
+    assert_same(
+        run_batch([cfg] * 10, range(10), progress=False),
+        run_mesa([cfg] * 10, range(10), progress=False),
+    )
 
 
 def test_engine_comparison_covers_every_ending():
     """The 1000-run comparison above is not vacuous: across its configurations runs
     end in agreement, in hedged stalemate and in breakdown, some before the horizon."""
     cfgs = [scenario_config(s, usa) for s in SCENARIOS for usa in USA_POLICIES.values()]
-    runs = run_batch([c for c in cfgs for _ in range(SEEDS_PER_CELL)],
-                     list(range(SEEDS_PER_CELL)) * len(cfgs), record=False, progress=False).runs
+    runs = run_batch(
+        [c for c in cfgs for _ in range(SEEDS_PER_CELL)],
+        list(range(SEEDS_PER_CELL)) * len(cfgs),
+        record=False,
+        progress=False,
+    ).runs
     assert {"agreement", "hedged_stalemate", "breakdown"} <= set(runs["outcome"])
     assert (runs["rounds_played"] < 60).any()
 
@@ -89,8 +101,10 @@ def test_same_seed_same_tables_different_seeds_differ():
     cols = ["action", "undeclared", "tension", "trust_in_counterpart"]
     ta = a.trajectories.groupby("run_id")[cols]
     tc = c.trajectories.groupby("run_id")[cols]
-    differ = [not ta.get_group(i).reset_index(drop=True).equals(tc.get_group(i).reset_index(drop=True))
-              for i in range(20)]
+    differ = [
+        not ta.get_group(i).reset_index(drop=True).equals(tc.get_group(i).reset_index(drop=True))
+        for i in range(20)
+    ]
     assert all(differ)
     assert not a.runs["detections"].equals(c.runs["detections"])
 
@@ -115,8 +129,13 @@ def mixed_configs():
     structures = [
         make_config(rounds=50),
         make_config(rounds=50, actors={"USA": {"policy": "grit"}}, assurance=0.7, relief=0.5),
-        make_config(rounds=50, events=[{"round": 10, "kind": "summit"}], regime="relief_first",
-                    assurance=0.6, relief=0.6),
+        make_config(
+            rounds=50,
+            events=[{"round": 10, "kind": "summit"}],
+            regime="relief_first",
+            assurance=0.6,
+            relief=0.6,
+        ),
     ]
     cfgs = [structures[i % 3] for i in range(120)]
     seeds = [1000 + i for i in range(120)]
@@ -136,6 +155,7 @@ def test_chunk_size_does_not_change_results():
     assert_same(run_batch(cfgs[:9], seeds[:9], chunk_size=2, progress=False), mesa_res)
 
 
+@pytest.mark.slow
 def test_processes_do_not_change_results():
     """Two worker processes give the same tables as one (several chunks)."""
     cfgs, seeds = mixed_configs()
@@ -151,13 +171,15 @@ def test_run_batch_rejects_mismatched_seeds():
 
 
 def batch_run_rows() -> pd.DataFrame:
-    return pd.DataFrame(mesa.batch_run(
-        NegotiationModel,
-        parameters={"assurance": [0.2, 0.8], "rounds": 30},
-        rng=[0, 1, 2],
-        number_processes=1,
-        display_progress=False,
-    ))
+    return pd.DataFrame(
+        mesa.batch_run(
+            NegotiationModel,
+            parameters={"assurance": [0.2, 0.8], "rounds": 30},
+            rng=[0, 1, 2],
+            number_processes=1,
+            display_progress=False,
+        )
+    )
 
 
 def test_mesa_batch_run_works_with_plain_keyword_arguments():
@@ -168,25 +190,41 @@ def test_mesa_batch_run_works_with_plain_keyword_arguments():
     (Runs late in this module: mesa.batch_run switches the process to 'spawn'.)
     """
     df = batch_run_rows()
-    reporters = ["assurance_level", "relief_level", "enforcement_level", "denuclearization_level",
-                 "undeclared_level", "tension_level", "felt_relief", "flagged", "outcome"]
+    reporters = [
+        "assurance_level",
+        "relief_level",
+        "enforcement_level",
+        "denuclearization_level",
+        "undeclared_level",
+        "tension_level",
+        "felt_relief",
+        "flagged",
+        "outcome",
+    ]
     assert set(reporters) <= set(df.columns)
     assert {"actor", "action", "trust_in_counterpart", "rng", "Step"} <= set(df.columns)
     assert df["outcome"].isin(["agreement", "stalemate", "hedged_stalemate", "breakdown"]).all()
     assert df["RunId"].nunique() == 6
     refs = {
-        (start, seed): run_batch([make_config(assurance=start, rounds=30)], [seed], record=False,
-                                 progress=False).runs.iloc[0]
-        for start in (0.2, 0.8) for seed in (0, 1, 2)
+        (start, seed): run_batch(
+            [make_config(assurance=start, rounds=30)], [seed], record=False, progress=False
+        ).runs.iloc[0]
+        for start in (0.2, 0.8)
+        for seed in (0, 1, 2)
     }
     matched = []
     for _, run in df.groupby("RunId"):
         assert set(run["actor"]) == {"USA", "DPRK", "ROK", "PRC"}
         last = run[run["Step"] == run["Step"].max()].iloc[0]
         seed = int(last["rng"])
-        hits = [start for start in (0.2, 0.8)
-                if all(last[f"{v}_level"] == refs[start, seed][f"final_{v}"]
-                       for v in ("assurance", "relief", "tension", "undeclared"))]
+        hits = [
+            start
+            for start in (0.2, 0.8)
+            if all(
+                last[f"{v}_level"] == refs[start, seed][f"final_{v}"]
+                for v in ("assurance", "relief", "tension", "undeclared")
+            )
+        ]
         assert len(hits) == 1, (seed, last.to_dict())
         ref = refs[hits[0], seed]
         assert last["Step"] == ref["rounds_played"]

@@ -20,15 +20,20 @@ from helpers import (
 )
 
 from sim import make_config, run_batch
-from sim.actors import STATE_VARS
-from sim.compiled import compile_configs
-from sim.config import MODEL_FIELDS, compose
-from sim.decisions import choose_actions, features, utilities
-from sim.dynamics import begin_round, end_round, initial_state
+from sim.hydra.compose import compose
+from sim.hydra.schema import MODEL_FIELDS
+from sim.model.compile import compile_configs
+from sim.model.decisions import choose_actions, features, utilities
+from sim.model.dynamics import begin_round, end_round, initial_state
+from sim.model.names import STATE_VARS
 
 N = 300
-CONDITIONAL = {"assurance": 0.6, "relief": 0.6, "regime": "denuclearization_first",
-               "detection_response": 0.0}
+CONDITIONAL = {
+    "assurance": 0.6,
+    "relief": 0.6,
+    "regime": "denuclearization_first",
+    "detection_response": 0.0,
+}
 
 
 # --- imperfect verification ----------------------------------------------------------
@@ -38,9 +43,15 @@ def test_detection_rate_matches_detect_prob_and_false_alarm_prob():
     """Verification is calibrated: detections per hedged DPRK round fall in the
     Wilson interval around detect_prob; false alarms per non-hedged round around
     false_alarm_prob (DPRK on a fixed hedge/concede script, 300 runs x 100 rounds)."""
-    runs = shares(N, rounds=100, detect_prob=0.35, false_alarm_prob=0.1,
-                  agreement_threshold=1.0, breakdown_threshold=1.0,
-                  actors={"DPRK": {"policy": "scripted", "script": ["hedge", "concede"] * 50}})
+    runs = shares(
+        N,
+        rounds=100,
+        detect_prob=0.35,
+        false_alarm_prob=0.1,
+        agreement_threshold=1.0,
+        breakdown_threshold=1.0,
+        actors={"DPRK": {"policy": "scripted", "script": ["hedge", "concede"] * 50}},
+    )
     hedged = int((runs["hedge_share_DPRK"] * runs["rounds_played"]).round().sum())
     other = int(runs["rounds_played"].sum()) - hedged
     assert hedged == other == N * 50
@@ -82,8 +93,10 @@ def test_detection_response_with_high_detect_prob_raises_breakdowns():
 def test_relief_first_beats_action_for_action_beats_denuclearization_first():
     """Same offer (assurance 0.6, relief 0.6): P(agreement) is ordered relief_first >
     action_for_action > denuclearization_first, each difference's 95% interval > 0."""
-    p = {reg: agreed(shares(N, rounds=200, assurance=0.6, relief=0.6, regime=reg))
-         for reg in ("relief_first", "action_for_action", "denuclearization_first")}
+    p = {
+        reg: agreed(shares(N, rounds=200, assurance=0.6, relief=0.6, regime=reg))
+        for reg in ("relief_first", "action_for_action", "denuclearization_first")
+    }
     assert diff_ci(p["relief_first"], p["action_for_action"])[0] > 0
     assert diff_ci(p["action_for_action"], p["denuclearization_first"])[0] > 0
     assert diff_ci(p["relief_first"], p["denuclearization_first"])[0] > 0.5
@@ -117,8 +130,9 @@ def test_summit_raises_assurance_and_trust_at_its_round():
     base, summit = event_pair("summit")
     before = [c for c in [*STATE_VARS, "trust_in_counterpart"]]
     early = pd.IndexSlice[:, : EVENT_ROUND - 1, :]
-    pd.testing.assert_frame_equal(base.loc[early, before], summit.loc[early, before],
-                                  check_exact=True)
+    pd.testing.assert_frame_equal(
+        base.loc[early, before], summit.loc[early, before], check_exact=True
+    )
     b, s = at(base, EVENT_ROUND), at(summit, EVENT_ROUND)
     d_assurance = s["assurance"] - b["assurance"]
     d_trust = s["trust_in_counterpart"] - b["trust_in_counterpart"]
@@ -131,17 +145,22 @@ def test_summit_shift_is_exact_when_everyone_hedges():
     """With every actor scripted to hedge, a summit shifts assurance by exactly
     0.15 x (1 - reversion) and trust (both ways) by 0.15 at its round."""
     actors = {n: {"policy": "scripted", "script": ["hedge"]} for n in ("USA", "DPRK", "ROK", "PRC")}
-    base, summit = event_pair("summit", n=3, actors=actors, false_alarm_prob=0.0,
-                              detect_prob=0.0, reversion=0.02)
+    base, summit = event_pair(
+        "summit", n=3, actors=actors, false_alarm_prob=0.0, detect_prob=0.0, reversion=0.02
+    )
     d = at(summit, EVENT_ROUND)["assurance"] - at(base, EVENT_ROUND)["assurance"]
     np.testing.assert_allclose(d, 0.15 * 0.98, rtol=0, atol=1e-12)
     for actor in ("USA", "DPRK"):
-        dt = (at(summit, EVENT_ROUND, actor)["trust_in_counterpart"]
-              - at(base, EVENT_ROUND, actor)["trust_in_counterpart"])
+        dt = (
+            at(summit, EVENT_ROUND, actor)["trust_in_counterpart"]
+            - at(base, EVENT_ROUND, actor)["trust_in_counterpart"]
+        )
         np.testing.assert_allclose(dt, 0.15, rtol=0, atol=1e-12)
     # the ROK's trust in the DPRK is not part of a summit
-    dr = (at(summit, EVENT_ROUND, "ROK")["trust_in_counterpart"]
-          - at(base, EVENT_ROUND, "ROK")["trust_in_counterpart"])
+    dr = (
+        at(summit, EVENT_ROUND, "ROK")["trust_in_counterpart"]
+        - at(base, EVENT_ROUND, "ROK")["trust_in_counterpart"]
+    )
     np.testing.assert_array_equal(dr, 0.0)
 
 
@@ -188,7 +207,10 @@ def test_strict_prc_enforcement_lowers_felt_relief():
     rounds, per run) than a PRC biased to lax enforcement: the Welch 95% interval of
     the difference (strict - lax) lies below -0.3 (200 runs x 100 rounds)."""
     felt = {}
-    for name, prc in {"strict": {"escalate": {"bias": 5.0}}, "lax": {"concede": {"bias": 5.0}}}.items():
+    for name, prc in {
+        "strict": {"escalate": {"bias": 5.0}},
+        "lax": {"concede": {"bias": 5.0}},
+    }.items():
         cfg = make_config(rounds=100, actors={"PRC": prc})
         t = run_batch([cfg] * 200, range(200), progress=False).trajectories
         t = t[t["actor"] == "PRC"]
@@ -234,8 +256,12 @@ def test_higher_rationality_brings_dprk_closer_to_best_reply():
     low = best_reply_share(make_config(rationality=1.0, **kw), seeds)
     high = best_reply_share(make_config(rationality=10.0, **kw), seeds)
     assert mean_diff_ci(high, low)[0] > 0.2
-    random_play = best_reply_share(make_config(rationality=0.0, **{**kw, "agreement_threshold": 1.0,
-                                                                  "breakdown_threshold": 1.0}), seeds)
+    random_play = best_reply_share(
+        make_config(
+            rationality=0.0, **{**kw, "agreement_threshold": 1.0, "breakdown_threshold": 1.0}
+        ),
+        seeds,
+    )
     lo, hi = wilson(int(round(random_play.sum() * 100)), 100 * len(seeds))
     assert lo <= 1 / 3 <= hi
 
@@ -261,7 +287,14 @@ def test_six_party_talks_run_within_bounds():
     app = compose(["actors=six_party"])
     cfg = make_config(**{**{k: getattr(app, k) for k in MODEL_FIELDS}, "rounds": 100})
     res = run_batch([cfg] * 200, range(200), progress=False)
-    assert set(res.trajectories["actor"].cat.categories) == {"USA", "DPRK", "ROK", "PRC", "JPN", "RUS"}
+    assert set(res.trajectories["actor"].cat.categories) == {
+        "USA",
+        "DPRK",
+        "ROK",
+        "PRC",
+        "JPN",
+        "RUS",
+    }
     vals = res.trajectories[[*STATE_VARS, "felt_relief", "trust_in_counterpart"]].to_numpy()
     assert not np.isnan(vals).any() and (vals >= 0).all() and (vals <= 1).all()
     for name in ("JPN", "RUS", "DPRK"):
@@ -275,10 +308,19 @@ def test_snapback_withdraws_conditional_relief_only(regime):
     """A detection withdraws relief only when relief is conditional: with the DPRK
     always hedging and detect_prob 1, final relief is lower with snapback 1 than 0
     under denuclearization first, and identical under relief first."""
-    kw = {"rounds": 100, "relief": 0.6, "detect_prob": 1.0, "detection_response": 0.0,
-          "regime": regime, "agreement_threshold": 1.0, "breakdown_threshold": 1.0,
-          "actors": {"DPRK": {"policy": "scripted", "script": ["hedge"]},
-                     "USA": {"policy": "scripted", "script": ["hedge"]}}}
+    kw = {
+        "rounds": 100,
+        "relief": 0.6,
+        "detect_prob": 1.0,
+        "detection_response": 0.0,
+        "regime": regime,
+        "agreement_threshold": 1.0,
+        "breakdown_threshold": 1.0,
+        "actors": {
+            "DPRK": {"policy": "scripted", "script": ["hedge"]},
+            "USA": {"policy": "scripted", "script": ["hedge"]},
+        },
+    }
     none = shares(200, snapback=0.0, **kw)["final_relief"]
     full = shares(200, snapback=1.0, **kw)["final_relief"]
     if regime == "relief_first":

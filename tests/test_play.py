@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from sim import NegotiationModel
-from sim.actors import Action
-from sim.play import ClassroomModel, HumanSeat, comparison, format_comparison, main, play
+from sim.classroom.seats import ClassroomModel, HumanSeat, comparison
+from sim.classroom.terminal import format_comparison, main, play
+from sim.model.names import Action
 
 C, H, E = Action.CONCEDE, Action.HEDGE, Action.ESCALATE
 
@@ -52,13 +53,7 @@ def test_a_seat_left_to_the_model_replays_the_model_exactly():
 def test_playing_the_policy_draw_replays_the_model():
     """A chooser that plays what the policy drew gives the reference run."""
     m = ClassroomModel(scenario_name="grit", player="USA", rounds=30, rng=3)
-    original = m.seat._override
-
-    def echo(policy_action):
-        m.seat.choice = policy_action
-        original(policy_action)
-
-    m.seat._override = echo
+    m.seat.chooser = lambda seat, decision: decision.policy_action  # through the public hook
     m.run()
     ref = m.reference()
     np.testing.assert_array_equal(m.recorder.actions, ref.recorder.actions)
@@ -133,8 +128,14 @@ def test_format_comparison_reports_both_runs():
 def test_terminal_game_with_prompts():
     answers = iter(["?", "x", "c", "h", "e", "q"])
     out: list[str] = []
-    m = play("DPRK", "baseline_2018", rounds=6, seed=0, read=lambda prompt: next(answers),
-             write=out.append)
+    m = play(
+        "DPRK",
+        "baseline_2018",
+        rounds=6,
+        seed=0,
+        read=lambda prompt: next(answers),
+        write=out.append,
+    )
     text = "\n".join(out)
     assert actions(m, "DPRK")[:3] == [C, H, E]
     assert "Please type c, h or e." in text
@@ -153,8 +154,23 @@ def test_terminal_game_end_of_input_hands_over():
 
 
 def test_cli_moves(capsys):
-    assert main(["--actor", "DPRK", "--rounds", "6", "--seed", "0", "--moves", "cch",
-                 "--color", "never"]) == 0
+    assert (
+        main(
+            [
+                "--actor",
+                "DPRK",
+                "--rounds",
+                "6",
+                "--seed",
+                "0",
+                "--moves",
+                "cch",
+                "--color",
+                "never",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "You are DPRK in the scenario 'baseline_2018': 6 rounds, seed 0." in out
     assert "Round 1 — " in out and "DPRK concedes" in out

@@ -1,7 +1,7 @@
 """Rule policies pinned by exact action sequences against known opponents (Axelrod style).
 
 Every expected sequence below is worked out by hand from the rules in
-:func:`sim.decisions.rule_actions`:
+:func:`sim.model.decisions.rule_actions`:
 
 - tit-for-tat: concede in round 1, then copy the counterpart's last action;
 - GRIT: escalate after a counterpart escalation; concede after a counterpart
@@ -48,23 +48,30 @@ def played(m: NegotiationModel, name: str) -> str:
 def test_tit_for_tat_opens_with_a_concession_then_copies_the_target():
     """TFT concedes in round 1, then plays the DPRK's previous action; the script's
     last action (escalate) repeats after the script ends."""
-    m = play({"USA": {"policy": "tit_for_tat"},
-              "DPRK": {"policy": "scripted", "script": seq("CCEHHCE")}}, rounds=10)
+    m = play(
+        {
+            "USA": {"policy": "tit_for_tat"},
+            "DPRK": {"policy": "scripted", "script": seq("CCEHHCE")},
+        },
+        rounds=10,
+    )
     assert played(m, "DPRK") == "CCEHHCEEEE"
     assert played(m, "USA") == "CCCEHHCEEE"
 
 
 def test_tit_for_tat_against_always_escalate():
     """TFT concedes once, then answers every escalation with an escalation."""
-    m = play({"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [E]}},
-             rounds=6)
+    m = play(
+        {"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [E]}}, rounds=6
+    )
     assert played(m, "USA") == "CEEEEE"
 
 
 def test_tit_for_tat_against_always_hedge():
     """TFT's opening concession is not reciprocated: it hedges from round 2 on."""
-    m = play({"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [H]}},
-             rounds=6)
+    m = play(
+        {"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [H]}}, rounds=6
+    )
     assert played(m, "USA") == "CHHHHH"
 
 
@@ -77,8 +84,10 @@ def test_tit_for_tat_pair_concedes_forever():
 
 def test_target_on_tit_for_tat_copies_the_principal():
     """The DPRK's counterpart is the USA: a DPRK on TFT echoes the USA's script."""
-    m = play({"USA": {"policy": "scripted", "script": seq("EHCCH")},
-              "DPRK": {"policy": "tit_for_tat"}}, rounds=7)
+    m = play(
+        {"USA": {"policy": "scripted", "script": seq("EHCCH")}, "DPRK": {"policy": "tit_for_tat"}},
+        rounds=7,
+    )
     assert played(m, "USA") == "EHCCHHH"
     assert played(m, "DPRK") == "CEHCCHH"
 
@@ -86,9 +95,14 @@ def test_target_on_tit_for_tat_copies_the_principal():
 def test_ally_on_tit_for_tat_copies_the_target_not_the_principal():
     """The ROK watches the DPRK: with USA and DPRK on different scripts, the ROK's
     TFT sequence follows the DPRK's."""
-    m = play({"USA": {"policy": "scripted", "script": [E]},
-              "DPRK": {"policy": "scripted", "script": seq("HCEC")},
-              "ROK": {"policy": "tit_for_tat"}}, rounds=6)
+    m = play(
+        {
+            "USA": {"policy": "scripted", "script": [E]},
+            "DPRK": {"policy": "scripted", "script": seq("HCEC")},
+            "ROK": {"policy": "tit_for_tat"},
+        },
+        rounds=6,
+    )
     assert played(m, "ROK") == "CHCECC"
 
 
@@ -101,38 +115,63 @@ def test_grit_period_4_against_a_mixed_script():
     concession (round 10), answers each escalation with one (rounds 5, 7, 14, 15),
     and hedges otherwise."""
     dprk = "HHHEHEHHCHHHEEHH"
-    m = play({"USA": {"policy": "grit", "grit_period": 4},
-              "DPRK": {"policy": "scripted", "script": seq(dprk)}}, rounds=16)
+    m = play(
+        {
+            "USA": {"policy": "grit", "grit_period": 4},
+            "DPRK": {"policy": "scripted", "script": seq(dprk)},
+        },
+        rounds=16,
+    )
     assert played(m, "DPRK") == dprk
     assert played(m, "USA") == "CHHHEHEHCCHHCEEH"
 
 
 def test_grit_period_3_against_always_hedge():
     """Against a hedger GRIT concedes exactly on rounds 1, 4, 7, 10 and hedges otherwise."""
-    m = play({"USA": {"policy": "grit", "grit_period": 3},
-              "DPRK": {"policy": "scripted", "script": [H]}}, rounds=10)
+    m = play(
+        {
+            "USA": {"policy": "grit", "grit_period": 3},
+            "DPRK": {"policy": "scripted", "script": [H]},
+        },
+        rounds=10,
+    )
     assert played(m, "USA") == "CHHCHHCHHC"
 
 
 def test_grit_period_1_always_concedes_to_a_hedger():
     """With grit_period 1 every round is an initiative round."""
-    m = play({"USA": {"policy": "grit", "grit_period": 1},
-              "DPRK": {"policy": "scripted", "script": [H]}}, rounds=8)
+    m = play(
+        {
+            "USA": {"policy": "grit", "grit_period": 1},
+            "DPRK": {"policy": "scripted", "script": [H]},
+        },
+        rounds=8,
+    )
     assert played(m, "USA") == "C" * 8
 
 
 def test_grit_against_always_escalate():
     """GRIT's first initiative is unanswered; then escalation beats every initiative."""
-    m = play({"USA": {"policy": "grit", "grit_period": 4},
-              "DPRK": {"policy": "scripted", "script": [E]}}, rounds=9)
+    m = play(
+        {
+            "USA": {"policy": "grit", "grit_period": 4},
+            "DPRK": {"policy": "scripted", "script": [E]},
+        },
+        rounds=9,
+    )
     assert played(m, "USA") == "CEEEEEEEE"
 
 
 def test_grit_reciprocates_a_conceding_target():
     """Against a DPRK that hedges twice and then concedes forever, GRIT concedes
     from round 4 on (round 1 is an initiative)."""
-    m = play({"USA": {"policy": "grit", "grit_period": 4},
-              "DPRK": {"policy": "scripted", "script": seq("HHC")}}, rounds=8)
+    m = play(
+        {
+            "USA": {"policy": "grit", "grit_period": 4},
+            "DPRK": {"policy": "scripted", "script": seq("HHC")},
+        },
+        rounds=8,
+    )
     assert played(m, "USA") == "CHHCCCCC"
 
 
@@ -141,25 +180,41 @@ def test_grit_reciprocates_a_conceding_target():
 
 def test_scripted_play_follows_the_script_then_repeats_its_last_action():
     """A scripted USA plays E, H, C and then keeps conceding."""
-    m = play({"USA": {"policy": "scripted", "script": seq("EHC")},
-              "DPRK": {"policy": "scripted", "script": seq("HCHE")}}, rounds=6)
+    m = play(
+        {
+            "USA": {"policy": "scripted", "script": seq("EHC")},
+            "DPRK": {"policy": "scripted", "script": seq("HCHE")},
+        },
+        rounds=6,
+    )
     assert played(m, "USA") == "EHCCCC"
     assert played(m, "DPRK") == "HCHEEE"
 
 
 def test_scripted_history_longer_than_the_horizon_is_cut():
     """Only the first ``rounds`` entries of a long script are played."""
-    m = play({"USA": {"policy": "scripted", "script": seq("CHECHECHE")},
-              "DPRK": {"policy": "scripted", "script": [H]}}, rounds=4)
+    m = play(
+        {
+            "USA": {"policy": "scripted", "script": seq("CHECHECHE")},
+            "DPRK": {"policy": "scripted", "script": [H]},
+        },
+        rounds=4,
+    )
     assert played(m, "USA") == "CHEC"
 
 
 def test_agent_action_when_stepping_matches_the_expected_sequence():
     """Stepping the Mesa model by hand, ``agent.action`` after each step is the
     round's action (TFT vs a script), and agrees with the recorder."""
-    m = NegotiationModel(rng=3, rounds=7, **FULL_HORIZON,
-                         actors={"USA": {"policy": "tit_for_tat"},
-                                 "DPRK": {"policy": "scripted", "script": seq("HCEEC")}})
+    m = NegotiationModel(
+        rng=3,
+        rounds=7,
+        **FULL_HORIZON,
+        actors={
+            "USA": {"policy": "tit_for_tat"},
+            "DPRK": {"policy": "scripted", "script": seq("HCEEC")},
+        },
+    )
     usa, dprk = m.agent("USA"), m.agent("DPRK")
     assert usa.action is None and dprk.action is None
     seen_usa, seen_dprk = [], []
@@ -175,13 +230,20 @@ def test_agent_action_when_stepping_matches_the_expected_sequence():
 def test_rule_policies_ignore_the_random_numbers():
     """GRIT against a script is deterministic: 20 seeds (the other actors on a fully
     random logit, rationality 0) give the same USA sequence in the batch engine."""
-    cfg = make_config(rounds=12, rationality=0.0, **FULL_HORIZON,
-                      actors={"USA": {"policy": "grit", "grit_period": 4},
-                              "DPRK": {"policy": "scripted", "script": seq("HHCHEHH")}})
+    cfg = make_config(
+        rounds=12,
+        rationality=0.0,
+        **FULL_HORIZON,
+        actors={
+            "USA": {"policy": "grit", "grit_period": 4},
+            "DPRK": {"policy": "scripted", "script": seq("HHCHEHH")},
+        },
+    )
     traj = run_batch([cfg] * 20, range(20), progress=False).trajectories
     usa = traj[traj["actor"] == "USA"]
     by_run = usa.groupby("run_id", observed=True)["action"].apply(
-        lambda s: "".join(a[0].upper() for a in s))
+        lambda s: "".join(a[0].upper() for a in s)
+    )
     assert set(by_run) == {"CHHCCEHHCHHH"}
     # the logit-playing ROK does vary across seeds (the seeds do matter)
     rok = traj[traj["actor"] == "ROK"].groupby("run_id", observed=True)["action"].apply(tuple)
@@ -191,8 +253,11 @@ def test_rule_policies_ignore_the_random_numbers():
 def test_a_forced_action_overrides_the_policy_for_one_round():
     """An event forcing the USA to escalate in round 3 overrides TFT that round;
     in round 4 TFT again copies the DPRK."""
-    m = play({"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [C]}},
-             rounds=5, events=[{"round": 3, "kind": "custom", "force": {"USA": E}}])
+    m = play(
+        {"USA": {"policy": "tit_for_tat"}, "DPRK": {"policy": "scripted", "script": [C]}},
+        rounds=5,
+        events=[{"round": 3, "kind": "custom", "force": {"USA": E}}],
+    )
     assert played(m, "USA") == "CCECC"
 
 

@@ -10,12 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import make_config, run_batch, run_mesa
-from sim.actors import ACTION_NAMES, POLICIES, STATE_VARS
-from sim.batch import simulate
-from sim.compiled import compile_configs
-from sim.decisions import draw, logit_probabilities
-from sim.events import EVENT_KINDS
-from sim.sequencing import REGIMES
+from sim.engines.batch import simulate
+from sim.model.compile import compile_configs
+from sim.model.decisions import draw, logit_probabilities
+from sim.model.events import EVENT_KINDS
+from sim.model.names import ACTION_NAMES, STATE_VARS
+from sim.model.policies import POLICIES
+from sim.model.sequencing import REGIMES
 
 unit = st.floats(0.0, 1.0)
 EXAMPLES = settings(max_examples=25, deadline=None)
@@ -51,13 +52,17 @@ def configs(draw_, max_rounds: int = 40) -> dict:
         actors[name]["policy"] = policy
         if policy == "scripted":
             actors[name]["script"] = draw_(
-                st.lists(st.sampled_from(ACTION_NAMES), min_size=1, max_size=8))
+                st.lists(st.sampled_from(ACTION_NAMES), min_size=1, max_size=8)
+            )
         if policy == "grit":
             actors[name]["grit_period"] = draw_(st.integers(1, 6))
     params["actors"] = actors
     n_events = draw_(st.integers(0, 2))
     params["events"] = [
-        {"round": draw_(st.integers(1, rounds)), "kind": draw_(st.sampled_from(sorted(EVENT_KINDS)))}
+        {
+            "round": draw_(st.integers(1, rounds)),
+            "kind": draw_(st.sampled_from(sorted(EVENT_KINDS))),
+        }
         for _ in range(n_events)
     ]
     return params
@@ -131,7 +136,9 @@ def test_logit_probabilities_are_a_distribution(u, rationality):
 
 @settings(max_examples=200, deadline=None)
 @given(
-    probs=st.lists(st.tuples(unit, unit, unit).filter(lambda t: sum(t) > 0), min_size=1, max_size=20),
+    probs=st.lists(
+        st.tuples(unit, unit, unit).filter(lambda t: sum(t) > 0), min_size=1, max_size=20
+    ),
     uniforms=st.lists(st.floats(0.0, 1.0, exclude_max=True), min_size=20, max_size=20),
 )
 def test_draw_picks_the_action_whose_interval_holds_the_uniform(probs, uniforms):

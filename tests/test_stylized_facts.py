@@ -13,6 +13,8 @@ import pytest
 from helpers import agreed, broke_down, diff_ci, mean_diff_ci, proportion_ci, shares, stalemated
 from scipy.stats import bootstrap
 
+pytestmark = pytest.mark.slow  # statistical claims over many seeds
+
 N = 400
 
 
@@ -40,8 +42,14 @@ def test_baseline_dprk_hedges_in_most_rounds(baseline):
     """The DPRK's mean hedge share has a bootstrap 95% interval above 0.5, and it
     hedges in more than half the rounds in most runs (Wilson lower bound > 0.5)."""
     hedge = baseline["hedge_share_DPRK"].to_numpy()
-    ci = bootstrap((hedge,), np.mean, confidence_level=0.95, n_resamples=2000,
-                   method="percentile", random_state=0).confidence_interval
+    ci = bootstrap(
+        (hedge,),
+        np.mean,
+        confidence_level=0.95,
+        n_resamples=2000,
+        method="percentile",
+        random_state=0,
+    ).confidence_interval
     assert ci.low > 0.5
     assert proportion_ci(hedge > 0.5)[0] > 0.5
 
@@ -97,8 +105,12 @@ def test_stalemate_dominates_where_either_offer_is_low(offers):
 
 # --- (c) verification cuts both ways --------------------------------------------------
 
-CONDITIONAL = {"assurance": 0.6, "relief": 0.6, "regime": "denuclearization_first",
-               "detection_response": 0.0}
+CONDITIONAL = {
+    "assurance": 0.6,
+    "relief": 0.6,
+    "regime": "denuclearization_first",
+    "detection_response": 0.0,
+}
 
 
 def test_better_detection_deters_hedging_when_relief_is_conditional():
@@ -115,8 +127,10 @@ def test_better_detection_raises_breakdown_risk_when_answered_by_escalation():
     """When the principal answers detections with escalation (detection_response 2),
     detect_prob 0.9 vs 0.1 raises P(breakdown) (Newcombe lower bound > 0.3); without
     that response (0) better detection causes no breakdowns (upper bound < 0.05)."""
-    lo, _ = diff_ci(broke_down(shares(N, detect_prob=0.9, detection_response=2.0)),
-                    broke_down(shares(N, detect_prob=0.1, detection_response=2.0)))
+    lo, _ = diff_ci(
+        broke_down(shares(N, detect_prob=0.9, detection_response=2.0)),
+        broke_down(shares(N, detect_prob=0.1, detection_response=2.0)),
+    )
     assert lo > 0.3
     assert proportion_ci(broke_down(shares(N, detect_prob=0.9, detection_response=0.0)))[1] < 0.05
 
@@ -151,7 +165,14 @@ def test_grit_breaks_the_baseline_stalemate():
 def test_grit_needs_trust_that_is_not_too_low():
     """Over 60 rounds, GRIT reaches agreement more often when the USA and DPRK start
     at moderate trust (0.5) than at none (0.0): Newcombe lower bound > 0.2."""
+
     def grit(trust):
-        return agreed(shares(N, rounds=60, actors={"USA": {"policy": "grit", "trust": trust},
-                                                   "DPRK": {"trust": trust}}))
+        return agreed(
+            shares(
+                N,
+                rounds=60,
+                actors={"USA": {"policy": "grit", "trust": trust}, "DPRK": {"trust": trust}},
+            )
+        )
+
     assert diff_ci(grit(0.5), grit(0.0))[0] > 0.2

@@ -16,7 +16,6 @@ into the same directory skips jobs whose results are complete.
 
 import itertools
 import json
-import logging
 import math
 import sys
 from dataclasses import dataclass
@@ -27,8 +26,6 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, OmegaConf
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -54,7 +51,7 @@ def plan_sweep(overrides, is_group):
     Returns:
         (value keys, group keys, job-level override lists, points per group combo)
     """
-    from sim.config import APP_ONLY
+    from sim.hydra.schema import APP_ONLY
 
     fixed: list[str] = []
     group_lists: list[list[str]] = []
@@ -65,14 +62,20 @@ def plan_sweep(overrides, is_group):
     for o in last.values():
         key = o.get_key_element()
         if o.is_sweep_override() and key.lstrip("+~") in APP_ONLY:
-            raise SweepError(f"{key}: only model parameters and config groups can be swept; "
-                             f"{key} is a setting of the run (give one value, e.g. {key}=…)")
+            raise SweepError(
+                f"{key}: only model parameters and config groups can be swept; "
+                f"{key} is a setting of the run (give one value, e.g. {key}=…)"
+            )
         if o.is_sweep_override():
             if not o.is_discrete_sweep():
-                raise SweepError(f"{key}: only lists and range() sweeps are supported, got {o.input_line}")
+                raise SweepError(
+                    f"{key}: only lists and range() sweeps are supported, got {o.input_line}"
+                )
             values = [f"{key}={v}" for v in o.sweep_string_iterator()]
             if not values:
-                raise SweepError(f"{key}: the sweep {o.input_line!r} is empty; give at least one value")
+                raise SweepError(
+                    f"{key}: the sweep {o.input_line!r} is empty; give at least one value"
+                )
             if is_group(o.key_or_group):
                 group_lists.append(values)
                 group_keys.append(key)
@@ -102,12 +105,13 @@ class StalemateSweeper(Sweeper):
         )
 
     def _is_group(self, key: str) -> bool:
-        key = key.lstrip("+~")
-        return self.hydra_context.config_loader.repository.group_exists(key)  # type: ignore[attr-defined]
+        """True for a config group (``scenario``, ``hydra/launcher``), through the public loader API."""
+        parent, _, name = key.lstrip("+~").replace(".", "/").rpartition("/")
+        return name in self.hydra_context.config_loader.list_groups(parent)
 
     def _validate(self, combos, points) -> None:
         """Compose each group combination once, then check every point's values."""
-        from sim.config import validate_point
+        from sim.hydra.schema import validate_point
 
         loader = self.hydra_context.config_loader
         for combo, pts in zip(combos, points):
@@ -121,7 +125,9 @@ class StalemateSweeper(Sweeper):
         args = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
         try:
             if self.points_per_job < 1:
-                raise SweepError(f"hydra.sweeper.points_per_job = {self.points_per_job} must be 1 or more")
+                raise SweepError(
+                    f"hydra.sweeper.points_per_job = {self.points_per_job} must be 1 or more"
+                )
             overrides = parser.parse_overrides(args)
             value_keys, group_keys, combos, points = plan_sweep(overrides, self._is_group)
             self._validate(combos, points)
@@ -149,21 +155,29 @@ class StalemateSweeper(Sweeper):
             "jobs": [{"num": i, "overrides": j, "points": p} for i, (j, p) in enumerate(jobs)],
             "n_points": sum(max(1, len(p)) for _, p in jobs),
         }
-        from sim.io import write_text
+        from sim.report.io import write_text
 
         write_text(json.dumps(manifest, indent=1), sweep_dir / "sweep.json")
         n_points = manifest["n_points"]
-        print(f"Sweep: {n_points} parameter points in {len(jobs)} jobs -> {sweep_dir}", file=sys.stderr)
+        print(
+            f"Sweep: {n_points} parameter points in {len(jobs)} jobs -> {sweep_dir}",
+            file=sys.stderr,
+        )
 
         batch = self.max_batch_size
         if batch is None:  # a sequential launcher runs jobs one by one: report each
-            batch = 1 if "BasicLauncher" in str(self.config.hydra.launcher.get("_target_", "")) else len(jobs)
+            batch = (
+                1
+                if "BasicLauncher" in str(self.config.hydra.launcher.get("_target_", ""))
+                else len(jobs)
+            )
         returns = []
         # one bar over runs (points x seeds), with the jobs done alongside
         seeds = None if "seeds" in value_keys else int(self.config.get("seeds", 1))
         size = [max(1, len(p)) * (seeds or 1) for _, p in jobs]
-        with tqdm(total=sum(size), unit="run" if seeds else "point", desc="sweep",
-                  file=sys.stderr) as bar:
+        with tqdm(
+            total=sum(size), unit="run" if seeds else "point", desc="sweep", file=sys.stderr
+        ) as bar:
             bar.set_postfix_str(f"0/{len(jobs)} jobs")
             for start in range(0, len(jobs), batch):
                 chunk = [j for j, _ in jobs[start : start + batch]]

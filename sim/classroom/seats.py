@@ -1,0 +1,228 @@
+"""Seats for people: a student in one actor's seat, and the scenario-built model the page and the game share.
+
+The other actors are the model's own agents. The student's agent still *decides*
+as the model would (so we can show what its policy would have drawn, and with
+which logit probabilities); the student's choice replaces that decision through
+the agent's public :attr:`~sim.engines.mesa_model.StateAgent.chooser` hook.
+Nothing in the model's mathematics changes. Every random number has a fixed slot
+(one per actor and round), so the other actors see the same random numbers as in
+the run where the model plays every seat, and the two runs can be compared.
+
+Example:
+    >>> from sim.model.names import Action
+    >>> m = ClassroomModel(scenario_name="baseline_2018", player="DPRK", rounds=5, rng=0)
+    >>> m.seat.choice = Action.CONCEDE     # the student's move for the next round
+    >>> m.step()
+    >>> m.seat.turns[0].played.name, m.agent("DPRK").action.name
+    ('CONCEDE', 'CONCEDE')
+    >>> m.run()                            # no choice set: the model's policy plays the seat
+    >>> len(m.seat.turns), m.seat.turns[-1].source
+    (5, 'model')
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.engines.mesa_model import NegotiationModel, seed_from
+from sim.hydra.compose import DEFAULT_SCENARIO, scenario_kwargs
+from sim.model.names import ACTION_NAMES, Action
+from sim.report.narrate import ending
+
+#: The "player" value for a run with no human seat.
+NOBODY = "nobody"
+
+
+@dataclass
+class Turn:
+    """One round from the student's seat.
+
+    Attributes:
+        round: the round played (1-based).
+        played: the action the seat played.
+        policy: the action the model's own policy drew for the seat this round
+            (same random number), had the student not chosen.
+        probabilities: the logit policy's (concede, hedge, escalate) probabilities
+            in the state the student faced.
+        source: ``student``, ``model`` (no choice was made: the policy played) or
+            ``event`` (the scenario forced the action this round).
+    """
+
+    round: int
+    played: Action
+    policy: Action
+    probabilities: tuple[float, float, float]
+    source: str
+
+
+@dataclass
+class HumanSeat:
+    """A person in one actor's seat of a :class:`sim.NegotiationModel`.
+
+    Set :attr:`choice` before :meth:`~sim.NegotiationModel.step` (the page's
+    buttons do this), or give a ``chooser`` that is asked during the round (the
+    terminal game prompts). With neither, the model's policy plays the seat.
+    An action forced by a scheduled event (e.g. a ``test``) is kept.
+
+    Args:
+        model: the model (not yet stepped past the rounds to be played).
+        actor: the actor key, e.g. ``"DPRK"``.
+        chooser: ``chooser(seat, decision) -> Action | None`` (a
+            :class:`~sim.engines.mesa_model.Decision`: the round, the policy's draw,
+            the logit probabilities); None lets the policy play this round.
+
+    The seat uses the agent's public hook, :attr:`sim.engines.mesa_model.StateAgent.chooser`.
+    """
+
+    model: NegotiationModel
+    actor: str
+    chooser: Callable | None = None
+    choice: Action | None = None
+    turns: list[Turn] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.agent = self.model.agent(self.actor)
+        self.agent.chooser = self._choose  # the agent's public decision hook
+
+    @property
+    def policy_name(self) -> str:
+        """The decision rule the model uses for this seat (``logit``, ``grit``, …)."""
+        return self.model.policy_of(self.actor)
+
+    def probabilities(self, state=None) -> tuple[float, float, float]:
+        """Logit probabilities of (concede, hedge, escalate) for this seat.
+
+        Args:
+            state: the state the seat decides from; default: the coming round's
+                (the current state with that round's scheduled events applied).
+        """
+        return self.agent.probabilities(state)
+
+    def forced_next(self) -> Action | None:
+        """The action a scheduled event forces on this seat in the coming round, if any."""
+        return self.agent.forced_action()
+
+    def _choose(self, agent, decision) -> Action | None:
+        """The agent's chooser: the student's choice, or None to let the policy play.
+
+        Every round is logged as a :class:`Turn`; an event-forced round is not asked.
+        """
+        d = decision
+        if d.forced is not None:
+            self.choice = None
+            self.turns.append(Turn(d.round, d.forced, d.policy_action, d.probabilities, "event"))
+            return None
+        choice = self.choice
+        if choice is None and self.chooser is not None:
+            choice = self.chooser(self, d)
+        self.choice = None
+        if choice is None:
+            self.turns.append(
+                Turn(d.round, d.policy_action, d.policy_action, d.probabilities, "model")
+            )
+            return None
+        played = Action(int(choice))
+        self.turns.append(Turn(d.round, played, d.policy_action, d.probabilities, "student"))
+        return played
+
+
+class ClassroomModel(NegotiationModel):
+    """A :class:`sim.NegotiationModel` built from a named scenario, with an optional human seat.
+
+    The page (:mod:`sim.classroom.page`) and the terminal game use it. Keyword arguments
+    other than ``scenario_name``, ``player`` and ``rng`` override the scenario's
+    parameters (e.g. ``assurance=0.7``).
+
+    Args:
+        scenario_name: a scenario name from ``configs/scenario/``.
+        player: the actor a person plays, or ``"nobody"``.
+        rng: a seed (an int, or a string from a text box); blank or None draws one,
+            kept in :attr:`seed` so the run can be replayed.
+        scenario: ignored: Mesa's own ``Scenario`` object, which SolaraViz's Reset
+            hands to every model.
+        **params: model parameters that override the scenario's.
+
+    Attributes:
+        seed: the seed of this run.
+        scenario_name: the scenario name.
+        model_kwargs: every model parameter of this run (scenario plus changes).
+        seat: the :class:`HumanSeat`, or None.
+    """
+
+    def __init__(
+        self,
+        scenario_name: str = DEFAULT_SCENARIO,
+        player: str = NOBODY,
+        rng=None,
+        scenario=None,
+        **params,
+    ):
+        # ``scenario`` is Mesa's own Scenario object, which SolaraViz's Reset passes to
+        # every model (mesa 3.5); the negotiation scenario is ``scenario_name``.
+        del scenario
+        seed = seed_from(rng)
+        if seed is None:
+            seed = int(np.random.SeedSequence().entropy % 2**31)
+        self.scenario_name = scenario_name
+        self.model_kwargs = scenario_kwargs(scenario_name, **params)
+        super().__init__(rng=seed, **self.model_kwargs)
+        self.seed = seed
+        self.player = player or NOBODY
+        self.seat = HumanSeat(self, self.player) if self.player != NOBODY else None
+
+    def reference(self) -> NegotiationModel:
+        """The same run (parameters and seed) with the model playing every seat, played to the end."""
+        ref = NegotiationModel(rng=self.seed, **self.model_kwargs)
+        ref.run()
+        return ref
+
+
+# --------------------------------------------------------------------------------------
+# Comparing the student's play with the model's policy
+
+
+def counts(actions) -> dict[str, int]:
+    """How often each action was played."""
+    actions = list(actions)
+    return {name: sum(int(a) == i for a in actions) for i, name in enumerate(ACTION_NAMES)}
+
+
+def comparison(model: ClassroomModel) -> dict:
+    """How the student's run compares with the model's own policy on the same seed.
+
+    Returns:
+        A dict with ``outcome`` and ``reference_outcome``, ``rounds`` and
+        ``reference_rounds``, the state at the end of both runs, the seat's
+        action counts in both, and ``agree``: in how many rounds the student
+        played what the model's policy drew in the same state.
+    """
+    seat = model.seat
+    ref = model.reference()
+    ref_actions = ref.actions_of(seat.actor)
+    chosen = [t for t in seat.turns if t.source == "student"]
+
+    def state(m):
+        return {
+            k: m.level(k)
+            for k in ("assurance", "relief", "denuclearization", "undeclared", "tension")
+        }
+
+    return {
+        "actor": seat.actor,
+        "seed": model.seed,
+        "outcome": model.outcome,
+        "reference_outcome": ref.outcome,
+        "rounds": model.round,
+        "reference_rounds": ref.round,
+        "state": state(model),
+        "reference_state": state(ref),
+        "counts": counts(t.played for t in seat.turns),
+        "reference_counts": counts(ref_actions),
+        "chosen": len(chosen),
+        "agree": sum(t.played == t.policy for t in chosen),
+        "ending": ending(model),
+        "reference_ending": ending(ref),
+    }

@@ -1,0 +1,166 @@
+"""Hydra side of the configuration: the structured schema and validation.
+
+The schema :class:`AppConfig` extends :class:`sim.model.params.ModelConfig` (every
+model parameter, default and range) with what a run of the app needs (seeds,
+engine, …). It is registered in Hydra's ConfigStore as ``stalemate_schema``;
+``sim/configs/config.yaml`` builds on it. :class:`ValidateConfig` is a Hydra
+callback that checks the composed config before Hydra creates any directory.
+
+Example:
+    >>> app, model = to_app_config(AppConfig(seeds=10, relief=0.5))
+    >>> app.seeds, model.relief
+    (10, 0.5)
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from sim.model.params import ModelConfig, default_actors, make_config
+from sim.model.validation import ConfigError, check_choice, check_fields, param
+
+ENGINES = ("auto", "batch", "mesa")
+
+
+@dataclass
+class AppConfig(ModelConfig):
+    """A run of the ``stalemate`` app: a scenario, many seeds, where results go."""
+
+    name: str = param("custom", doc="scenario name (set by the scenario file)")
+    description: str = param("", doc="one line on the scenario")
+    seeds: int = param(100, 1, 10_000_000, "number of runs (seeds seed .. seed+seeds-1)")
+    seed: int = param(0, 0, 2**63 - 1, "first seed")
+    engine: str = param("auto", doc="auto | batch | mesa")
+    narrate: bool | None = param(
+        None, doc="tell one run round by round (default: single runs only)"
+    )
+    trajectories: bool | None = param(None, doc="record trajectories (default: single runs only)")
+    processes: int = param(1, 1, 256, "worker processes for the batch engine")
+    progress: bool = param(True, doc="show progress bars")
+    points: str = param(
+        "", doc="(set by the stalemate sweeper) JSON list of grid points for this job"
+    )
+    # typed loosely for Hydra so `+actors.JPN={role: ally}` can add a state on the
+    # command line; every actor is still checked by sim.model.params.make_config
+    actors: dict[str, Any] = param(default_actors, doc="the states at the table")
+
+
+MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
+#: Settings of a run that are not model parameters (they cannot be swept).
+APP_ONLY = tuple(f.name for f in fields(AppConfig) if f.name not in MODEL_FIELDS)
+#: Config groups recorded as columns of the runs table (the option chosen).
+GROUPS = ("scenario", "actors", "policy")
+
+ConfigStore.instance().store(name="stalemate_schema", node=AppConfig)
+
+
+def _without_hydra(config: DictConfig) -> dict:
+    return {
+        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        for k, v in config.items_ex(resolve=False)
+        if k != "hydra"
+    }
+
+
+def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
+    """Validate a composed config; return it and the model config it describes.
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    if isinstance(cfg, AppConfig):
+        app = cfg
+    else:
+        merged = OmegaConf.merge(OmegaConf.structured(AppConfig), _without_hydra(cfg))
+        app = OmegaConf.to_object(merged)
+    return _validated(app)
+
+
+def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
+    """Check the run settings and the model parameters of ``app``; return both, typed."""
+    check_fields(app, "")
+    check_choice("engine", app.engine, ENGINES)
+    model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
+    for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)
+        setattr(app, k, getattr(model, k))
+    return app, model
+
+
+class ValidateConfig(Callback):
+    """Reject a bad config with one clear line before Hydra writes anything."""
+
+    def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        try:
+            to_app_config(config)
+        except ConfigError as err:
+            print(f"stalemate: config error: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+
+
+def parse_point(point: list[str]) -> list[tuple[str, Any]]:
+    """Typed (key, value) pairs of a grid point given as Hydra ``key=value`` overrides.
+
+    Example:
+        >>> parse_point(["assurance=0.5", "regime=relief_first"])
+        [('assurance', 0.5), ('regime', 'relief_first')]
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    out = []
+    for o in parser.parse_overrides(list(point)):
+        value = o.value()
+        if isinstance(value, float):  # range() steps leave float noise: 0.30000000000000004
+            value = round(value, 12)
+        out.append((o.key_or_group, value))
+    return out
+
+
+def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfig]:
+    """The app config with a grid point's values set, validated.
+
+    Keys may be nested (``actors.DPRK.concede.package=5``).
+
+    Raises:
+        ConfigError: for an unknown key or a value that is not allowed.
+    """
+    data = asdict(app)
+    for key, value in parse_point(point):
+        *path, last = key.split(".")
+        node = data
+        for i, part in enumerate(path):
+            # top-level keys, actor names and actor fields are fixed; weights and effects are open
+            closed = node is data or (i in (1, 2) and path[0] == "actors")
+            if isinstance(node, dict) and part not in node and not closed:
+                node[part] = {}
+            if not isinstance(node, dict) or part not in node:
+                raise ConfigError(
+                    f"{'.'.join(path[: i + 1])} is not a known key (in {key}={value!r})"
+                )
+            node = node[part]
+        closed = node is data or (len(path) == 2 and path[0] == "actors")
+        if not isinstance(node, dict) or (closed and last not in node):
+            raise ConfigError(f"{key} is not a known key; allowed: {', '.join(sorted(node))}")
+        node[last] = value
+    return _validated(AppConfig(**data))
+
+
+def lookup(app: AppConfig, key: str) -> Any:
+    """The value of a dotted key in a config (``actors.DPRK.trust``)."""
+    node: Any = app
+    for part in key.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+def validate_point(cfg: DictConfig, points: list[list[str]]) -> None:
+    """Validate every grid point of a sweep against a composed config (raises ConfigError)."""
+    app, _ = to_app_config(cfg)
+    for point in points:
+        apply_point(app, point)

@@ -1,0 +1,77 @@
+"""Names of the model's quantities: actions, outcomes, state variables, utility features.
+
+Every array axis that holds one of these is indexed by name, never by a bare
+number: ``x[Var.tension]``, ``f[Feature.package]``, ``counts[Action.HEDGE]``.
+The enums are ``IntEnum`` so they index numpy arrays and compiled code alike;
+inserting or reordering a member moves every use with it.
+
+Example:
+    >>> import numpy as np
+    >>> x = np.zeros(len(Var))
+    >>> x[Var.tension] = 0.3
+    >>> float(x[Var.tension]), Var.tension.name, STATE_VARS[Var.tension]
+    (0.3, 'tension', 'tension')
+    >>> Feature["package"] == Feature.package
+    True
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Action(IntEnum):
+    """What a state does in one round (codes are array values in both engines)."""
+
+    CONCEDE = 0
+    HEDGE = 1
+    ESCALATE = 2
+
+
+class Outcome(IntEnum):
+    """How a run ends. ``UNDECIDED`` only while a run is still going."""
+
+    UNDECIDED = 0
+    AGREEMENT = 1
+    STALEMATE = 2
+    HEDGED_STALEMATE = 3
+    BREAKDOWN = 4
+
+
+class Var(IntEnum):
+    """The shared state variables, all in [0, 1]; the order is the column order everywhere."""
+
+    assurance = 0  # security assurances delivered (end-of-war declaration, paused drills)
+    relief = 1  # nominal sanctions relief in force
+    enforcement = 2  # how strictly enforcers apply the sanctions still in force
+    denuclearization = 3  # verified denuclearization progress
+    undeclared = 4  # hidden capability at undeclared sites
+    tension = 5  # military and political tension
+
+
+class Feature(IntEnum):
+    """Utility features an actor can weigh (see :func:`sim.model.decisions.features`)."""
+
+    bias = 0  # 1: a standing preference for the action
+    package = 1  # value of the deal on the table to the target: assurance x felt relief
+    insecurity = 2  # 1 - assurance
+    tension = 3  # tension
+    trust = 4  # own trust in the counterpart
+    reciprocity = 5  # counterpart conceded last round x own trust in it
+    provocation = 6  # counterpart escalated last round
+    alarm = 7  # target's hedging flagged last round x detection_response
+    unverified = 8  # conditionality x (1 - verified denuclearization)
+    hedge_risk = 9  # conditionality x detect_prob x relief: relief put at risk by hedging
+    stalemate = 10  # stalemate_cost: how much the impasse hurts (ripeness)
+    exposure = 11  # conditionality x (1 - trust in the principal): risk of conceding first
+
+
+#: Short aliases used in the equations: ``x[V.tension]``, ``f[F.package]``.
+V = Var
+F = Feature
+
+ACTION_NAMES = tuple(a.name.lower() for a in Action)  # ("concede", "hedge", "escalate")
+OUTCOME_NAMES = {o: o.name.lower() for o in Outcome}
+STATE_VARS = tuple(v.name for v in Var)
+FEATURES = tuple(f.name for f in Feature)
+ROLES = ("target", "principal", "ally", "enforcer")

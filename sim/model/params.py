@@ -1,0 +1,339 @@
+"""Model parameters as plain dataclasses: every parameter with its default, range and meaning.
+
+These dataclasses are the single description of every parameter. The Hydra layer
+registers them as structured configs (:mod:`sim.hydra.schema`); the Mesa model and
+the batch engine build them from plain keyword arguments, so neither needs Hydra.
+A field's ``kind`` metadata (see :func:`sim.model.validation.param`) says how the
+engines use it; :data:`RUN_PARAMS` and :data:`START_VALUES` are derived from it.
+
+Example:
+    >>> from sim.model.params import make_config
+    >>> cfg = make_config(assurance=0.6, relief=0.2)
+    >>> cfg.regime
+    'denuclearization_first'
+    >>> make_config(detect_prob=1.5)
+    Traceback (most recent call last):
+    ...
+    sim.model.validation.ConfigError: detect_prob = 1.5 is outside the allowed range [0, 1]
+"""
+
+from __future__ import annotations
+
+from dataclasses import MISSING, asdict, dataclass, fields
+from typing import Any
+
+from sim.model.actors import ROLE_EFFECTS
+from sim.model.events import EVENT_KINDS, SHIFT_KEYS
+from sim.model.names import ACTION_NAMES, FEATURES, ROLES, STATE_VARS
+from sim.model.policies import POLICIES
+from sim.model.sequencing import REGIMES
+from sim.model.validation import (
+    ConfigError,
+    check_choice,
+    check_fields,
+    check_number,
+    coerce_numbers,
+    param,
+    suggest,
+    to_dataclass,
+)
+
+__all__ = [
+    "ActorConfig",
+    "ConfigError",
+    "EventConfig",
+    "MODEL_KEYS",
+    "ModelConfig",
+    "RUN_PARAMS",
+    "START_VALUES",
+    "config_dict",
+    "default_actors",
+    "make_config",
+    "scalar_params",
+    "validate",
+]
+
+
+@dataclass
+class ActorConfig:
+    """One state at the table: its role, decision policy and preferences.
+
+    ``concede``, ``hedge`` and ``escalate`` map utility features (see
+    :class:`sim.model.names.Feature`) to weights: the utility of an action is the sum
+    of weight x feature. ``effects`` overrides the role's default effect of each
+    action on the shared state (see :data:`sim.model.actors.ROLE_EFFECTS`).
+    """
+
+    role: str = param("ally", doc="target | principal | ally | enforcer")
+    enabled: bool = param(True, doc="set false to remove a default actor")
+    policy: str = param("logit", doc="a registered decision policy (sim.model.policies)")
+    trust: float = param(0.5, 0, 1, "initial trust in every other actor")
+    concede: dict[str, float] = param(dict, doc="utility weights of conceding")
+    hedge: dict[str, float] = param(dict, doc="utility weights of hedging")
+    escalate: dict[str, float] = param(dict, doc="utility weights of escalating")
+    effects: dict[str, dict[str, float]] = param(
+        dict, doc="action -> state var -> push (replaces the role's)"
+    )
+    script: list[str] = param(list, doc="actions for scripted play, one per round")
+    grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
+
+
+def default_actors() -> dict[str, ActorConfig]:
+    """The four default actors with their preferences (tabled in ``docs/model.md``)."""
+    return {
+        "USA": ActorConfig(
+            role="principal",
+            trust=0.2,
+            concede={"bias": -0.5, "reciprocity": 2.0, "unverified": -1.5, "stalemate": 1.0},
+            hedge={"bias": 0.0},
+            escalate={"bias": -1.5, "provocation": 2.0, "alarm": 1.0, "tension": -1.0},
+        ),
+        "DPRK": ActorConfig(
+            role="target",
+            trust=0.2,
+            concede={
+                "bias": -1.6,
+                "package": 4.0,
+                "exposure": -1.0,
+                "reciprocity": 1.0,
+                "stalemate": 1.0,
+            },
+            hedge={"bias": 0.0, "hedge_risk": -3.0},
+            escalate={
+                "bias": -1.5,
+                "provocation": 2.0,
+                "insecurity": 0.5,
+                "tension": -1.0,
+                "package": -2.0,
+            },
+        ),
+        "ROK": ActorConfig(
+            role="ally",
+            trust=0.5,
+            concede={"bias": -0.3, "trust": 1.0, "reciprocity": 1.0},
+            hedge={"bias": 0.0},
+            escalate={"bias": -1.5, "provocation": 2.0},
+        ),
+        "PRC": ActorConfig(
+            role="enforcer",
+            trust=0.7,
+            concede={"bias": -1.0, "trust": 0.5, "reciprocity": 1.0},
+            hedge={"bias": 0.0},
+            escalate={"bias": -2.0, "provocation": 2.0},
+        ),
+    }
+
+
+@dataclass
+class EventConfig:
+    """A scheduled shock: at the start of ``round`` the shared state shifts.
+
+    ``kind`` picks preset shifts (see :data:`sim.model.events.EVENT_KINDS`); ``shift``
+    adds to or overrides them; ``force`` makes actors play a given action that
+    round (e.g. ``{DPRK: escalate}`` for a test).
+    """
+
+    round: int = param(1, 1, None, "round at whose start the event happens")
+    kind: str = param(
+        "summit", doc="summit | cancelled_meeting | report | test | relief_offer | custom"
+    )
+    label: str = param("", doc="words for the narrative and plots")
+    shift: dict[str, float] = param(dict, doc="state var (or trust) -> added amount")
+    force: dict[str, str] = param(dict, doc="actor -> action forced this round")
+
+
+@dataclass
+class ModelConfig:
+    """Every parameter of one negotiation run (defaults: the 2018 baseline)."""
+
+    rounds: int = param(200, 1, 100_000, "rounds in the horizon")
+    regime: str = param("denuclearization_first", doc="sequencing regime")
+    assurance: float = param(
+        0.4, 0, 1, "security assurance on the table at the start", kind="state"
+    )
+    relief: float = param(
+        0.0, 0, 1, "nominal sanctions relief on the table at the start", kind="state"
+    )
+    enforcement: float = param(
+        0.9, 0, 1, "nominal sanctions enforcement by enforcers", kind="state"
+    )
+    denuclearization: float = param(
+        0.0, 0, 1, "verified denuclearization at the start", kind="state"
+    )
+    undeclared: float = param(
+        0.3, 0, 1, "undeclared (hidden) capability at the start", kind="state"
+    )
+    tension: float = param(0.3, 0, 1, "tension at the start; also its resting level", kind="state")
+    detect_prob: float = param(0.3, 0, 1, "P(covert hedging is caught) per round", kind="run")
+    false_alarm_prob: float = param(
+        0.05, 0, 1, "P(a false alarm) per round without hedging", kind="run"
+    )
+    detection_response: float = param(
+        1.0, 0, 10, "principal's urge to escalate after a detection", kind="run"
+    )
+    snapback: float = param(
+        0.5, 0, 1, "share of conditional relief withdrawn on a detection", kind="run"
+    )
+    stalemate_cost: float = param(0.0, 0, 5, "how much stalemate hurts (ripeness)", kind="run")
+    rationality: float = param(
+        5.0, 0, 100, "logit precision: 0 random, large = best reply", kind="run"
+    )
+    step_size: float = param(0.1, 0, 1, "how far one action moves the shared state", kind="run")
+    reversion: float = param(
+        0.02, 0, 1, "per-round pull of assurance/relief/enforcement back to their start", kind="run"
+    )
+    tension_decay: float = param(
+        0.05, 0, 1, "per-round pull of tension back to its resting level", kind="run"
+    )
+    reversibility: float = param(
+        0.01, 0, 1, "per-round decay of verified denuclearization", kind="run"
+    )
+    trust_gain: float = param(0.1, 0, 1, "trust gained when the other concedes", kind="run")
+    trust_loss: float = param(
+        0.2, 0, 1, "trust lost when the other escalates or is caught hedging", kind="run"
+    )
+    agreement_threshold: float = param(
+        0.6, 0, 1, "denuclearization and package needed for agreement", kind="run"
+    )
+    breakdown_threshold: float = param(0.8, 0, 1, "tension at which talks break down", kind="run")
+    hedged_margin: float = param(
+        0.05, 0, 1, "growth of undeclared capability marking a hedged stalemate", kind="run"
+    )
+    actors: dict[str, ActorConfig] = param(default_actors, doc="the states at the table")
+    events: list[EventConfig] = param(list, doc="scheduled shocks")
+
+
+#: Every top-level key of a model config.
+MODEL_KEYS = tuple(f.name for f in fields(ModelConfig))
+#: Per-run scalars of the mathematics (``kind="run"``), in declaration order.
+RUN_PARAMS = tuple(f.name for f in fields(ModelConfig) if f.metadata.get("kind") == "run")
+#: Starting values of the state variables (``kind="state"``), one per :class:`~sim.model.names.Var`.
+START_VALUES = tuple(f.name for f in fields(ModelConfig) if f.metadata.get("kind") == "state")
+assert START_VALUES == STATE_VARS, "every state variable needs a start value, in Var order"
+
+
+def make_config(**params: Any) -> ModelConfig:
+    """Build and validate a :class:`ModelConfig` from plain keyword arguments.
+
+    ``actors`` entries are merged over the default actors (so ``actors={"JPN":
+    {"role": "ally"}}`` adds Japan, and ``actors={"DPRK": {"concede": {"package": 5}}}``
+    changes one weight); ``events`` is a list of dicts. numpy scalars are accepted
+    wherever a number is.
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    for k in params:
+        if k not in MODEL_KEYS:
+            raise ConfigError(
+                f"{k} is not a model parameter; allowed: {', '.join(MODEL_KEYS)}"
+                + suggest(k, MODEL_KEYS)
+            )
+    params = dict(params)
+    actors = default_actors()
+    given = params.pop("actors", None) or {}
+    if not isinstance(given, dict):
+        raise ConfigError(f"actors = {given!r} must be a mapping of actor name -> settings")
+    for name, spec in given.items():
+        if not (is_dataclass_instance(spec) or isinstance(spec, dict)):
+            raise ConfigError(
+                f"actors.{name} = {spec!r} must be a mapping of actor settings "
+                f"(role, policy, trust, concede, hedge, escalate, …)"
+            )
+        spec = asdict(spec) if is_dataclass_instance(spec) else dict(spec)
+        if name in actors:
+            base = asdict(actors[name])
+            # weights merge key by key so one preference can be changed alone
+            for action in ACTION_NAMES:
+                if action in spec and spec[action] is not None:
+                    if not isinstance(spec[action], dict):
+                        raise ConfigError(
+                            f"actors.{name}.{action} = {spec[action]!r} must be a mapping feature -> weight"
+                        )
+                    spec[action] = {**base[action], **spec[action]}
+            spec = {**base, **spec}
+        actors[name] = to_dataclass(ActorConfig, spec, f"actors.{name}")
+    events = params.pop("events", None) or []
+    if not isinstance(events, list | tuple):
+        raise ConfigError(f"events = {events!r} must be a list of events")
+    events = [to_dataclass(EventConfig, e, f"events[{i}]") for i, e in enumerate(events)]
+    cfg = ModelConfig(**params, actors=actors, events=events)
+    for obj in (cfg, *actors.values(), *events):
+        coerce_numbers(obj)
+    validate(cfg)
+    return cfg
+
+
+def is_dataclass_instance(obj: Any) -> bool:
+    """True for an instance (not a class) of a dataclass."""
+    return hasattr(type(obj), "__dataclass_fields__")
+
+
+def validate(cfg: ModelConfig) -> None:
+    """Raise :class:`ConfigError` for the first value the model does not allow."""
+    check_fields(cfg, "")
+    check_choice("regime", cfg.regime, tuple(REGIMES))
+    active = {n: a for n, a in cfg.actors.items() if a.enabled}
+    for name, actor in cfg.actors.items():
+        key = f"actors.{name}"
+        check_fields(actor, key + ".")
+        check_choice(key + ".role", actor.role, ROLES)
+        check_choice(key + ".policy", actor.policy, POLICIES)
+        for action in ACTION_NAMES:
+            weights = getattr(actor, action) or {}
+            if not isinstance(weights, dict):
+                raise ConfigError(
+                    f"{key}.{action} = {weights!r} must be a mapping feature -> weight"
+                )
+            for feat, w in weights.items():
+                check_choice(f"{key}.{action} feature", feat, FEATURES)
+                check_number(f"{key}.{action}.{feat}", w, -100, 100)
+        for action, pushes in (actor.effects or {}).items():
+            check_choice(f"{key}.effects action", action, ACTION_NAMES)
+            for var, push in pushes.items():
+                check_choice(f"{key}.effects.{action} state var", var, STATE_VARS)
+                check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
+        for i, a in enumerate(actor.script):
+            check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
+        if actor.policy == "scripted" and actor.enabled and not actor.script:
+            raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")
+    for role in ("target", "principal"):
+        holders = [n for n, a in active.items() if a.role == role]
+        if len(holders) != 1:
+            raise ConfigError(
+                f"actors: exactly one enabled actor must have role {role!r}, found {holders or 'none'}"
+            )
+    for i, ev in enumerate(cfg.events):
+        key = f"events[{i}]"
+        check_fields(ev, key + ".")
+        if ev.round > cfg.rounds:
+            raise ConfigError(
+                f"{key}.round = {ev.round} is past the horizon; allowed: 1..{cfg.rounds} (rounds)"
+            )
+        check_choice(key + ".kind", ev.kind, tuple(EVENT_KINDS))
+        for var, amount in ev.shift.items():
+            check_choice(f"{key}.shift key", var, SHIFT_KEYS)
+            check_number(f"{key}.shift.{var}", amount, -1, 1)
+        for name, action in ev.force.items():
+            check_choice(f"{key}.force actor", name, tuple(active))
+            check_choice(f"{key}.force.{name}", action, ACTION_NAMES)
+
+
+def role_effects(actor: ActorConfig) -> dict[str, dict[str, float]]:
+    """The push of each action on each state variable for ``actor``: its role's
+    defaults (:data:`sim.model.actors.ROLE_EFFECTS`), replaced action by action by its own ``effects``."""
+    return {**ROLE_EFFECTS[actor.role], **(actor.effects or {})}
+
+
+def config_dict(cfg: ModelConfig) -> dict[str, Any]:
+    """Plain nested dict of a config (what results record)."""
+    return asdict(cfg)
+
+
+def scalar_params(cfg: ModelConfig) -> dict[str, Any]:
+    """The top-level scalar parameters (the columns of a runs table)."""
+    return {
+        f.name: getattr(cfg, f.name)
+        for f in fields(cfg)
+        if f.default is not MISSING and not isinstance(getattr(cfg, f.name), dict | list)
+    }

@@ -1,0 +1,3 @@
+"""Decision policies, registered by name (see ``docs/model.md`` §7.3)."""
+
+POLICIES = ("logit", "tit_for_tat", "grit", "scripted")

@@ -1,0 +1,267 @@
+"""Figures: fan charts of the shared state and each actor's action shares over rounds."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from sim.model.names import ACTION_NAMES, STATE_VARS  # noqa: E402
+
+ACTION_COLORS = {"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}
+STATE_LABELS = {
+    "assurance": "Security assurance",
+    "relief": "Sanctions relief (nominal)",
+    "felt_relief": "Sanctions relief (felt)",
+    "enforcement": "Sanctions enforcement",
+    "denuclearization": "Verified denuclearization",
+    "undeclared": "Undeclared capability",
+    "tension": "Tension",
+}
+
+
+def state_matrix(traj: pd.DataFrame, var: str) -> np.ndarray:
+    """(runs, rounds) values of ``var``; a run that ended keeps its final value."""
+    first = traj[traj["actor"] == traj["actor"].cat.categories[0]]
+    wide = first.pivot(index="run_id", columns="round", values=var)
+    return wide.ffill(axis=1).to_numpy()
+
+
+def fan(
+    ax, x, m: np.ndarray, color: str = "#1d3557", label: str | None = "median", alpha: float = 0.25
+) -> None:
+    """Median line and 10–90% band over runs of a (runs, rounds) matrix ``m`` against ``x``."""
+    lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
+    ax.fill_between(
+        x, lo, hi, color=color, alpha=alpha, lw=0, label="10–90% of runs" if label else None
+    )
+    ax.plot(x, med, color=color, lw=1.8, label=label)
+
+
+def action_shares(traj: pd.DataFrame) -> pd.DataFrame:
+    """Share of live runs playing each action, per actor and round."""
+    counts = traj.groupby(["actor", "round", "action"], observed=False).size()
+    shares = counts / counts.groupby(["actor", "round"], observed=False).transform("sum")
+    return shares.unstack("action").fillna(0.0)
+
+
+def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = None):
+    """Fan charts (median, 10–90% band) of the shared state and action shares per actor.
+
+    Args:
+        traj: a trajectories table (one row per run x round x actor).
+        title: the figure title, e.g. the scenario description.
+        n_runs: shown in the title.
+
+    Returns:
+        The matplotlib figure.
+    """
+    actors = list(traj["actor"].cat.categories)
+    panels = [*STATE_VARS[:4], "felt_relief", *STATE_VARS[4:]]
+    ncol = 4
+    nrow_state = int(np.ceil(len(panels) / ncol))
+    nrow = nrow_state + int(np.ceil(len(actors) / ncol))
+    fig, axes = plt.subplots(
+        nrow, ncol, figsize=(4.2 * ncol, 2.9 * nrow), squeeze=False, constrained_layout=True
+    )
+    for ax in axes.flat:
+        ax.set_visible(False)
+    rounds = np.sort(traj["round"].unique())
+    for k, var in enumerate(panels):
+        ax = axes.flat[k]
+        ax.set_visible(True)
+        fan(ax, rounds, state_matrix(traj, var))
+        ax.set_ylim(-0.02, 1.02)
+        ax.set_title(STATE_LABELS[var], fontsize=10)
+        ax.set_xlabel("round")
+        ax.set_ylabel("level (0–1)")
+        ax.grid(alpha=0.3)
+    axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
+    shares = action_shares(traj)
+    for k, actor in enumerate(actors):
+        ax = axes[nrow_state + k // ncol, k % ncol]
+        ax.set_visible(True)
+        s = shares.loc[actor].reindex(columns=list(ACTION_NAMES))
+        ax.stackplot(
+            s.index,
+            *(s[a] for a in ACTION_NAMES),
+            labels=list(ACTION_NAMES),
+            colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
+            alpha=0.9,
+        )
+        ax.set_ylim(0, 1)
+        ax.set_xlim(rounds[0], rounds[-1])
+        ax.set_title(f"{actor}: share of runs playing each action", fontsize=10)
+        ax.set_xlabel("round")
+        ax.set_ylabel("share of live runs")
+        if k == 0:
+            ax.legend(loc="lower left", fontsize=8, frameon=True)
+    n = f" — {n_runs} runs" if n_runs else ""
+    fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold")
+    return fig
+
+
+PARAM_LABELS = {
+    "assurance": "security assurance on the table (0–1)",
+    "relief": "sanctions relief on the table (0–1)",
+    "detect_prob": "P(imagery catches hedging) per round",
+    "false_alarm_prob": "P(false alarm) per round",
+    "detection_response": "USA's urge to escalate after a detection",
+    "stalemate_cost": "cost of stalemate (ripeness)",
+    "rationality": "rationality (logit precision)",
+    "enforcement": "sanctions enforcement (0–1)",
+    "regime": "sequencing regime",
+    "scenario": "scenario",
+}
+
+
+def axis_label(key: str) -> str:
+    """A readable axis label, with units, for a parameter key."""
+    return PARAM_LABELS.get(key, key.replace("_", " ").replace(".", " › "))
+
+
+def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
+    """Heatmaps of P(agreement), P(stalemate or hedged stalemate), P(breakdown).
+
+    Shared colour scale 0–1 and the 50% contour on each panel.
+    """
+    summary = summary.assign(any_stalemate=summary["stalemate"] + summary["hedged_stalemate"])
+    xs, ys = np.sort(summary[x].unique()), np.sort(summary[y].unique())
+    panels = [
+        ("agreement", "P(agreement)"),
+        ("any_stalemate", "P(stalemate, plain or hedged)"),
+        ("breakdown", "P(breakdown)"),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), constrained_layout=True)
+    for ax, (col, label) in zip(axes, panels):
+        grid = summary.pivot(index=y, columns=x, values=col).reindex(index=ys, columns=xs)
+        im = ax.pcolormesh(
+            xs, ys, grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest"
+        )
+        if np.nanmin(grid.to_numpy()) < 0.5 < np.nanmax(grid.to_numpy()):
+            cs = ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
+            ax.clabel(cs, fmt="50%%", fontsize=9)
+        ax.set_title(label, fontsize=12)
+        ax.set_xlabel(axis_label(x))
+        ax.set_ylabel(axis_label(y))
+    fig.colorbar(im, ax=axes, shrink=0.9, label="share of runs")
+    fig.suptitle(title, fontsize=13, fontweight="bold")
+    return fig
+
+
+OUTCOME_COLORS = {
+    "agreement": "#2a9d8f",
+    "stalemate": "#8d99ae",
+    "hedged_stalemate": "#e9c46a",
+    "breakdown": "#e76f51",
+}
+
+
+def plot_outcome_lines(summary: pd.DataFrame, x: str, title: str = "", by: str | None = None):
+    """Outcome shares (95% CI bands) against one numeric swept parameter.
+
+    With ``by`` (a categorical swept key such as ``regime``), one panel per category.
+    """
+    from sim.engines.tables import OUTCOME_ORDER
+
+    cats = list(summary[by].drop_duplicates()) if by else [None]
+    fig, axes = plt.subplots(
+        1,
+        len(cats),
+        figsize=(7 * len(cats), 4.8),
+        sharey=True,
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, cat in zip(axes[0], cats):
+        s = (summary if cat is None else summary[summary[by] == cat]).sort_values(x)
+        for o in OUTCOME_ORDER:
+            ax.fill_between(
+                s[x], s[f"{o}_lo"], s[f"{o}_hi"], color=OUTCOME_COLORS[o], alpha=0.2, lw=0
+            )
+            ax.plot(
+                s[x],
+                s[o],
+                color=OUTCOME_COLORS[o],
+                lw=2,
+                marker="o",
+                ms=3,
+                label=o.replace("_", " "),
+            )
+        ax.set_ylim(0, 1)
+        ax.set_xlabel(axis_label(x))
+        ax.grid(alpha=0.3)
+        if cat is not None:
+            ax.set_title(f"{by}: {str(cat).replace('_', ' ')}")
+    axes[0][0].set_ylabel("share of runs (95% CI)")
+    axes[0][0].legend(frameon=False)
+    fig.suptitle(title or f"Outcomes against {axis_label(x)}", fontweight="bold")
+    return fig
+
+
+def plot_outcome_bars(summary: pd.DataFrame, by: str, title: str = ""):
+    """Outcome shares with 95% CIs per category (e.g. sequencing regime), as grouped bars."""
+    from sim.engines.tables import OUTCOME_ORDER
+
+    cats = list(summary[by].astype(str))
+    x = np.arange(len(cats))
+    width = 0.8 / len(OUTCOME_ORDER)
+    fig, ax = plt.subplots(figsize=(max(7, 2.4 * len(cats)), 4.8), constrained_layout=True)
+    for k, o in enumerate(OUTCOME_ORDER):
+        share = summary[o].to_numpy()
+        err = np.vstack([share - summary[f"{o}_lo"], summary[f"{o}_hi"] - share])
+        ax.bar(
+            x + (k - 1.5) * width,
+            share,
+            width,
+            yerr=err,
+            capsize=3,
+            color=OUTCOME_COLORS[o],
+            label=o.replace("_", " "),
+        )
+    ax.set_xticks(x, [c.replace("_", " ") for c in cats])
+    ax.set_ylim(0, 1)
+    ax.set_xlabel(axis_label(by))
+    ax.set_ylabel("share of runs (95% CI)")
+    ax.set_title(title or f"Outcomes by {axis_label(by)}")
+    ax.legend(frameon=False, ncol=4, loc="upper center")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: str = ""):
+    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``."""
+    groups = runs.groupby(by, observed=True, sort=True)
+    cats = [str(k) for k in groups.groups]
+    fig, axes = plt.subplots(
+        1,
+        len(actors),
+        figsize=(3.6 * len(actors), 3.8),
+        sharey=True,
+        squeeze=False,
+        constrained_layout=True,
+    )
+    for ax, actor in zip(axes[0], actors):
+        bottom = np.zeros(len(cats))
+        for action in ACTION_NAMES:
+            share = groups[f"{action}_share_{actor}"].mean().to_numpy()
+            ax.bar(
+                range(len(cats)), share, bottom=bottom, color=ACTION_COLORS[action], label=action
+            )
+            bottom += share
+        step = max(1, len(cats) // 6)
+        ax.set_xticks(
+            range(0, len(cats), step),
+            [c.replace("_", " ") for c in cats[::step]],
+            rotation=30,
+            ha="right",
+        )
+        ax.set_title(actor)
+        ax.set_xlabel(axis_label(by))
+    axes[0][0].set_ylabel("share of rounds")
+    axes[0][0].legend(frameon=True, fontsize=8, loc="lower left")
+    fig.suptitle(title or f"What each state does, by {axis_label(by)}", fontweight="bold")
+    return fig
