@@ -38,16 +38,17 @@ def main(argv=None) -> None:
     args = ap.parse_args(argv)
 
     cfg = make_config(**scenario_kwargs(args.scenario))
-    (state, p), ended = decision_state(cfg, args.seed, args.round)
+    point, ended = decision_state(cfg, args.seed, args.round)
     if ended:
         raise SystemExit(
             f"the run with seed {args.seed} ended before round {args.round}; "
             "choose an earlier round or another seed"
         )
+    names = point.compiled.structure.names
     for name in args.actors:
-        if name not in p.names:
-            raise SystemExit(f"unknown actor {name!r}; actors: {', '.join(p.names)}")
-    game = stage_game((state, p), *args.actors)
+        if name not in names:
+            raise SystemExit(f"unknown actor {name!r}; actors: {', '.join(names)}")
+    game = stage_game(point, *args.actors)
     when = f"{args.scenario}, seed {args.seed}"
     if args.scenario == "replay_2018":
         from sim.analysis.replay import round_month

@@ -34,8 +34,8 @@ from sim.model.params import make_config
 from sim.model.validation import ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
-    from sim.engines.batch import Results, run_batch, run_mesa
-    from sim.engines.mesa_model import NegotiationModel, StateAgent
+    from sim.engines.batch import Results, run_batch
+    from sim.engines.mesa_model import NegotiationModel, StateAgent, run_mesa
 
 try:
     __version__ = version("stalemate")
@@ -48,7 +48,7 @@ _LAZY = {
     "StateAgent": "sim.engines.mesa_model",
     "Results": "sim.engines.batch",
     "run_batch": "sim.engines.batch",
-    "run_mesa": "sim.engines.batch",
+    "run_mesa": "sim.engines.mesa_model",
 }
 
 __all__ = [

@@ -206,12 +206,14 @@ def test_stage_game_is_the_models_own_choice_rule():
     usa_last = ["concede", "hedge", "escalate"].index(game.last[0])
     dprk_last = ["concede", "hedge", "escalate"].index(game.last[1])
     lam = m.config.rationality
-    np.testing.assert_allclose(
-        logit_probabilities(B[usa_last][:, None], lam)[:, 0], game.logit_play[1]
-    )
-    np.testing.assert_allclose(
-        logit_probabilities(A[:, dprk_last][:, None], lam)[:, 0], game.logit_play[0]
-    )
+
+    def logit(u):
+        out = np.empty(3)
+        logit_probabilities(np.ascontiguousarray(u), lam, out)
+        return out
+
+    np.testing.assert_allclose(logit(B[usa_last]), game.logit_play[1])
+    np.testing.assert_allclose(logit(A[:, dprk_last]), game.logit_play[0])
     # the USA reacts to the DPRK: its payoffs depend on the DPRK's action
     assert not np.allclose(A, A[:, [0]])
 

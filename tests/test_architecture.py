@@ -106,9 +106,6 @@ def test_no_private_hydra_or_cross_module_private_imports():
     assert bad == []
 
 
-@pytest.mark.xfail(
-    strict=True, reason="Compiled.__getattr__ is replaced by typed fields with the compiled engine"
-)
 def test_no_getattr_serves_parameters():
     """Parameters are typed fields, not served by ``__getattr__``: the only one in the
     package is the lazy import of the public API in ``sim/__init__.py``."""

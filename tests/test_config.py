@@ -229,7 +229,7 @@ def test_adding_japan_by_config_gives_five_agents():
     assert [a.name for a in m.agents] == ["USA", "DPRK", "ROK", "PRC", "JPN"]
     assert m.agent("JPN").role == "ally"
     m.run()
-    assert (m.recorder.actions[1 : m.round + 1, 4, 0] >= 0).all()
+    assert (m.actions_of(m.actor_names[4]) >= 0).all()
 
 
 def test_disabling_rok_gives_three_agents():

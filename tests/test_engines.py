@@ -19,8 +19,9 @@ USA_POLICIES = {
         "policy": "scripted",
         "script": ["concede", "hedge", "hedge", "escalate", "hedge"],
     },
+    "win_stay_lose_shift": {"policy": "win_stay_lose_shift"},
 }
-SEEDS_PER_CELL = 50  # 5 scenarios x 4 policies x 50 seeds = 1000 runs
+SEEDS_PER_CELL = 50  # 5 scenarios x 5 policies x 50 seeds = 1250 runs
 
 
 def scenario_config(name: str, usa: dict, rounds: int = 60):
@@ -34,16 +35,17 @@ def scenario_config(name: str, usa: dict, rounds: int = 60):
 
 
 def assert_same(a, b):
+    """Identical runs, states and actions tables (and so the joined long table)."""
     pd.testing.assert_frame_equal(a.runs, b.runs, check_exact=True)
-    if a.trajectories is not None or b.trajectories is not None:
-        pd.testing.assert_frame_equal(a.trajectories, b.trajectories, check_exact=True)
+    for kind in ("states", "actions"):
+        if getattr(a, kind) is not None or getattr(b, kind) is not None:
+            pd.testing.assert_frame_equal(getattr(a, kind), getattr(b, kind), check_exact=True)
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_engines_identical_over_all_scenarios_and_policies(scenario):
     """Mesa and batch engines give bit-identical runs and trajectories tables for
-    every USA policy in the scenario (4 x 50 seeds; 1000 runs over the 5 scenarios)."""
+    every USA policy in the scenario (5 x 50 seeds; 1250 runs over the 5 scenarios)."""
     cfgs, seeds = [], []
     for usa in USA_POLICIES.values():
         cfg = scenario_config(scenario, usa)
@@ -51,7 +53,7 @@ def test_engines_identical_over_all_scenarios_and_policies(scenario):
         seeds += list(range(SEEDS_PER_CELL))
     b = run_batch(cfgs, seeds, progress=False)
     m = run_mesa(cfgs, seeds, progress=False)
-    assert len(b.runs) == len(cfgs) == 4 * SEEDS_PER_CELL
+    assert len(b.runs) == len(cfgs) == len(USA_POLICIES) * SEEDS_PER_CELL
     assert_same(b, m)
 
 
@@ -74,7 +76,7 @@ def test_every_scenario_file_runs_identically_in_both_engines(scenario):
 
 
 def test_engine_comparison_covers_every_ending():
-    """The 1000-run comparison above is not vacuous: across its configurations runs
+    """The 1250-run comparison above is not vacuous: across its configurations runs
     end in agreement, in hedged stalemate and in breakdown, some before the horizon."""
     cfgs = [scenario_config(s, usa) for s in SCENARIOS for usa in USA_POLICIES.values()]
     runs = run_batch(
@@ -118,10 +120,10 @@ def test_model_rng_string_equals_int():
         m.run()
         runs[rng] = m
     for rng in ("5", " 5 "):
-        np.testing.assert_array_equal(runs[rng].recorder.actions, runs[5].recorder.actions)
-        np.testing.assert_array_equal(runs[rng].recorder.x, runs[5].recorder.x)
+        np.testing.assert_array_equal(runs[rng].history.actions, runs[5].history.actions)
+        np.testing.assert_array_equal(runs[rng].history.x, runs[5].history.x)
         assert runs[rng].outcome == runs[5].outcome
-    assert not np.array_equal(runs[6].recorder.x, runs[5].recorder.x, equal_nan=True)
+    assert not np.array_equal(runs[6].history.x, runs[5].history.x, equal_nan=True)
 
 
 def mixed_configs():
@@ -155,13 +157,39 @@ def test_chunk_size_does_not_change_results():
     assert_same(run_batch(cfgs[:9], seeds[:9], chunk_size=2, progress=False), mesa_res)
 
 
-@pytest.mark.slow
-def test_processes_do_not_change_results():
-    """Two worker processes give the same tables as one (several chunks)."""
+def test_thread_count_does_not_change_results():
+    """One thread, two threads and every core ("auto") give identical tables
+    (several chunks, interleaved structures)."""
     cfgs, seeds = mixed_configs()
     one = run_batch(cfgs, seeds, chunk_size=20, processes=1, progress=False)
-    two = run_batch(cfgs, seeds, chunk_size=20, processes=2, progress=False)
-    assert_same(one, two)
+    assert_same(one, run_batch(cfgs, seeds, chunk_size=20, processes=2, progress=False))
+    assert_same(one, run_batch(cfgs, seeds, chunk_size=33, processes="auto", progress=False))
+
+
+def test_tracking_the_whole_trust_matrix_changes_nothing_read():
+    """Updating only the trust columns decisions read (the default) and the whole
+    matrix give identical tables."""
+    cfgs, seeds = mixed_configs()
+    assert_same(
+        run_batch(cfgs, seeds, progress=False),
+        run_batch(cfgs, seeds, full_trust=True, progress=False),
+    )
+
+
+def test_a_sink_receives_the_same_tables_chunk_by_chunk():
+    """Streaming chunks to a sink hands over exactly the rows run_batch would return."""
+    import pyarrow as pa
+
+    from sim.engines.tables import to_pandas
+
+    cfgs, seeds = mixed_configs()
+    got: dict[str, list] = {"runs": [], "states": [], "actions": []}
+    run_batch(cfgs, seeds, chunk_size=25, progress=False, sink=lambda kind, t: got[kind].append(t))
+    whole = run_batch(cfgs, seeds, progress=False)
+    for kind in got:
+        pd.testing.assert_frame_equal(
+            to_pandas(pa.concat_tables(got[kind])), getattr(whole, kind), check_exact=True
+        )
 
 
 def test_run_batch_rejects_mismatched_seeds():

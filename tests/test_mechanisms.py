@@ -19,12 +19,9 @@ from helpers import (
     wilson,
 )
 
-from sim import make_config, run_batch
+from sim import NegotiationModel, make_config, run_batch
 from sim.hydra.compose import compose
 from sim.hydra.schema import MODEL_FIELDS
-from sim.model.compile import compile_configs
-from sim.model.decisions import choose_actions, features, utilities
-from sim.model.dynamics import begin_round, end_round, initial_state
 from sim.model.names import STATE_VARS
 
 N = 300
@@ -225,23 +222,19 @@ def test_strict_prc_enforcement_lowers_felt_relief():
 
 def best_reply_share(cfg, seeds) -> np.ndarray:
     """Per run, the share of played rounds in which the DPRK chose the action of
-    highest utility. Replays the engine's round loop (same uniforms as Mesa's
-    ``default_rng(seed)``) and checks it against run_batch."""
-    p = compile_configs([cfg] * len(seeds))
-    A = p.n_actors
-    u = np.stack([np.random.default_rng(s).random((p.rounds, A + 1)) for s in seeds], axis=-1)
-    state, idx = initial_state(p), np.arange(A)
-    hits, played = np.zeros(p.n_runs), np.zeros(p.n_runs)
-    hedges = np.zeros(p.n_runs)
-    for t in range(1, p.rounds + 1):
-        live = ~state.done
-        state = begin_round(state, p)
-        best = utilities(features(state, p, idx), p.weights[:, :, idx])[:, p.target].argmax(0)
-        actions = choose_actions(state, p, t, u[t - 1, :A], idx)
-        hits += (actions[p.target] == best) & live
-        hedges += (actions[p.target] == 1) & live
-        played += live
-        state = end_round(state, p, actions, u[t - 1, A])
+    highest utility: each round of a Mesa run is inspected at its decision point
+    (the model's own utilities), and the runs are checked against run_batch."""
+    hits, played, hedges = np.zeros(len(seeds)), np.zeros(len(seeds)), np.zeros(len(seeds))
+    kwargs = {k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+    for r, seed in enumerate(seeds):
+        m = NegotiationModel(rng=seed, **kwargs)
+        dprk = m.agent("DPRK")
+        while m.running:
+            best = int(m.decision_point().utilities("DPRK").argmax())
+            m.step()
+            hits[r] += int(dprk.action) == best
+            hedges[r] += int(dprk.action) == 1
+            played[r] += 1
     ref = run_batch([cfg] * len(seeds), seeds, record=False, progress=False).runs
     np.testing.assert_array_equal(hedges / played, ref["hedge_share_DPRK"].to_numpy())
     return hits / played

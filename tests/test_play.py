@@ -22,7 +22,7 @@ C, H, E = Action.CONCEDE, Action.HEDGE, Action.ESCALATE
 
 def actions(model, actor):
     i = model.agent(actor).index
-    return [Action(int(a)) for a in model.recorder.actions[1 : model.round + 1, i, 0]]
+    return [Action(int(a)) for a in model.history.actions[0, 1 : model.round + 1, i]]
 
 
 def test_student_moves_are_played_in_order():
@@ -44,8 +44,8 @@ def test_a_seat_left_to_the_model_replays_the_model_exactly():
         m.run()
         ref = NegotiationModel(rng=seed, **m.model_kwargs)
         ref.run()
-        np.testing.assert_array_equal(m.recorder.actions, ref.recorder.actions)
-        np.testing.assert_array_equal(m.recorder.x, ref.recorder.x)
+        np.testing.assert_array_equal(m.history.actions, ref.history.actions)
+        np.testing.assert_array_equal(m.history.x, ref.history.x)
         assert m.outcome == ref.outcome
         assert all(t.source == "model" and t.played == t.policy for t in m.seat.turns)
 
@@ -56,7 +56,7 @@ def test_playing_the_policy_draw_replays_the_model():
     m.seat.chooser = lambda seat, decision: decision.policy_action  # through the public hook
     m.run()
     ref = m.reference()
-    np.testing.assert_array_equal(m.recorder.actions, ref.recorder.actions)
+    np.testing.assert_array_equal(m.history.actions, ref.history.actions)
     c = comparison(m)
     assert c["agree"] == c["chosen"] == 30
     assert c["outcome"] == c["reference_outcome"]
@@ -70,7 +70,9 @@ def test_other_actors_keep_their_random_numbers():
     ref = m.reference()
     i = m.agent("DPRK").index
     others = [j for j in range(len(m.actor_list)) if j != i]
-    np.testing.assert_array_equal(m.recorder.actions[1, others], ref.recorder.actions[1, others])
+    np.testing.assert_array_equal(
+        m.history.actions[0, 1, others], ref.history.actions[0, 1, others]
+    )
 
 
 def test_event_forced_action_is_kept():

@@ -38,7 +38,7 @@ def play(actors: dict, rounds: int, rng=0, **params) -> NegotiationModel:
 
 def played(m: NegotiationModel, name: str) -> str:
     """The actor's actions over the run as letters, e.g. 'CHHE'."""
-    codes = m.recorder.actions[1:, m.agent(name).index, 0]
+    codes = m.actions_of(name)
     return "".join(LETTER[Action(int(c))] for c in codes)
 
 
@@ -273,3 +273,114 @@ def test_rule_policies_ignore_utility_weights(policy):
     # sanity: the same bias does change a logit player
     logit = play({"USA": {"escalate": {"bias": 50.0}}, "DPRK": dprk}, rounds=8)
     assert played(logit, "USA") == "E" * 8
+
+
+# --- win-stay, lose-shift: a rule added through the registry (one file + these tests) -----
+
+
+def test_win_stay_lose_shift_against_always_hedge():
+    """Open with a concession; a hedge answered is a loss: concede -> hedge -> concede …"""
+    m = play(
+        {"USA": {"policy": "win_stay_lose_shift"}, "DPRK": {"policy": "scripted", "script": [H]}},
+        rounds=6,
+    )
+    assert played(m, "USA") == "CHCHCH"
+
+
+def test_win_stay_lose_shift_against_always_concede():
+    """Every move is met with a concession (a win): WSLS keeps conceding."""
+    m = play(
+        {"USA": {"policy": "win_stay_lose_shift"}, "DPRK": {"policy": "scripted", "script": [C]}},
+        rounds=6,
+    )
+    assert played(m, "USA") == "CCCCCC"
+
+
+def test_win_stay_lose_shift_against_always_escalate():
+    """Escalation is a loss every round: WSLS alternates, never escalating itself."""
+    m = play(
+        {"USA": {"policy": "win_stay_lose_shift"}, "DPRK": {"policy": "scripted", "script": [E]}},
+        rounds=6,
+    )
+    assert played(m, "USA") == "CHCHCH"
+
+
+def test_win_stay_lose_shift_against_a_mixed_script():
+    """Against H C E H C C: C (opening), H (loss after C), H (win: stay), C (loss after H),
+    H (loss after C), H (win: stay)."""
+    m = play(
+        {
+            "USA": {"policy": "win_stay_lose_shift"},
+            "DPRK": {"policy": "scripted", "script": seq("HCEHCC")},
+        },
+        rounds=6,
+    )
+    assert played(m, "USA") == "CHHCHH"
+
+
+def test_win_stay_lose_shift_pair_and_against_tit_for_tat_concede_forever():
+    """Two WSLS players, or WSLS against TFT, concede from round 1 on."""
+    for dprk in ("win_stay_lose_shift", "tit_for_tat"):
+        m = play({"USA": {"policy": "win_stay_lose_shift"}, "DPRK": {"policy": dprk}}, rounds=8)
+        assert played(m, "USA") == played(m, "DPRK") == "C" * 8
+
+
+def test_win_stay_lose_shift_is_pavlov_on_concede_and_hedge():
+    """On concede/hedge alone it is Pavlov: CC -> C, CH -> H, HC -> H, HH -> C."""
+    import numpy as np
+
+    from sim.model.policies import Context, policy_class
+
+    fn = policy_class("win_stay_lose_shift").probabilities
+    out = np.empty(3)
+    for own, cp, expected in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)):
+        fn(Context(5, own, cp, -1, 4, 5.0), np.zeros(3), out)
+        assert out.tolist() == [1.0 if a == expected else 0.0 for a in range(3)]
+
+
+# --- the registry ------------------------------------------------------------------------
+
+
+def test_every_policy_file_registers_one_rule_named_after_it():
+    """Each file in sim/model/policies/ defines exactly one Policy subclass whose name is
+    the file's, with a docstring and a classifier; logit (the default) is code 0."""
+    from pathlib import Path
+
+    import sim.model.policies as policies
+    from sim.model.policies import POLICIES, policy_class
+
+    files = sorted(
+        p.stem
+        for p in Path(policies.__file__).parent.glob("*.py")
+        if p.stem not in ("__init__", "dispatch")
+    )
+    assert sorted(POLICIES) == files
+    assert POLICIES[0] == "logit"
+    for name in POLICIES:
+        cls = policy_class(name)
+        assert cls.name == name and cls.describe()
+        assert {"stochastic", "memory_depth", "uses_utility", "reference"} <= set(cls.classifier)
+
+
+@pytest.mark.parametrize("name", ["tit_for_tat", "grit", "scripted", "win_stay_lose_shift"])
+def test_deterministic_rules_put_all_probability_on_one_action(name):
+    """A rule classified as not stochastic returns a one-hot vector in every context."""
+    import itertools
+
+    import numpy as np
+
+    from sim.model.policies import Context, policy_class
+
+    cls = policy_class(name)
+    assert cls.classifier["stochastic"] is False
+    out = np.empty(3)
+    for t, own, cp, script in itertools.product((1, 2, 5, 9), range(3), range(3), range(3)):
+        cls.probabilities(Context(t, own, cp, script, 4, 5.0), np.array([3.0, -1.0, 2.0]), out)
+        assert sorted(out.tolist()) == [0.0, 0.0, 1.0]
+
+
+def test_an_unknown_policy_is_refused_with_the_registered_names():
+    from sim import ConfigError
+
+    with pytest.raises(ConfigError, match="win_stay_lose_shift"):
+        make_config(actors={"USA": {"policy": "pavlov"}})

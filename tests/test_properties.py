@@ -122,8 +122,11 @@ def test_logit_probabilities_are_a_distribution(u, rationality):
     """For any finite utilities (up to 1e305) and rationality in [0, 100], the logit
     probabilities lie in [0, 1], sum to 1, and favour the best action."""
     u = np.array(u).T  # (3 actions, n)
-    p = logit_probabilities(u, rationality)
-    assert p.shape == u.shape
+    p = np.empty_like(u)
+    for j in range(u.shape[1]):
+        out = np.empty(3)
+        logit_probabilities(np.ascontiguousarray(u[:, j]), rationality, out)
+        p[:, j] = out
     assert not np.isnan(p).any()
     assert ((p >= 0) & (p <= 1)).all()
     np.testing.assert_allclose(p.sum(axis=0), 1.0, rtol=0, atol=1e-12)
@@ -146,7 +149,7 @@ def test_draw_picks_the_action_whose_interval_holds_the_uniform(probs, uniforms)
     p = np.array(probs).T
     p = p / p.sum(axis=0)
     u = np.array(uniforms[: p.shape[1]])
-    a = draw(p, u)
+    a = np.array([draw(np.ascontiguousarray(p[:, j]), u[j]) for j in range(p.shape[1])])
     assert set(np.unique(a)) <= {0, 1, 2}
     cum = np.cumsum(p, axis=0)
     for j in range(p.shape[1]):

@@ -1,17 +1,22 @@
-"""The ``stalemate`` sweeper: Hydra's sweep syntax, grid points run in blocks.
+"""The ``stalemate`` sweeper: Hydra's sweep syntax, grid points run in batches.
 
 It reads sweeps exactly as Hydra's basic sweeper does (``key=a,b,c``,
 ``key='range(0,1.01,0.05)'``, presets in ``hydra.sweeper.params``) and forms
-their cartesian product, but hands each job a *block* of grid points (the
-``points`` key) that the app runs as one vectorized batch, so a 21 x 21 map
-is 18 jobs instead of 441. Config-group sweeps (``scenario=a,b``) still make
-separate jobs. Jobs go to whatever launcher is configured (basic, joblib,
-submitit, ray).
+their cartesian product, but hands each job *many* grid points (the ``points``
+key) that the app runs through the batch engine on every core:
 
-Before any job starts, every grid point is composed and validated; a bad key,
-an empty range or an out-of-range value stops the sweep with one message.
-The sweep's plan is written to ``sweep.json`` in the sweep directory; a re-run
-into the same directory skips jobs whose results are complete.
+- on this machine (the basic, joblib or submitit-local launcher) all the points
+  of a config-group combination go to one job, which runs them in blocks on
+  every core — one process, no per-job start-up;
+- with a launcher for other machines (SLURM, Ray) the points are cut into jobs
+  of ``hydra.sweeper.points_per_job`` points each.
+
+Config-group sweeps (``scenario=a,b``) make separate jobs. Before any job
+starts, every grid point is composed and validated; a bad key, an empty range or
+an out-of-range value stops the sweep with one message. The sweep's plan is
+written to ``sweep.json``; at the end the sweeper merges the jobs
+(:func:`sim.hydra.sweep.collect`), draws the figures, and exits non-zero if any
+point is missing. A re-run into the same directory redoes only what is missing.
 """
 
 import itertools
@@ -32,7 +37,7 @@ from omegaconf import DictConfig, OmegaConf
 class StalemateSweeperConf:
     _target_: str = "hydra_plugins.stalemate_sweeper.sweeper.StalemateSweeper"
     params: dict[str, str] | None = None
-    points_per_job: int = 25  # grid points run as one batch by one job
+    points_per_job: int | None = None  # points per job (None: all on this machine, 25 elsewhere)
     max_batch_size: int | None = None  # jobs handed to the launcher at once (None: all)
 
 
@@ -90,7 +95,10 @@ def plan_sweep(overrides, is_group):
 
 
 class StalemateSweeper(Sweeper):
-    def __init__(self, params=None, points_per_job: int = 25, max_batch_size=None) -> None:
+    #: Launchers that run jobs on this machine: there, one job per group combination.
+    LOCAL = ("BasicLauncher", "JoblibLauncher", "LocalLauncher")
+
+    def __init__(self, params=None, points_per_job: int | None = None, max_batch_size=None) -> None:
         self.params = params or {}
         self.points_per_job = points_per_job
         self.max_batch_size = max_batch_size
@@ -123,8 +131,10 @@ class StalemateSweeper(Sweeper):
 
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         args = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
+        target = str(self.config.hydra.launcher.get("_target_", ""))
+        local = any(name in target for name in self.LOCAL)
         try:
-            if self.points_per_job < 1:
+            if self.points_per_job is not None and self.points_per_job < 1:
                 raise SweepError(
                     f"hydra.sweeper.points_per_job = {self.points_per_job} must be 1 or more"
                 )
@@ -136,9 +146,10 @@ class StalemateSweeper(Sweeper):
             print(f"stalemate: sweep error: {msg}", file=sys.stderr)
             raise SystemExit(2) from None
 
+        per_job = self.points_per_job or (max(len(p) for p in points) if local else 25)
         jobs = []
         for combo, pts in zip(combos, points):
-            n_blocks = max(1, math.ceil(len(pts) / self.points_per_job))
+            n_blocks = max(1, math.ceil(len(pts) / per_job))
             size = math.ceil(len(pts) / n_blocks)
             for b in range(n_blocks):
                 block = pts[b * size : (b + 1) * size]
@@ -166,17 +177,13 @@ class StalemateSweeper(Sweeper):
 
         batch = self.max_batch_size
         if batch is None:  # a sequential launcher runs jobs one by one: report each
-            batch = (
-                1
-                if "BasicLauncher" in str(self.config.hydra.launcher.get("_target_", ""))
-                else len(jobs)
-            )
+            batch = 1 if "BasicLauncher" in target else len(jobs)
         returns = []
-        # one bar over runs (points x seeds), with the jobs done alongside
-        seeds = None if "seeds" in value_keys else int(self.config.get("seeds", 1))
-        size = [max(1, len(p)) * (seeds or 1) for _, p in jobs]
+        seeds = int(self.config.get("seeds", 1))
+        size = [max(1, len(p)) * seeds for _, p in jobs]
+        # one bar over the sweep's runs; a single local job shows its own bar over blocks
         with tqdm(
-            total=sum(size), unit="run" if seeds else "point", desc="sweep", file=sys.stderr
+            total=sum(size), unit="run", desc="sweep", file=sys.stderr, disable=len(jobs) == 1
         ) as bar:
             bar.set_postfix_str(f"0/{len(jobs)} jobs")
             for start in range(0, len(jobs), batch):
@@ -187,4 +194,18 @@ class StalemateSweeper(Sweeper):
                 returns.append(results)
                 bar.update(sum(size[start : start + batch]))
                 bar.set_postfix_str(f"{min(start + batch, len(jobs))}/{len(jobs)} jobs")
+        finish(sweep_dir)
         return returns
+
+
+def finish(sweep_dir: Path) -> None:
+    """Merge the sweep, write its summary and figures, and exit non-zero if anything is missing."""
+    from sim.hydra.sweep import collect, plot_sweep, report
+
+    c = collect(sweep_dir)
+    print(report(c, sweep_dir), file=sys.stderr)
+    figs = plot_sweep(sweep_dir, c)
+    if figs:
+        print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
+    if c.missing:
+        raise SystemExit(1)

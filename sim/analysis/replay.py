@@ -39,17 +39,16 @@ Example:
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from sim.engines import tables
 from sim.engines.batch import Results, simulate
-from sim.engines.tables import runs_table, trajectories_table
 from sim.model.compile import compile_configs, structure_key
-from sim.model.dynamics import Recorder
+from sim.model.names import T
 from sim.model.params import ModelConfig, make_config
 
 #: The month of round 1 of the 2018 replay.
@@ -151,14 +150,6 @@ class Branch:
         )
 
 
-def _copy_recorder(rec: Recorder, p) -> Recorder:
-    out = copy.copy(rec)
-    out.p = p
-    for k in ("x", "actions", "trust", "flagged"):
-        setattr(out, k, getattr(rec, k).copy())
-    return out
-
-
 def branch(
     base: ModelConfig,
     alt: ModelConfig,
@@ -184,20 +175,25 @@ def branch(
         A :class:`Branch` with one :class:`~sim.engines.batch.Results` per history.
     """
     check_branchable(base, alt, at_round)
-    seeds = [int(s) for s in seeds]
+    seeds = np.asarray([int(s) for s in seeds], dtype=np.int64)
     n = len(seeds)
     run_ids = np.arange(n)
-    p0 = compile_configs([base] * n)
-    p1 = compile_configs([alt] * n)
+    c0 = compile_configs([base] * n)
+    c1 = compile_configs([alt] * n)
+    shared, hist = (None, None)
     if at_round > 1:
-        shared, rec = simulate(p0, seeds, record, stop=at_round - 1)
-        rec_alt = _copy_recorder(rec, p1) if record else None
-    else:
-        shared, rec, rec_alt = None, None, None
+        shared, hist = simulate(c0, seeds, record, stop=at_round - 1)
     out = []
-    for p, cfg, r in ((p0, base, rec), (p1, alt, rec_alt)):
-        state, rec_out = simulate(p, seeds, record, state=shared, recorder=r)
-        runs = runs_table([cfg] * n, seeds, run_ids, p, state)
-        traj = trajectories_table(seeds, run_ids, p, rec_out) if record else None
-        out.append(Results(runs=runs, trajectories=traj))
+    for c, cfg in ((c0, base), (c1, alt)):
+        state, h = simulate(c, seeds, record, state=shared, history=hist)
+        runs = tables.to_pandas(tables.runs_table([cfg], seeds, run_ids, c, state.final()))
+        if record:
+            played = state.tally[:, T.round]
+            states = tables.to_pandas(tables.states_table(seeds, run_ids, h.as_dict(), played))
+            actions = tables.to_pandas(
+                tables.actions_table(seeds, run_ids, c.structure.names, h.as_dict(), played)
+            )
+            out.append(Results(runs=runs, states=states, actions=actions))
+        else:
+            out.append(Results(runs=runs))
     return Branch(factual=out[0], counterfactual=out[1], at_round=at_round)

@@ -34,14 +34,17 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from itertools import combinations
 
 import numpy as np
 import pandas as pd
 
-from sim.model.decisions import features, logit_probabilities, utilities
-from sim.model.names import ACTION_NAMES
+from sim.engines.point import DecisionPoint, decision_point
+from sim.model.decisions import logit_probabilities
+from sim.model.names import ACTION_NAMES, Tally
+from sim.model.params import P
+from sim.model.policies import POLICIES
 
 ACTIONS = ACTION_NAMES  # rows / columns order: concede, hedge, escalate
 
@@ -145,8 +148,9 @@ def logit_equilibrium(A, B, rationality: float, iters: int = 5000, damping: floa
     A, B = np.asarray(A, dtype=float), np.asarray(B, dtype=float)
     x, y = np.full(A.shape[0], 1 / A.shape[0]), np.full(A.shape[1], 1 / A.shape[1])
     for _ in range(iters):
-        x_new = logit_probabilities((A @ y)[:, None], rationality)[:, 0]
-        y_new = logit_probabilities((x @ B)[:, None], rationality)[:, 0]
+        x_new, y_new = np.empty(3), np.empty(3)
+        logit_probabilities(A @ y, float(rationality), x_new)
+        logit_probabilities(x @ B, float(rationality), y_new)
         x_next, y_next = (1 - damping) * x + damping * x_new, (1 - damping) * y + damping * y_new
         if max(np.abs(x_next - x).max(), np.abs(y_next - y).max()) < 1e-12:
             x, y = x_next, y_next
@@ -155,72 +159,43 @@ def logit_equilibrium(A, B, rationality: float, iters: int = 5000, damping: floa
     return x, y
 
 
-def _utilities_of(state, p, i: int, reacting_to: int, action: int, run: int) -> np.ndarray:
-    """Actor i's utilities of its three actions if actor ``reacting_to`` had just played ``action``."""
-    last = state.last.copy()
-    last[reacting_to] = action
-    s = replace(state, last=last)
-    idx = np.array([i])
-    return utilities(features(s, p, idx), p.weights[:, :, idx])[:, 0, run]
-
-
-def payoff_matrix(
-    source, actor_a: str, actor_b: str, run: int = 0
-) -> tuple[np.ndarray, np.ndarray]:
+def payoff_matrix(source, actor_a: str, actor_b: str) -> tuple[np.ndarray, np.ndarray]:
     """The 3 x 3 stage game of actors a (rows) and b (columns) in the coming round.
 
     Args:
         source: a :class:`sim.NegotiationModel` (its coming round, events
-            applied), or a ``(state, compiled)`` pair at decision time (see
+            applied), or a :class:`~sim.engines.point.DecisionPoint` (see
             :func:`decision_state`).
         actor_a: row player, e.g. ``"USA"``.
         actor_b: column player, e.g. ``"DPRK"``.
-        run: which run of a batch state.
 
     Returns:
         (A, B): a's and b's utilities; rows a's action, columns b's, both in
         (concede, hedge, escalate) order.
     """
-    state, p = _resolve(source)
-    ia, ib = p.names.index(actor_a), p.names.index(actor_b)
+    point = _resolve(source)
     A, B = np.empty((3, 3)), np.empty((3, 3))
     for k in range(3):
-        A[:, k] = _utilities_of(state, p, ia, ib, k, run)
-        B[k, :] = _utilities_of(state, p, ib, ia, k, run)
+        A[:, k] = point.utilities(actor_a, reacting_to=actor_b, action=k)
+        B[k, :] = point.utilities(actor_b, reacting_to=actor_a, action=k)
     return A, B
 
 
-def _resolve(source):
-    if isinstance(source, tuple):
+def _resolve(source) -> DecisionPoint:
+    if isinstance(source, DecisionPoint):
         return source
-    from sim.model.dynamics import begin_round
-
-    m = source  # a NegotiationModel between steps: apply the coming round's events
-    state = m.state if m.state.round >= m.params.rounds else begin_round(m.state, m.params)
-    return state, m.params
+    return source.decision_point()  # a NegotiationModel between steps
 
 
-def decision_state(cfg, seed: int, round: int):
-    """The state of the run ``seed`` as round ``round`` is decided (its events applied).
+def decision_state(cfg, seed: int, round: int) -> tuple[DecisionPoint, bool]:
+    """The run ``seed`` as round ``round`` is decided (its events applied).
 
     Returns:
-        ``(state, compiled)`` for :func:`payoff_matrix`, and whether the run had
-        already ended before that round.
+        The :class:`~sim.engines.point.DecisionPoint` for :func:`payoff_matrix`, and
+        whether the run had already ended before that round.
     """
-    from sim.engines.batch import simulate
-    from sim.model.compile import compile_configs
-    from sim.model.dynamics import begin_round
-
-    if not 1 <= round <= cfg.rounds:
-        raise ValueError(f"round = {round} is outside 1..{cfg.rounds}")
-    p = compile_configs([cfg])
-    state, _ = simulate(p, [seed], record=False, stop=round - 1) if round > 1 else (None, None)
-    if state is None:
-        from sim.model.dynamics import initial_state
-
-        state = initial_state(p)
-    ended = bool(state.done[0])
-    return (begin_round(state, p) if not ended else state, p), ended
+    point = decision_point(cfg, seed, round)
+    return point, point.ended
 
 
 @dataclass
@@ -238,48 +213,42 @@ class StageGame:
     notes: list[str] = field(default_factory=list)
 
 
-def stage_game(source, actor_a: str, actor_b: str, run: int = 0) -> StageGame:
+def stage_game(source, actor_a: str, actor_b: str) -> StageGame:
     """Everything a classroom page needs about the coming round's stage game.
 
     Args:
-        source: a :class:`sim.NegotiationModel` or a ``(state, compiled)`` pair.
+        source: a :class:`sim.NegotiationModel` or a :class:`~sim.engines.point.DecisionPoint`.
         actor_a: row player.
         actor_b: column player.
-        run: which run of a batch state.
     """
-    from sim.model.decisions import action_probabilities
-
-    state, p = _resolve(source)
-    A, B = payoff_matrix((state, p), actor_a, actor_b, run)
-    ia, ib = p.names.index(actor_a), p.names.index(actor_b)
-    probs = action_probabilities(state, p, np.array([ia, ib]))[:, :, run]
-    lam = float(p.rationality[run])
+    point = _resolve(source)
+    s = point.compiled.structure
+    A, B = payoff_matrix(point, actor_a, actor_b)
+    lam = float(point.compiled.theta[0, P.rationality])
     notes = []
-    for i, name, other in ((ia, actor_a, actor_b), (ib, actor_b, actor_a)):
-        cp = p.names[p.counterpart[i]]
+    for name, other in ((actor_a, actor_b), (actor_b, actor_a)):
+        i = s.names.index(name)
+        cp = s.names[s.counterpart[i]]
         if cp != other:
             notes.append(
-                f"{name} reacts to {cp}, not to {other}: its payoffs do not depend on "
-                f"{other}'s action."
+                f"{name} reacts to {cp}, not to {other}: its payoffs do not depend on {other}'s action."
             )
-        pol = int(p.policy[i])
-        from sim.model.policies import POLICIES
-
-        if POLICIES[pol] != "logit":
-            notes.append(f"{name} plays {POLICIES[pol]}: it ignores these utilities.")
-    last = tuple(ACTIONS[int(state.last[i, run])] for i in (ia, ib))
-    if state.done[run] or state.round >= p.rounds:
+        policy = POLICIES[int(s.policy[i])]
+        if policy != "logit":
+            notes.append(f"{name} plays {policy}: it ignores these utilities.")
+    last = tuple(ACTIONS[int(point.last[s.names.index(n)])] for n in (actor_a, actor_b))
+    if point.ended:
         notes.append(
-            f"The run has ended (after round {state.round}): this is the game its last "
+            f"The run has ended (after round {int(point.tally[Tally.round])}): this is the game its last "
             "state would pose, not a round that is played."
         )
     return StageGame(
         actors=(actor_a, actor_b),
-        round=min(state.round + 1, p.rounds),
+        round=point.round,
         A=A,
         B=B,
         equilibria=nash_equilibria(A, B),
-        logit_play=(probs[:, 0], probs[:, 1]),
+        logit_play=(point.probabilities(actor_a), point.probabilities(actor_b)),
         qre=logit_equilibrium(A, B, lam),
         last=last,
         notes=notes,

@@ -38,9 +38,9 @@ from mesa.visualization.utils import force_update, update_counter
 from sim.classroom.seats import NOBODY, ClassroomModel, comparison
 from sim.hydra.compose import scenario_description, scenario_kwargs, scenario_names
 from sim.model.decisions import felt_relief
-from sim.model.dynamics import V
-from sim.model.names import ACTION_NAMES, Action, Outcome
+from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
 from sim.model.outcomes import classify_final
+from sim.model.params import P
 from sim.model.sequencing import REGIMES
 from sim.report.narrate import ending, narrate
 from sim.report.plots import ACTION_COLORS, STATE_LABELS
@@ -150,12 +150,12 @@ def _xlim(ax, model) -> np.ndarray:
 
 def state_figure(model) -> Figure:
     """The shared state over the rounds played so far."""
-    rec, p = model.recorder, model.params
+    h, theta = model.history, model.compiled.theta[0]
     t = model.round
     fig = Figure(figsize=(5.0, 3.0), dpi=100)
     ax = fig.subplots()
     rounds = _xlim(ax, model)
-    x = rec.x[: t + 1, :, 0]
+    x = h.x[0, : t + 1]
     for var, color, style in STATE_LINES:
         if var == "felt_relief":
             y = felt_relief(x[:, V["relief"]], x[:, V["enforcement"]])
@@ -171,8 +171,8 @@ def state_figure(model) -> Figure:
             marker="o" if t < 2 else None,
             ms=3,
         )
-    ax.axhline(p.agreement_threshold[0], color="#2a9d8f", lw=0.8, ls="--", alpha=0.6)
-    ax.axhline(p.breakdown_threshold[0], color="#e76f51", lw=0.8, ls="--", alpha=0.6)
+    ax.axhline(theta[P.agreement_threshold], color="#2a9d8f", lw=0.8, ls="--", alpha=0.6)
+    ax.axhline(theta[P.breakdown_threshold], color="#e76f51", lw=0.8, ls="--", alpha=0.6)
     ax.set_ylim(-0.02, 1.02)
     ax.set_ylabel("level (0–1)")
     ax.set_title("Shared state (dashed: agreement bar, crisis line)", fontsize=9)
@@ -183,14 +183,14 @@ def state_figure(model) -> Figure:
 
 def actions_figure(model) -> Figure:
     """Each actor's action in every round played, as a coloured timeline."""
-    rec, p = model.recorder, model.params
+    h, p = model.history, model.structure
     t = model.round
     names = list(p.names)
     fig = Figure(figsize=(5.0, 3.0), dpi=100)
     ax = fig.subplots()
     _xlim(ax, model)
     ax.set_xlim(0.5, max(t, 10) + 0.5)
-    acts = rec.actions[1 : t + 1, :, 0].T.astype(float)  # (actors, rounds)
+    acts = h.actions[0, 1 : t + 1].T.astype(float)  # (actors, rounds)
     acts[acts < 0] = np.nan
     cmap = ListedColormap([ACTION_COLORS[a] for a in ACTION_NAMES])
     if t:
@@ -203,7 +203,7 @@ def actions_figure(model) -> Figure:
             interpolation="nearest",
             extent=(0.5, t + 0.5, len(names) - 0.5, -0.5),
         )
-    flagged = np.flatnonzero(rec.flagged[1 : t + 1, 0]) + 1
+    flagged = np.flatnonzero(h.flag[0, 1 : t + 1]) + 1
     ax.scatter(
         flagged,
         np.full(len(flagged), p.target),
@@ -237,7 +237,7 @@ def actions_figure(model) -> Figure:
 
 def trust_figure(model) -> Figure:
     """Each actor's trust in its counterpart over the rounds, and the trust matrix now."""
-    rec, p = model.recorder, model.params
+    h, p = model.history, model.structure
     t = model.round
     names = list(p.names)
     fig = Figure(figsize=(5.0, 3.0), dpi=100)
@@ -248,7 +248,7 @@ def trust_figure(model) -> Figure:
         cp = names[p.counterpart[i]]
         ax.plot(
             rounds,
-            rec.trust[: t + 1, i, 0],
+            h.trust[0, : t + 1, i],
             color=colors[i % len(colors)],
             lw=1.6,
             label=f"{name} → {cp}",
@@ -259,7 +259,7 @@ def trust_figure(model) -> Figure:
     ax.set_ylabel("trust (0–1)")
     ax.legend(fontsize=6.5, loc="upper left", frameon=False)
     ax.set_title("Trust in the counterpart", fontsize=9)
-    trust = model.state.trust[:, :, 0]
+    trust = model.trust_matrix()
     mat.imshow(trust, vmin=0, vmax=1, cmap="Blues")
     for i in range(len(names)):
         for j in range(len(names)):
@@ -314,7 +314,7 @@ def provisional(model) -> str:
     """The outcome class the run would get if the talks stopped now."""
     if model.outcome != "undecided":
         return model.outcome
-    code = int(classify_final(model.state.x, model.params)[0])
+    code = int(classify_final(model.state.x[0], model.compiled.initial[0], model.compiled.theta[0]))
     return Outcome(code).name.lower()
 
 
@@ -332,7 +332,7 @@ def table_line(model) -> str:
 def StatusCard(model):
     """The round counter, the outcome class, and what is on the table."""
     update_counter.get()
-    p = model.params
+    p = model.structure
     with solara.Card("Where the talks stand"), solara.Column(gap="6px"):
         solara.Text(f"Round {model.round} of {p.rounds}", classes=["stalemate-round"])
         solara.Text(f"Outcome: {OUTCOME_WORDS[model.outcome]}", classes=["stalemate-outcome"])
@@ -341,12 +341,12 @@ def StatusCard(model):
             solara.Text(f"If the talks stopped now: {now}.")
         else:
             solara.Text(ending(model))
-        x = model.state.x[:, 0]
+        x = model.state.x[0]
         solara.Text(
             f"Undeclared capability {x[V['undeclared']]:.2f} (started at "
-            f"{p.initial[V['undeclared'], 0]:.2f}) · verified denuclearization "
+            f"{model.compiled.initial[0, V.undeclared]:.2f}) · verified denuclearization "
             f"{x[V['denuclearization']]:.2f} · tension {x[V['tension']]:.2f} · "
-            f"imagery caught hedging {int(model.state.detections[0])} times"
+            f"imagery caught hedging {int(model.state.tally[0, T.detections])} times"
         )
         solara.Text(
             f"On the table: {table_line(model)}",
@@ -359,7 +359,7 @@ def log_lines(model) -> list[str]:
     """The plain-language event log, newest first."""
     if model.round == 0:
         return ["Round 0 — the parties sit down. Press Step or ▶ to play."]
-    lines = narrate(model, max_rounds=model.params.rounds, color=False).splitlines()
+    lines = narrate(model, max_rounds=model.structure.rounds, color=False).splitlines()
     story, end = lines[:-1], lines[-1]
     if model.outcome != "undecided":
         story.append(end)
@@ -451,7 +451,7 @@ def StageGameCard(model):
     update_counter.get()
     from sim.analysis.stagegame import format_stage_game, stage_game
 
-    p = model.params
+    p = model.structure
     a, b = p.names[p.principal], p.names[p.target]
     text = format_stage_game(stage_game(model, a, b))
     with solara.Card(f"Stage game: {a} vs {b} this round"):

@@ -89,7 +89,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
 
 def state_line(model: NegotiationModel) -> str:
     """The shared state and the main pair's trust, in one line."""
-    p = model.params
+    p = model.structure
     tp, pr = p.names[p.target], p.names[p.principal]
     trust = model.trust_matrix()
     lv = model.level

@@ -1,199 +1,326 @@
-"""The batch engine: many runs of the model at once, as numpy arrays.
+"""The batch engine: many runs of the model at once, compiled, on every core.
 
-It plays exactly the rounds the Mesa model plays — the same
-:func:`~sim.model.dynamics.begin_round`, :func:`~sim.model.decisions.choose_actions` and
-:func:`~sim.model.dynamics.end_round` — on arrays whose last axis is the run, so a
-whole sweep moves in a few hundred array operations per round. Each run draws
-its random numbers from ``numpy.random.default_rng(seed)`` exactly as
-``mesa.Model(rng=seed)`` does, so a run gives the same actions and state in both
-engines (``tests/test_engines.py``).
+It plays exactly the rounds the Mesa model plays — the same compiled functions
+of :mod:`sim.model.dynamics`, one run at a time — looped over runs on all
+threads (:mod:`sim.engines.kernels`). Each run's random numbers come from its
+seed alone (:mod:`sim.model.rng`), so a run gives the same actions and state in
+both engines, with any number of threads and any chunk size
+(``tests/test_engines.py``).
+
+Runs are processed in chunks (bounded memory); with a ``sink`` each chunk's
+tables are handed over as soon as they are made (the command line streams them
+to Parquet) instead of being kept.
 
 Example:
     >>> from sim.engines.batch import run_batch
     >>> from sim.model.params import make_config
     >>> res = run_batch([make_config(rounds=30)] * 4, seeds=range(4), progress=False)
-    >>> len(res.runs), set(res.trajectories["actor"])  == {"USA", "DPRK", "ROK", "PRC"}
+    >>> len(res.runs), set(res.actions["actor"]) == {"USA", "DPRK", "ROK", "PRC"}
     (4, True)
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import numba
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
-from sim.engines.tables import runs_table, trajectories_table
+from sim.engines import tables
+from sim.engines.kernels import simulate_batch
+from sim.engines.state import MAX_SEED, History, RunView, State
 from sim.model.compile import Compiled, compile_configs, structure_key
-from sim.model.decisions import choose_actions
-from sim.model.dynamics import Recorder, State, begin_round, end_round, initial_state
-from sim.model.params import ModelConfig
+from sim.model.names import STATE_VARS, T
+from sim.model.params import ModelConfig, make_config
+from sim.model.validation import ConfigError, plain_number
+
+if TYPE_CHECKING:  # pandas is imported when tables become DataFrames
+    import pandas as pd
+
+#: Memory a chunk's histories may take (bytes): bounds chunks when trajectories are recorded.
+HISTORY_BUDGET = 256 * 2**20
+#: Runs per chunk when nothing is recorded.
+SUMMARY_CHUNK = 65_536
+
+_parallel_lock = threading.Lock()  # numba's default thread pool takes one batch at a time
 
 
-@dataclass
-class Results:
-    """The two tables of a batch of runs (``trajectories`` is None if not recorded)."""
+def cores() -> int:
+    """The cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return os.cpu_count() or 1
 
-    runs: pd.DataFrame
-    trajectories: pd.DataFrame | None
 
-
-def draw_uniforms(seeds: Sequence[int], rounds: int, n_slots: int) -> np.ndarray:
-    """Every run's random numbers, shape (runs, rounds, n_slots).
-
-    Run r's block is ``default_rng(seeds[r]).random((rounds, n_slots))`` — the
-    same numbers :class:`sim.model.NegotiationModel` draws from ``self.rng``.
-    """
-    out = np.empty((len(seeds), rounds, n_slots))
-    for r, s in enumerate(seeds):
-        out[r] = np.random.default_rng(int(s)).random((rounds, n_slots))
-    return out
+def resolve_threads(processes: int | str | None) -> int:
+    """Threads for a batch: ``"auto"``/None = every core, else the number given (at most
+    numba's pool size)."""
+    if processes in (None, "auto"):
+        n = cores()
+    else:
+        n = int(processes)
+        if n < 1:
+            raise ConfigError(f"processes = {processes!r} must be 'auto' or a whole number >= 1")
+    return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
 
 
 def simulate(
-    p: Compiled,
-    seeds: Sequence[int],
+    c: Compiled,
+    seeds: Sequence[int] | np.ndarray,
     record: bool = True,
     state: State | None = None,
     stop: int | None = None,
-    recorder: Recorder | None = None,
-) -> tuple[State, Recorder | None]:
-    """Play the runs in ``p`` from ``state`` (default: round 0) up to round ``stop``.
+    history: History | None = None,
+    full_trust: bool = False,
+    threads: int | str | None = "auto",
+) -> tuple[State, History | None]:
+    """Play the runs of ``c`` from ``state`` (default: round 0) through round ``stop``.
 
-    Passing the state of an earlier call with *other* parameters ``p`` branches a
+    Passing the state of an earlier call with *other* parameters ``c`` branches a
     counterfactual: the runs continue from that round with the changed
     parameters and the same random numbers (common random numbers).
 
     Args:
-        p: compiled parameters (one structure, runs axis last).
+        c: compiled parameters (one structure; ``c.slot`` has one entry per run).
         seeds: one seed per run.
         record: keep the round-by-round history.
-        state: the state to continue from (its ``round`` says where).
+        state: the state to continue from (it is not modified).
         stop: the last round to play (default: the horizon).
-        recorder: a history to continue writing into.
+        history: a history to continue writing into (it is not modified).
+        full_trust: update the whole trust matrix, not only the columns decisions read.
+        threads: threads to use (``"auto"``: every core).
 
     Returns:
         The state after ``stop`` (or after every run ended) and the history.
     """
-    A = p.n_actors
-    u = draw_uniforms(seeds, p.rounds, A + 1)
-    if state is None:
-        state = initial_state(p)
-    rec = recorder if recorder is not None else (Recorder(p) if record else None)
-    if rec is not None and state.round == 0:
-        rec.record(state, np.ones(p.n_runs, dtype=bool))
-    idx = np.arange(A)
-    for t in range(state.round + 1, (p.rounds if stop is None else stop) + 1):
-        live = ~state.done
-        if not live.any():
-            break
-        u_t = np.ascontiguousarray(u[:, t - 1, :].T)  # (slots, runs)
-        state = begin_round(state, p)
-        actions = choose_actions(state, p, t, u_t[:A], idx)
-        state = end_round(state, p, actions, u_t[A])
-        if rec is not None:
-            rec.record(state, live, actions)
-    return state, rec
+    s = c.structure
+    seeds = np.ascontiguousarray(seeds, dtype=np.int64)
+    R, A = len(seeds), s.n_actors
+    fresh = state is None
+    st = State.empty(R, A) if fresh else state.copy()
+    if history is not None:
+        hist = history.copy()
+    else:
+        hist = History.empty(R, s.rounds, A, record)
+    record = record and hist.x.shape[1] > 0
+    stop = s.rounds if stop is None else int(stop)
+    n = resolve_threads(threads)
+    with _parallel_lock:
+        previous = numba.get_num_threads()
+        numba.set_num_threads(n)
+        try:
+            simulate_batch(
+                seeds, c.slot, c.theta, c.initial, c.trust0, c.weights, c.effects, s.streams,
+                s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.report,
+                s.shift, s.tracked(full_trust), stop, fresh,
+                st.x, st.trust, st.last, st.tally, st.counts, st.peak,
+                record, hist.x, hist.actions, hist.trust, hist.flag,
+            )  # fmt: skip
+        finally:
+            numba.set_num_threads(previous)
+    return st, (hist if record else None)
 
 
-def _run_chunk(job) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    cfgs, seeds, run_ids, record = job
-    p = compile_configs(cfgs)
-    state, rec = simulate(p, seeds, record)
-    runs = runs_table(cfgs, seeds, run_ids, p, state)
-    traj = trajectories_table(seeds, run_ids, p, rec) if record else None
-    return runs, traj
+@dataclass
+class Results:
+    """The tables of a batch of runs (``states``/``actions`` are None if not recorded).
+
+    ``trajectories`` joins states and actions into one row per run x round x actor
+    (:func:`sim.engines.tables.long_table`).
+    """
+
+    runs: pd.DataFrame
+    states: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None
+    _long: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def trajectories(self) -> pd.DataFrame | None:
+        """One row per run x played round x actor, with that round's shared state."""
+        if self.states is None or self.actions is None:
+            return None
+        if self._long is None:
+            self._long = tables.long_table(self.states, self.actions)
+        return self._long
 
 
-def make_jobs(configs, seeds, record: bool, chunk_size: int) -> list:
-    """Group runs by structure and cut the groups into chunks (input order kept in run_id)."""
-    groups: dict[tuple, list[int]] = {}
-    for i, c in enumerate(configs):
-        groups.setdefault(structure_key(c), []).append(i)
-    jobs = []
-    for members in groups.values():
-        for k in range(0, len(members), chunk_size):
-            ids = members[k : k + chunk_size]
-            jobs.append(([configs[i] for i in ids], [seeds[i] for i in ids], ids, record))
-    return jobs
+#: A sink receives each chunk's tables as they are made: ``sink(kind, table)`` with
+#: kind ``"runs"``, ``"states"`` or ``"actions"`` (Arrow tables, rows in input order).
+Sink = Callable[[str, pa.Table], None]
+
+
+def check_configs(configs: Iterable, seeds: Iterable) -> tuple[list[ModelConfig], np.ndarray]:
+    """Validate what :func:`run_batch` is given, as the command line would.
+
+    Configs may be :class:`ModelConfig` objects (validated again, as the Python API
+    accepts what it is handed) or dicts of keyword arguments; seeds must be whole
+    numbers in [0, 2**63 - 1] (numpy integers are fine).
+
+    Raises:
+        ConfigError: naming the bad value.
+    """
+    checked: dict[int, ModelConfig] = {}
+    out = []
+    for c in configs:
+        key = id(c)
+        if key not in checked:
+            if isinstance(c, ModelConfig):
+                checked[key] = make_config(**{k: getattr(c, k) for k in c.__dataclass_fields__})
+            elif isinstance(c, dict):
+                checked[key] = make_config(**c)
+            else:
+                raise ConfigError(
+                    f"configs: {c!r} is not a ModelConfig or a dict of model parameters"
+                )
+        out.append(checked[key])
+    seed_list = []
+    for i, s in enumerate(seeds):
+        s = plain_number(s)
+        if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
+            raise ConfigError(f"seeds[{i}] = {s!r} must be a whole number in [0, {MAX_SEED}]")
+        seed_list.append(s)
+    if len(out) != len(seed_list):
+        raise ConfigError(f"{len(out)} configs but {len(seed_list)} seeds: give one seed per run")
+    return out, np.array(seed_list, dtype=np.int64)
+
+
+def chunk_size_for(rounds: int, n_actors: int, record: bool) -> int:
+    """Runs per chunk: as many as fit the history budget when recording."""
+    if not record:
+        return SUMMARY_CHUNK
+    per_run = (rounds + 1) * (len(STATE_VARS) * 8 + n_actors * 9 + 1) * 2  # arrays + table
+    return int(max(64, min(SUMMARY_CHUNK, HISTORY_BUDGET // per_run)))
+
+
+def _chunks(configs: list[ModelConfig], chunk_size: int | None, record: bool):
+    """Contiguous slices of the input, no larger than the memory budget allows."""
+    start, n = 0, len(configs)
+    while start < n:
+        size = chunk_size or chunk_size_for(
+            configs[start].rounds, len(configs[start].actors), record
+        )
+        yield start, min(n, start + size)
+        start += size
 
 
 def run_batch(
-    configs: Sequence[ModelConfig],
+    configs: Sequence[ModelConfig] | Iterable,
     seeds: Iterable[int],
     record: bool = True,
-    chunk_size: int = 4096,
-    processes: int = 1,
+    chunk_size: int | None = None,
+    processes: int | str | None = "auto",
     progress: bool = True,
+    sink: Sink | None = None,
+    full_trust: bool = False,
 ) -> Results:
-    """Run ``configs[i]`` with ``seeds[i]`` for every i, vectorized.
+    """Run ``configs[i]`` with ``seeds[i]`` for every i.
 
     Args:
-        configs: validated configs (:func:`sim.model.params.make_config`), one per run.
-        seeds: one integer seed per run.
-        record: also build the trajectories table.
-        chunk_size: runs per vectorized chunk (bounds memory).
-        processes: worker processes; results are identical for any number.
+        configs: one model config per run (:func:`sim.make_config`, or a dict of
+            its keyword arguments); repeat the same object for many seeds.
+        seeds: one whole-number seed per run, in [0, 2**63 - 1].
+        record: also build the states and actions tables.
+        chunk_size: runs per chunk (default: as many as the memory budget allows).
+        processes: threads (``"auto"``: every core); results are identical for any number.
         progress: show a progress bar over runs.
+        sink: if given, each chunk's tables go to ``sink(kind, table)`` and the returned
+            :class:`Results` holds empty tables (memory stays flat whatever the size).
+        full_trust: update the whole trust matrix (not needed by any table).
 
     Returns:
-        :class:`Results` with rows in the order of ``configs``.
+        :class:`Results` with rows in the order of ``configs`` (``run_id`` 0..n-1).
+
+    Raises:
+        ConfigError: for an invalid config or seed, before anything runs.
     """
     from tqdm.auto import tqdm
 
-    configs, seeds = list(configs), [int(s) for s in seeds]
-    if len(configs) != len(seeds):
-        raise ValueError(f"{len(configs)} configs but {len(seeds)} seeds: give one seed per run")
-    jobs = make_jobs(configs, seeds, record, chunk_size)
+    configs, seeds = check_configs(configs, seeds)
+    threads = resolve_threads(processes)
+    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
-    parts = []
-    if processes > 1 and len(jobs) > 1:
-        workers = min(processes, len(jobs), os.cpu_count() or 1)
-        # spawn: forking a process that has started threads (BLAS, tqdm) can deadlock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-            for job, part in zip(jobs, pool.map(_run_chunk, jobs)):
-                parts.append(part)
-                bar.update(len(job[1]))
-    else:
-        for job in jobs:
-            parts.append(_run_chunk(job))
-            bar.update(len(job[1]))
+    for lo, hi in _chunks(configs, chunk_size, record):
+        for kind, table in _run_chunk(
+            configs[lo:hi], seeds[lo:hi], np.arange(lo, hi), record, threads, full_trust
+        ):
+            if sink is not None:
+                sink(kind, table)
+            else:
+                parts[kind].append(table)
+        bar.update(hi - lo)
     bar.close()
-    return _combine(parts, record)
+    import pandas as pd
+
+    if sink is not None:
+        return Results(runs=pd.DataFrame())
+    runs = tables.to_pandas(pa.concat_tables(parts["runs"])) if parts["runs"] else pd.DataFrame()
+    if not record:
+        return Results(runs=runs)
+    return Results(
+        runs=runs,
+        states=tables.to_pandas(pa.concat_tables(parts["states"])),
+        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
+    )
 
 
-def _combine(parts, record: bool) -> Results:
-    runs = pd.concat([r for r, _ in parts], ignore_index=True)
-    traj = pd.concat([t for _, t in parts], ignore_index=True) if record else None
-    if len(parts) > 1:  # groups may interleave: restore input order
-        runs = runs.sort_values("run_id", kind="stable", ignore_index=True)
+def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: bool):
+    """Simulate one chunk (grouped by structure inside) and yield its tables in input order."""
+    groups: dict[tuple, list[int]] = {}
+    for i, cfg in enumerate(configs):
+        groups.setdefault(structure_key(cfg), []).append(i)
+    made: dict[str, list[tuple[np.ndarray, pa.Table]]] = {"runs": [], "states": [], "actions": []}
+    for members in groups.values():
+        idx = np.array(members)
+        cfgs = [configs[i] for i in members]
+        c = compile_configs(cfgs)
+        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
+        distinct = list({id(cfg): cfg for cfg in cfgs}.values())
+        made["runs"].append(
+            (idx, tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final()))
+        )
         if record:
-            traj = traj.sort_values(["run_id", "round"], kind="stable", ignore_index=True)
-    return Results(runs=runs, trajectories=traj)
+            played = state.tally[:, T.round]
+            made["states"].append(
+                (idx, tables.states_table(seeds[idx], run_ids[idx], hist.as_dict(), played))
+            )
+            made["actions"].append(
+                (
+                    idx,
+                    tables.actions_table(
+                        seeds[idx], run_ids[idx], c.structure.names, hist.as_dict(), played
+                    ),
+                )
+            )
+    for kind, items in made.items():
+        if not items:
+            continue
+        if len(items) == 1:
+            yield kind, items[0][1]
+            continue
+        # several structures in one chunk: restore input order
+        table = pa.concat_tables([t for _, t in items], promote_options="permissive")
+        order = np.argsort(table.column("run_id").to_numpy(), kind="stable")
+        yield kind, table.take(order)
 
 
-def run_mesa(
-    configs: Sequence[ModelConfig], seeds: Iterable[int], record: bool = True, progress: bool = True
-) -> Results:
-    """Run each config with the Mesa model, one model at a time; same tables as :func:`run_batch`."""
-    from dataclasses import asdict
+__all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate"]
 
-    from tqdm.auto import tqdm
 
-    from sim.engines.mesa_model import NegotiationModel
+def run_one(cfg: ModelConfig, seed: int) -> RunView:
+    """Play one run with its history, without Mesa: for narration and teaching tools.
 
-    configs, seeds = list(configs), [int(s) for s in seeds]
-    parts = []
-    for i, (cfg, seed) in enumerate(
-        tqdm(list(zip(configs, seeds)), unit="run", disable=not progress, desc="runs (mesa)")
-    ):
-        m = NegotiationModel(rng=seed, **asdict(cfg))
-        m.run()
-        runs = runs_table([m.config], [seed], [i], m.params, m.state)
-        traj = trajectories_table([seed], [i], m.params, m.recorder) if record else None
-        parts.append((runs, traj))
-    return _combine(parts, record)
+    Example:
+        >>> from sim.report.narrate import narrate
+        >>> print(narrate(run_one(make_config(rounds=8), 1), color=False).splitlines()[0])  # doctest: +ELLIPSIS
+        Round...
+    """
+    (cfg,), seeds = check_configs([cfg], [seed])
+    c = compile_configs([cfg])
+    state, hist = simulate(c, seeds, record=True, threads=1, full_trust=True)
+    return RunView(cfg, c, state, hist, int(seeds[0]))

@@ -1,9 +1,17 @@
 """The Mesa model: one :class:`StateAgent` per state at the table.
 
 Rounds are simultaneous, as in Mesa's ``pd_grid`` example: every agent decides
-from last round's state (``decide``), then all adopt their choice (``advance``),
-then the model moves the shared state. The mathematics lives in
-:mod:`sim.model.dynamics` and :mod:`sim.model.decisions`; this module is a thin Mesa layer.
+from the state at the start of the round (``decide``), then all adopt their
+choice (``advance``), then the model finishes the round. The mathematics is the
+compiled one-run code of :mod:`sim.model.dynamics`: each agent's ``decide``
+calls :func:`~sim.model.dynamics.decide` for its own seat, and the model calls
+:func:`~sim.model.dynamics.begin_round` and
+:func:`~sim.model.dynamics.finish_round` — the very functions the batch engine
+loops over runs — so both engines give the same run for the same seed.
+
+The :class:`HistoryCollector` is a Mesa ``DataCollector`` that reads the run's
+history arrays on demand, so collecting costs nothing per step and
+``mesa.batch_run`` and ``get_*_dataframe()`` work as usual.
 
 Example:
     >>> from sim import NegotiationModel
@@ -17,31 +25,60 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
+from sim.engines import tables
+from sim.engines.batch import Results, check_configs
+from sim.engines.kernels import stream_starts
+from sim.engines.point import DecisionPoint
+from sim.engines.state import MAX_SEED, History, State
 from sim.model.actors import describe_action
 from sim.model.compile import compile_configs
-from sim.model.decisions import action_probabilities, choose_actions, felt_relief
-from sim.model.dynamics import Recorder, begin_round, end_round, initial_state
-from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action
-from sim.model.params import config_dict, make_config
+from sim.model.decisions import felt_relief
+from sim.model.dynamics import begin_round, decide, finish_round, record_round, start_run
+from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action, Outcome, T, V
+from sim.model.params import ModelConfig, config_dict, make_config
+from sim.model.policies import code as policy_code
 from sim.model.validation import ConfigError
 
+_ACTIONS = tuple(Action)
+_LOGIT = policy_code("logit")
 
-def seed_from(rng):
-    """Accept what Mesa front ends hand over: SolaraViz's seed box gives a string."""
+
+def seed_from(rng) -> int:
+    """The run's seed from what Mesa front ends hand over: an int, a numpy integer,
+    SolaraViz's seed box (a string; blank draws one), a numpy Generator, or None
+    (a fresh random seed). The seed is kept so the run can be replayed.
+
+    Example:
+        >>> seed_from(" 5 "), seed_from(7)
+        (5, 7)
+    """
     if isinstance(rng, str):
-        rng = rng.strip()
-        if not rng:
-            return None
-        if not rng.lstrip("-").isdigit():
-            raise ConfigError(f"seed = {rng!r} must be a whole number (or blank for a random one)")
-        return int(rng)
-    return rng
+        text = rng.strip()
+        if not text:
+            rng = None
+        elif not text.isdigit():
+            raise ConfigError(
+                f"seed = {rng!r} must be a whole number in [0, {MAX_SEED}] (or blank for a random one)"
+            )
+        else:
+            rng = int(text)
+    if rng is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(rng, np.random.Generator):
+        return int(rng.integers(0, MAX_SEED))
+    if (
+        isinstance(rng, bool)
+        or not isinstance(rng, int | np.integer)
+        or not 0 <= int(rng) <= MAX_SEED
+    ):
+        raise ConfigError(f"seed = {rng!r} must be a whole number in [0, {MAX_SEED}]")
+    return int(rng)
 
 
 @dataclass(frozen=True)
@@ -83,7 +120,7 @@ class StateAgent(mesa.Agent):
             the action to play, or None to let the policy play. It is called
             every round; in a round where a scheduled event forces the action
             (``decision.forced``), its answer is ignored.
-        decision: the last :class:`Decision` made (None before round 1).
+        decision: the last :class:`Decision` (kept only while a chooser is set).
         source: who chose the last action: ``policy``, ``chooser`` or ``event``.
     """
 
@@ -92,64 +129,144 @@ class StateAgent(mesa.Agent):
         self.name = name
         self.index = index
         self.role = role
-        self._idx = np.array([index])
         self.action: Action | None = None
         self.next_action: Action | None = None
         self.chooser: Chooser | None = None
         self.decision: Decision | None = None
         self.source: str | None = None
+        self._probs = np.empty(3)
 
-    def probabilities(self, state=None) -> tuple[float, float, float]:
-        """The logit rule's (concede, hedge, escalate) probabilities for this agent.
-
-        Args:
-            state: the state to decide from; default: the coming round's (the
-                current state with that round's scheduled events applied).
-        """
-        m = self.model
-        if state is None:
-            state = begin_round(m.state, m.params) if m.running else m.state
-        prob = action_probabilities(state, m.params, self._idx)[:, 0, 0]
-        return (float(prob[0]), float(prob[1]), float(prob[2]))
+    def probabilities(self, policy: str = "logit") -> tuple[float, float, float]:
+        """The probabilities of (concede, hedge, escalate) this agent faces in the coming
+        round (the current state with that round's scheduled events applied), under
+        the logit rule (default) or under its own policy (``policy="own"``)."""
+        p = self.model.decision_point().probabilities(self.name, policy)
+        return (float(p[0]), float(p[1]), float(p[2]))
 
     def forced_action(self, t: int | None = None) -> Action | None:
         """The action a scheduled event forces on this agent in round ``t`` (default: the coming one)."""
-        p = self.model.params
+        s = self.model.structure
         t = self.model.round + 1 if t is None else t
-        if not 1 <= t <= p.rounds:
+        if not 1 <= t <= s.rounds:
             return None
-        code = int(p.forced[t - 1, self.index])
+        code = int(s.forced[t - 1, self.index])
         return Action(code) if code >= 0 else None
 
     def decide(self) -> None:
         """Choose this round's action from the state at the start of the round
         (the previous round's state with this round's scheduled events applied)."""
-        m = self.model
-        t = m.state.round + 1
-        u = m.uniforms[m.state.round, self._idx]  # (1 actor, 1 run)
-        drawn = Action(int(choose_actions(m.state, m.params, t, u, self._idx)[0, 0]))
-        forced = self.forced_action(t)
-        self.decision = Decision(t, drawn, self.probabilities(m.state), forced)
-        action, self.source = drawn, ("event" if forced is not None else "policy")
+        code = decide(*self._decide_args)
+        self.source = "policy"
         if self.chooser is not None:
-            choice = self.chooser(self, self.decision)
-            if choice is not None and forced is None:
-                action, self.source = Action(int(choice)), "chooser"
-        self.next_action = action
+            code = self._ask_chooser(self.model.round + 1, code)
+        self.next_action = _ACTIONS[code]
+
+    def _ask_chooser(self, t: int, code: int) -> int:
+        forced = self.forced_action(t)
+        if forced is not None:
+            self.source = "event"
+        if self.model.structure.policy[self.index] == _LOGIT:
+            probs = (float(self._probs[0]), float(self._probs[1]), float(self._probs[2]))
+        else:
+            probs = self.probabilities()
+        self.decision = Decision(t, _ACTIONS[code], probs, forced)
+        choice = self.chooser(self, self.decision)
+        if choice is not None and forced is None:
+            self.source = "chooser"
+            return int(choice)
+        return code
 
     def advance(self) -> None:
         """Adopt the chosen action (all agents have decided by now)."""
         self.action = self.next_action
+        self.model._actions[self.index] = int(self.next_action)
 
     @property
     def trust_in_counterpart(self) -> float:
-        p = self.model.params
-        return float(self.model.state.trust[self.index, p.counterpart[self.index], 0])
+        """This agent's trust in its counterpart now."""
+        m = self.model
+        return float(m.state.trust[0, self.index, m.structure.counterpart[self.index]])
 
     def describe(self, action: Action | None = None) -> str:
         """What the action means for this actor, in words."""
         action = self.action if action is None else action
         return describe_action(self.role, action) if action is not None else "—"
+
+
+class HistoryCollector(mesa.DataCollector):
+    """Mesa's DataCollector, filled from the run's history arrays when read.
+
+    The engine already records every round (:attr:`NegotiationModel.history`), so
+    :meth:`collect` only notes the step; ``model_vars`` and the agent records are
+    built from the history when someone reads them (``get_model_vars_dataframe``,
+    ``get_agent_vars_dataframe``, ``mesa.batch_run``). Model variables:
+    ``<var>_level`` for each state variable (not ``<var>``: ``batch_run`` rows also
+    hold the parameters), ``felt_relief``, ``flagged``, ``outcome``; agent
+    variables: ``actor``, ``action``, ``trust_in_counterpart``.
+    """
+
+    MODEL_VARS = (*(f"{v}_level" for v in STATE_VARS), "felt_relief", "flagged", "outcome")
+    AGENT_VARS = ("actor", "action", "trust_in_counterpart")
+
+    def __init__(self, model: NegotiationModel):
+        self._model = model
+        self._cached: tuple | None = None
+        super().__init__(
+            model_reporters={name: name for name in self.MODEL_VARS},
+            agent_reporters={name: name for name in self.AGENT_VARS},
+        )
+
+    def collect(self, model) -> None:  # noqa: D401 - Mesa's signature
+        """Note that the current step is collected (the values are in the history)."""
+        self._collection_steps.append(model.time)
+        self._validated = True
+
+    def _build(self):
+        key = len(self._collection_steps)
+        if self._cached is not None and self._cached[0] == key:
+            return self._cached[1], self._cached[2]
+        m = self._model
+        h = m.history
+        n = len(self._collection_steps)
+        x = h.x[0, :n]
+        end = int(m.state.tally[0, T.end_round])
+        final = OUTCOME_NAMES[int(m.state.tally[0, T.outcome])]
+        model_vars: dict[str, list] = {
+            f"{v.name}_level": [float(val) for val in x[:, v]] for v in V
+        }
+        model_vars["felt_relief"] = [
+            float(v) for v in felt_relief(x[:, V.relief], x[:, V.enforcement])
+        ]
+        model_vars["flagged"] = [bool(f) for f in h.flag[0, :n]]
+        model_vars["outcome"] = [
+            final if k >= end and final != "undecided" else "undecided" for k in range(n)
+        ]
+        records = {}
+        for k, step in enumerate(self._collection_steps):
+            rows = []
+            for agent in m.actor_list:
+                code = int(h.actions[0, k, agent.index])
+                rows.append((step, agent.unique_id, agent.name, ACTION_NAMES[code] if code >= 0 else None,
+                             float(h.trust[0, k, agent.index])))  # fmt: skip
+            records[step] = rows
+        self._cached = (key, model_vars, records)
+        return model_vars, records
+
+    @property
+    def model_vars(self) -> dict[str, list]:
+        return self._build()[0] if hasattr(self, "_model") and self._collection_steps else {}
+
+    @model_vars.setter
+    def model_vars(self, value) -> None:  # Mesa's __init__ assigns {}; the history is the store
+        pass
+
+    @property
+    def _agent_records(self) -> dict:
+        return self._build()[1] if hasattr(self, "_model") and self._collection_steps else {}
+
+    @_agent_records.setter
+    def _agent_records(self, value) -> None:
+        pass
 
 
 class NegotiationModel(mesa.Model):
@@ -161,70 +278,84 @@ class NegotiationModel(mesa.Model):
     SolaraViz work with no adapter.
 
     Args:
-        rng: seed or generator; the only source of randomness.
+        rng: the seed (an int in [0, 2**63 - 1], a numeric string, or None for a
+            random one); every random number of the run follows from it
+            (:mod:`sim.model.rng`), as in the batch engine.
         scenario: ignored. Mesa's SolaraViz hands its own ``Scenario`` object to
             every model on Reset (mesa 3.5); named negotiation scenarios come from
             :func:`sim.hydra.compose.scenario_kwargs`.
         **params: model parameters, e.g. ``assurance=0.6``, ``regime="relief_first"``,
             ``actors={"JPN": {"role": "ally"}}``, ``events=[{"round": 3, "kind": "summit"}]``.
 
+    Attributes:
+        seed: the run's seed.
+        config: the validated :class:`~sim.model.params.ModelConfig`.
+        compiled, structure: the parameters as arrays (:mod:`sim.model.compile`).
+        state: the run's state now (a one-run :class:`~sim.engines.batch.State`).
+        history: every round so far (a one-run :class:`~sim.engines.batch.History`).
+
     Raises:
-        sim.model.params.ConfigError: for an unknown parameter or a value out of range.
+        sim.ConfigError: for an unknown parameter or a value out of range.
     """
 
     def __init__(self, rng=None, scenario=None, **params):
         del scenario
         self.config = make_config(**params)  # validates before anything runs
-        super().__init__(rng=seed_from(rng))
-        self.params = compile_configs([self.config])
-        p = self.params
-        # every random number has a fixed slot: one per actor per round, plus imagery
-        self.uniforms = self.rng.random((p.rounds, p.n_actors + 1))[:, :, None]
-        self.state = initial_state(p)
-        self.recorder = Recorder(p)
-        self.recorder.record(self.state, np.ones(1, dtype=bool))
+        self.seed = seed_from(rng)
+        super().__init__(rng=self.seed)
+        self.compiled = c = compile_configs([self.config])
+        self.structure = s = c.structure
+        A = s.n_actors
+        self.state = State.empty(1, A)
+        self.history = History.empty(1, s.rounds, A)
+        self._starts = np.empty(A + 1, dtype=np.uint64)
+        stream_starts(self.seed, s.streams, self._starts)
+        self._tracked = s.tracked(full_trust=True)  # one run: the page shows the whole matrix
+        self._actions = np.full(A, 1, dtype=np.int64)
+        self._f = np.empty(c.weights.shape[3])  # work arrays: features, utilities
+        self._u = np.empty(3)
+        st = self.state
+        # one-run views, made once: each step hands the compiled functions the same arrays
+        run = (st.x[0], st.trust[0], st.last[0], st.tally[0])
+        self._decide_args = (*run, c.weights[0], c.theta[0], self._starts, s.counterpart, s.principal,
+                             s.policy, s.period, s.script, s.forced)  # fmt: skip
+        h = self.history
+        self._finish_args = (*run, st.counts[0], st.peak[0], self._actions, c.theta[0], c.initial[0],
+                             c.effects[0], self._starts, s.report, s.target, self._tracked, s.counterpart,
+                             True, h.x[0], h.actions[0], h.trust[0], h.flag[0])  # fmt: skip
+        self._begin_args = (st.x[0], st.trust[0], st.tally[0], s.shift, s.target, s.principal)
+        self._tally = st.tally[0]
+        start_run(st.x[0], st.trust[0], st.last[0], st.tally[0], st.counts[0], st.peak[0],
+                  c.initial[0], c.trust0[0], s.rounds)  # fmt: skip
+        h = self.history
+        record_round(0, st.x[0], st.trust[0], st.tally[0], st.last[0], s.counterpart,
+                     h.x[0], h.actions[0], h.trust[0], h.flag[0])  # fmt: skip
         self.actor_list = [
-            StateAgent(self, name, i, role) for i, (name, role) in enumerate(zip(p.names, p.roles))
+            StateAgent(self, name, i, role) for i, (name, role) in enumerate(zip(s.names, s.roles))
         ]
-        self.events_by_round = {}
+        for agent in self.actor_list:  # each agent's call, built once
+            agent._decide_args = (agent.index, *self._decide_args, agent._probs, self._f, self._u)
+        self.events_by_round: dict[int, list] = {}
         for ev in self.config.events:
             self.events_by_round.setdefault(ev.round, []).append(ev)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={
-                # "<var>_level", not "<var>": batch_run rows also hold the parameters
-                **{
-                    f"{v}_level": (lambda m, j=j: float(m.state.x[j, 0]))
-                    for j, v in enumerate(STATE_VARS)
-                },
-                "felt_relief": lambda m: float(
-                    felt_relief(m.state.var("relief"), m.state.var("enforcement"))[0]
-                ),
-                "flagged": lambda m: bool(m.state.flagged[0]),
-                "outcome": lambda m: m.outcome,
-            },
-            agent_reporters={
-                "actor": "name",
-                "action": lambda a: ACTION_NAMES[a.action] if a.action is not None else None,
-                "trust_in_counterpart": "trust_in_counterpart",
-            },
-        )
+        self.datacollector = HistoryCollector(self)
         self.running = True
         self.datacollector.collect(self)
 
     @property
     def round(self) -> int:
         """Rounds played so far."""
-        return self.state.round
+        return int(self.state.tally[0, T.round])
 
     @property
     def outcome(self) -> str:
         """``undecided`` while running, then the run's outcome name."""
-        return OUTCOME_NAMES[int(self.state.outcome[0])]
+        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
 
     @property
     def actor_names(self) -> tuple[str, ...]:
         """The actors at the table, in actor order."""
-        return tuple(self.params.names)
+        return self.structure.names
 
     def level(self, var: str) -> float:
         """The current value of a state variable (or ``felt_relief``).
@@ -233,18 +364,25 @@ class NegotiationModel(mesa.Model):
             >>> NegotiationModel(rng=0, rounds=3).level("tension")
             0.3
         """
+        x = self.state.x[0]
         if var == "felt_relief":
-            return float(felt_relief(self.state.var("relief"), self.state.var("enforcement"))[0])
-        return float(self.state.var(var)[0])
+            return float(felt_relief(x[V.relief], x[V.enforcement]))
+        return float(x[V[var]])
+
+    def decision_point(self) -> DecisionPoint:
+        """The coming round as the actors will face it (its events applied), without
+        changing the run: utilities and probabilities for teaching tools."""
+        st = self.state
+        return DecisionPoint.coming(self.compiled, st.x[0], st.trust[0], st.last[0], st.tally[0])
 
     def actions_of(self, actor: str) -> np.ndarray:
         """The actions ``actor`` played in rounds 1 .. :attr:`round` (codes of :class:`Action`)."""
-        i = self.params.names.index(actor)
-        return self.recorder.actions[1 : self.round + 1, i, 0].copy()
+        i = self.structure.names.index(actor)
+        return self.history.actions[0, 1 : self.round + 1, i].copy()
 
     def trust_matrix(self) -> np.ndarray:
         """``trust[i, j]``: actor i's trust in actor j now (actor order; diagonal 1)."""
-        return self.state.trust[:, :, 0].copy()
+        return self.state.trust[0].copy()
 
     def policy_of(self, actor: str) -> str:
         """The name of the decision policy ``actor`` plays by."""
@@ -252,21 +390,18 @@ class NegotiationModel(mesa.Model):
 
     def agent(self, name: str) -> StateAgent:
         """The agent of actor ``name``."""
-        return next(a for a in self.actor_list if a.name == name)
+        return self.actor_list[self.structure.names.index(name)]
 
     def step(self) -> None:
-        """Play one round: events, simultaneous decisions, state update."""
+        """Play one round: events, simultaneous decisions, verification and state update."""
         if not self.running:
             return
-        live = ~self.state.done
-        self.state = begin_round(self.state, self.params)
+        begin_round(*self._begin_args)
         self.agents.do("decide").do("advance")
-        actions = np.array([[a.action] for a in self.actor_list], dtype=np.int8)
-        u_imagery = self.uniforms[self.state.round, -1]
-        self.state = end_round(self.state, self.params, actions, u_imagery)
-        self.recorder.record(self.state, live, actions)
+        finish_round(*self._finish_args)
+        tally = self._tally
         self.datacollector.collect(self)
-        if self.state.done[0]:
+        if tally[T.outcome] != Outcome.UNDECIDED:
             self.running = False
 
     def run(self) -> None:
@@ -274,6 +409,54 @@ class NegotiationModel(mesa.Model):
         while self.running:
             self.step()
 
+    def tables(self, run_id: int = 0, record: bool = True) -> dict:
+        """This run's result tables (Arrow), the same as the batch engine's for its seed."""
+        st, h = self.state, self.history
+        out = {
+            "runs": tables.runs_table(
+                [self.config], np.array([self.seed]), np.array([run_id]), self.compiled, st.final()
+            )  # fmt: skip
+        }
+        if record:
+            played = st.tally[:, T.round]
+            seeds, ids = np.array([self.seed]), np.array([run_id])
+            out["states"] = tables.states_table(seeds, ids, h.as_dict(), played)
+            out["actions"] = tables.actions_table(
+                seeds, ids, self.structure.names, h.as_dict(), played
+            )
+        return out
+
     def config_dict(self) -> dict:
         """The full configuration of this run, as plain values."""
         return config_dict(self.config)
+
+
+def run_mesa(
+    configs: Sequence[ModelConfig] | Iterable,
+    seeds: Iterable[int],
+    record: bool = True,
+    progress: bool = True,
+) -> Results:
+    """Run each config with the Mesa model, one model at a time; the same tables as :func:`run_batch`."""
+    import pyarrow as pa
+    from tqdm.auto import tqdm
+
+    configs, seeds = check_configs(configs, seeds)
+    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
+    for i, (cfg, seed) in enumerate(
+        tqdm(list(zip(configs, seeds)), unit="run", disable=not progress, desc="runs (mesa)")
+    ):
+        m = NegotiationModel(
+            rng=int(seed), **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+        )
+        m.run()
+        for kind, table in m.tables(run_id=i, record=record).items():
+            parts[kind].append(table)
+    runs = tables.to_pandas(pa.concat_tables(parts["runs"]))
+    if not record:
+        return Results(runs=runs)
+    return Results(
+        runs=runs,
+        states=tables.to_pandas(pa.concat_tables(parts["states"])),
+        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
+    )

@@ -1,73 +1,182 @@
-"""Result tables shared by both engines: one row per run, one row per run x round x actor."""
+"""Result tables shared by both engines, in a tidy layout.
+
+- **runs** — one row per run: seed, scalar parameters, outcome and metrics;
+- **states** — one row per run x round (round 0 is the start): the shared state,
+  felt relief and whether imagery flagged the target that round;
+- **actions** — one row per run x played round x actor: the action and the
+  actor's trust in its counterpart after the round.
+
+The shared state is stored once per run and round, not once per actor.
+:func:`long_table` joins states and actions into one row per run x round x
+actor, the layout of earlier versions (``Results.trajectories``).
+
+Tables are built as Arrow tables chunk by chunk (so they can be streamed to
+Parquet) and handed to users as pandas DataFrames with categorical ``outcome``,
+``actor`` and ``action`` columns.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+import pyarrow as pa
 
 from sim.model.compile import Compiled
 from sim.model.decisions import felt_relief
-from sim.model.dynamics import Recorder, State, V
-from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Outcome
+from sim.model.names import ACTION_NAMES, STATE_VARS, Action, Outcome, T, V
 from sim.model.params import ModelConfig, scalar_params
 
+if TYPE_CHECKING:  # pandas is imported where tables become DataFrames, not before
+    import pandas as pd
+
+#: Outcome categories in a fixed order (the categorical column's categories).
 OUTCOME_ORDER = ["agreement", "stalemate", "hedged_stalemate", "breakdown"]
-ACTION_DTYPE = pd.CategoricalDtype(list(ACTION_NAMES))
-OUTCOME_DTYPE = pd.CategoricalDtype(OUTCOME_ORDER)
+#: Outcome code -> position in OUTCOME_ORDER.
+_OUTCOME_POS = np.full(len(Outcome), -1, dtype=np.int32)
+for _o in Outcome:
+    if _o.name.lower() in OUTCOME_ORDER:
+        _OUTCOME_POS[_o] = OUTCOME_ORDER.index(_o.name.lower())
 
 
-def runs_table(cfgs: list[ModelConfig], seeds, run_ids, p: Compiled, state: State) -> pd.DataFrame:
-    """One row per run: seed, scalar parameters, outcome and metrics.
+def _dictionary(codes: np.ndarray, categories: Sequence[str]) -> pa.DictionaryArray:
+    mask = codes < 0
+    return pa.DictionaryArray.from_arrays(
+        pa.array(codes.astype(np.int32), mask=mask if mask.any() else None),
+        pa.array(list(categories)),
+    )
+
+
+def params_columns(cfgs: Sequence[ModelConfig], slot: np.ndarray) -> dict[str, np.ndarray]:
+    """The scalar parameters of each run (one column per parameter), from the
+    distinct configs (in slot order) and each run's slot."""
+    rows = [scalar_params(c) for c in cfgs]
+    cols = {}
+    for key in rows[0]:
+        values = np.array([row[key] for row in rows])
+        cols[key] = values[slot]
+    return cols
+
+
+def runs_table(
+    distinct_cfgs: Sequence[ModelConfig],
+    seeds: np.ndarray,
+    run_ids: np.ndarray,
+    c: Compiled,
+    final: dict[str, np.ndarray],
+) -> pa.Table:
+    """One row per run: ``run_id``, ``seed``, the scalar parameters, outcome and metrics.
 
     Metrics: ``rounds_played``; ``rounds_to_agreement`` (NaN unless agreement);
     ``peak_tension``; the final value of every state variable (``final_*``);
     ``undeclared_growth`` since round 0; ``detections`` and ``false_alarms``; and
     for every actor the share of played rounds it conceded, hedged and escalated
     (``hedge_share_DPRK`` …).
+
+    Args:
+        distinct_cfgs: the distinct configs, in the order of ``c``'s parameter sets.
+        seeds, run_ids: one per run.
+        c: the compiled parameters (``c.slot`` maps runs to parameter sets).
+        final: the engine's final arrays ``x``, ``tally``, ``counts``, ``peak`` (runs first).
     """
-    distinct: dict[int, dict] = {}
-    params = pd.DataFrame([distinct.setdefault(id(c), scalar_params(c)) for c in cfgs])
-    played = state.end_round.astype(int)
-    agreed = state.outcome == Outcome.AGREEMENT
-    cols: dict[str, np.ndarray] = {
-        "run_id": np.asarray(run_ids),
-        "seed": np.asarray(seeds),
+    tally, x = final["tally"], final["x"]
+    played = tally[:, T.end_round].astype(np.int64)
+    outcome = tally[:, T.outcome]
+    agreed = outcome == Outcome.AGREEMENT
+    cols: dict[str, object] = {
+        "run_id": np.asarray(run_ids, dtype=np.int64),
+        "seed": np.asarray(seeds, dtype=np.int64),
     }
-    metrics: dict[str, np.ndarray] = {
-        "outcome": pd.Categorical([OUTCOME_NAMES[o] for o in state.outcome], dtype=OUTCOME_DTYPE),
-        "rounds_played": played,
-        "rounds_to_agreement": np.where(agreed, played, np.nan),
-        "peak_tension": state.peak_tension,
-    }
-    for v in STATE_VARS:
-        metrics[f"final_{v}"] = state.x[V[v]]
-    metrics["undeclared_growth"] = state.x[V["undeclared"]] - p.initial[V["undeclared"]]
-    metrics["detections"] = state.detections
-    metrics["false_alarms"] = state.false_alarms
-    for i, name in enumerate(p.names):
-        for a, action in enumerate(ACTION_NAMES):
-            metrics[f"{action}_share_{name}"] = state.counts[i, a] / played
-    return pd.concat([pd.DataFrame(cols), params, pd.DataFrame(metrics)], axis=1)
+    cols.update(params_columns(distinct_cfgs, c.slot))
+    cols["outcome"] = _dictionary(_OUTCOME_POS[outcome], OUTCOME_ORDER)
+    cols["rounds_played"] = played
+    cols["rounds_to_agreement"] = np.where(agreed, played, np.nan)
+    cols["peak_tension"] = final["peak"][:, 0]
+    for v in V:
+        cols[f"final_{v.name}"] = x[:, v]
+    cols["undeclared_growth"] = x[:, V.undeclared] - c.initial[c.slot, V.undeclared]
+    cols["detections"] = tally[:, T.detections].astype(np.int64)
+    cols["false_alarms"] = tally[:, T.false_alarms].astype(np.int64)
+    counts = final["counts"]
+    for i, name in enumerate(c.structure.names):
+        for a in Action:
+            cols[f"{ACTION_NAMES[a]}_share_{name}"] = counts[:, i, a] / played
+    return pa.table(cols)
 
 
-def trajectories_table(seeds, run_ids, p: Compiled, rec: Recorder) -> pd.DataFrame:
-    """One row per run x played round x actor: the action and the shared state."""
-    # runs outermost, then rounds, then actors: rows come out already sorted
-    r, t, a = np.nonzero(rec.actions[1:].transpose(2, 0, 1) >= 0)
-    t = t + 1
-    x = rec.x[t, :, r]  # (rows, V)
-    df = pd.DataFrame(
+def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndarray) -> pa.Table:
+    """One row per run x round 0..played: the shared state, felt relief and the flag."""
+    rounds = history["x"].shape[1]
+    r, t = np.nonzero(np.arange(rounds)[None, :] <= played[:, None])  # run-major: sorted
+    x = history["x"][r, t]
+    cols: dict[str, object] = {
+        "run_id": np.asarray(run_ids, dtype=np.int64)[r],
+        "seed": np.asarray(seeds, dtype=np.int64)[r],
+        "round": t.astype(np.int32),
+    }
+    for v in V:
+        cols[v.name] = x[:, v]
+    cols["felt_relief"] = felt_relief(x[:, V.relief], x[:, V.enforcement])
+    cols["flagged"] = history["flag"][r, t]
+    return pa.table(cols)
+
+
+def actions_table(
+    seeds, run_ids, names: Sequence[str], history: dict[str, np.ndarray], played
+) -> pa.Table:
+    """One row per run x played round x actor: the action and trust in the counterpart."""
+    R, rounds, A = history["actions"].shape
+    live = (np.arange(rounds)[None, :] <= played[:, None]) & (np.arange(rounds)[None, :] >= 1)
+    r, t = np.nonzero(live)
+    r = np.repeat(r, A)
+    t = np.repeat(t, A)
+    a = np.tile(np.arange(A), len(r) // A if A else 0)
+    return pa.table(
         {
-            "run_id": np.asarray(run_ids)[r],
-            "seed": np.asarray(seeds)[r],
+            "run_id": np.asarray(run_ids, dtype=np.int64)[r],
             "round": t.astype(np.int32),
-            "actor": pd.Categorical.from_codes(a, categories=list(p.names)),
-            "action": pd.Categorical.from_codes(rec.actions[t, a, r], dtype=ACTION_DTYPE),
-            "trust_in_counterpart": rec.trust[t, a, r],
-            "flagged": rec.flagged[t, r],
+            "actor": _dictionary(a, names),
+            "action": _dictionary(history["actions"][r, t, a], ACTION_NAMES),
+            "trust_in_counterpart": history["trust"][r, t, a],
         }
     )
-    for j, v in enumerate(STATE_VARS):
-        df[v] = x[:, j]
-    df["felt_relief"] = felt_relief(df["relief"].to_numpy(), df["enforcement"].to_numpy())
+
+
+def to_pandas(table: pa.Table) -> pd.DataFrame:
+    """An Arrow result table as a DataFrame, categories kept in their fixed order."""
+    import pandas as pd
+
+    df = table.to_pandas()
+    for col, categories in (("outcome", OUTCOME_ORDER), ("action", list(ACTION_NAMES))):
+        if col in df:
+            df[col] = df[col].astype(pd.CategoricalDtype(categories))
     return df
+
+
+def long_table(states: pd.DataFrame, actions: pd.DataFrame) -> pd.DataFrame:
+    """States and actions joined: one row per run x played round x actor, with the
+    shared state of that run and round on every actor's row.
+
+    Example:
+        >>> from sim import make_config, run_batch
+        >>> res = run_batch([make_config(rounds=5)] * 2, [0, 1], progress=False)
+        >>> t = long_table(res.states, res.actions)
+        >>> len(t) == len(res.actions), {"actor", "action", "tension"} <= set(t.columns)
+        (True, True)
+    """
+    state_cols = ["run_id", "seed", "round", "flagged", *STATE_VARS, "felt_relief"]
+    out = actions.merge(states[state_cols], on=["run_id", "round"], how="left", sort=False)
+    return out[
+        [
+            "run_id",
+            "seed",
+            "round",
+            "actor",
+            "action",
+            "trust_in_counterpart",
+            "flagged",
+            *STATE_VARS,
+            "felt_relief",
+        ]
+    ]

@@ -3,8 +3,8 @@
 The schema :class:`AppConfig` extends :class:`sim.model.params.ModelConfig` (every
 model parameter, default and range) with what a run of the app needs (seeds,
 engine, …). It is registered in Hydra's ConfigStore as ``stalemate_schema``;
-``sim/configs/config.yaml`` builds on it. :class:`ValidateConfig` is a Hydra
-callback that checks the composed config before Hydra creates any directory.
+``sim/configs/config.yaml`` builds on it. :class:`sim.hydra.callbacks.ValidateConfig`
+checks the composed config before Hydra creates any directory.
 
 Example:
     >>> app, model = to_app_config(AppConfig(seeds=10, relief=0.5))
@@ -14,18 +14,21 @@ Example:
 
 from __future__ import annotations
 
-import sys
+import copy
+import functools
+import re
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from sim.model.params import ModelConfig, default_actors, make_config
 from sim.model.validation import ConfigError, check_choice, check_fields, param
 
 ENGINES = ("auto", "batch", "mesa")
+#: The largest seed (seeds are int64 and >= 0).
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
@@ -40,8 +43,11 @@ class AppConfig(ModelConfig):
     narrate: bool | None = param(
         None, doc="tell one run round by round (default: single runs only)"
     )
-    trajectories: bool | None = param(None, doc="record trajectories (default: single runs only)")
-    processes: int = param(1, 1, 256, "worker processes for the batch engine")
+    trajectories: bool | None = param(
+        None,
+        doc="record states and actions round by round (default: single runs up to 1,000 seeds)",
+    )
+    processes: str = param("auto", doc="cores for the batch engine: auto (every core) or a number")
     progress: bool = param(True, doc="show progress bars")
     points: str = param(
         "", doc="(set by the stalemate sweeper) JSON list of grid points for this job"
@@ -82,25 +88,51 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     return _validated(app)
 
 
+#: What a name that becomes a directory may look like: one safe path component.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+
+
+def check_name(key: str, value: str) -> None:
+    """``value`` must be one safe path component (it names a directory or a file).
+
+    Example:
+        >>> check_name("name", "../outside")
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: name = '../outside' must be one safe path component: letters, digits, '_', '-' or '.', starting with a letter or digit, at most 100 characters
+    """
+    if not isinstance(value, str) or not SAFE_NAME.fullmatch(value) or ".." in value:
+        raise ConfigError(
+            f"{key} = {value!r} must be one safe path component: letters, digits, '_', '-' or '.', "
+            "starting with a letter or digit, at most 100 characters"
+        )
+
+
+def check_processes(value) -> str:
+    """``processes`` is ``auto`` or a whole number of cores >= 1; returned as given."""
+    text = str(value).strip()
+    if text != "auto" and not (text.isdigit() and 1 <= int(text) <= 4096):
+        raise ConfigError(
+            f"processes = {value!r} must be 'auto' (every core) or a whole number from 1 to 4096"
+        )
+    return text
+
+
 def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
     """Check the run settings and the model parameters of ``app``; return both, typed."""
     check_fields(app, "")
     check_choice("engine", app.engine, ENGINES)
+    check_name("name", app.name)
+    app.processes = check_processes(app.processes)
+    if app.seed + app.seeds - 1 > MAX_SEED:
+        raise ConfigError(
+            f"seed = {app.seed} with seeds = {app.seeds} reaches seed {app.seed + app.seeds - 1}, "
+            f"past the largest allowed seed {MAX_SEED}"
+        )
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
     for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)
         setattr(app, k, getattr(model, k))
     return app, model
-
-
-class ValidateConfig(Callback):
-    """Reject a bad config with one clear line before Hydra writes anything."""
-
-    def on_run_start(self, config: DictConfig, **kwargs) -> None:
-        try:
-            to_app_config(config)
-        except ConfigError as err:
-            print(f"stalemate: config error: {err}", file=sys.stderr)
-            raise SystemExit(2) from None
 
 
 def parse_point(point: list[str]) -> list[tuple[str, Any]]:
@@ -110,16 +142,28 @@ def parse_point(point: list[str]) -> list[tuple[str, Any]]:
         >>> parse_point(["assurance=0.5", "regime=relief_first"])
         [('assurance', 0.5), ('regime', 'relief_first')]
     """
+    return [parse_override(o) for o in point]
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_override(text: str) -> tuple[str, Any]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
-    parser = OverridesParser.create()
-    out = []
-    for o in parser.parse_overrides(list(point)):
-        value = o.value()
-        if isinstance(value, float):  # range() steps leave float noise: 0.30000000000000004
-            value = round(value, 12)
-        out.append((o.key_or_group, value))
-    return out
+    (o,) = OverridesParser.create().parse_overrides([text])
+    value = o.value()
+    if isinstance(value, float):  # range() steps leave float noise: 0.30000000000000004
+        value = round(value, 12)
+    return o.key_or_group, value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """One ``key=value`` override as a typed pair, parsed by Hydra's grammar.
+
+    Grids repeat each value many times (a 21 x 21 map has 42 distinct overrides
+    in 882), so parses are cached; each caller gets its own copy of the value.
+    """
+    key, value = _parse_override(text)
+    return key, copy.deepcopy(value)
 
 
 def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfig]:

@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from hydra.experimental.callback import Callback
 from omegaconf import OmegaConf
 
 from sim.hydra.schema import GROUPS
-from sim.report.io import read_metadata, save_figure, write_parquet, write_text
+from sim.report.io import save_figure, write_parquet, write_text
 from sim.report.summary import outcome_shares
 
 
@@ -73,11 +72,39 @@ def _manifest(sweep_dir: Path) -> dict:
     return {
         "value_keys": [k for k in keys if k not in GROUPS],
         "group_keys": [k for k in keys if k in GROUPS],
-        "jobs": [
-            {"num": i, "overrides": j, "points": [[o for o in j if o.split("=")[0] in keys]]}
-            for i, j in enumerate(jobs)
-        ],
+        # each basic-sweeper job is one point given as plain overrides (no ``points`` key)
+        "jobs": [{"num": i, "overrides": j, "points": [[]]} for i, j in enumerate(jobs)],
     }
+
+
+def job_results(job_dir: Path, job_points: list[list[str]]) -> tuple[list[Path], list[list[str]]]:
+    """The verified block files of one job and the points they do not cover.
+
+    A block counts only if ``blocks.json`` lists it for exactly this job's points
+    and its file is present with the recorded row count and checksum; anything
+    else (missing, truncated, corrupt, from another sweep) is reported missing,
+    so a re-run redoes it.
+    """
+    from sim.hydra.cli import BLOCKS_FILE
+    from sim.report.io import file_digest
+
+    try:
+        record = json.loads((job_dir / BLOCKS_FILE).read_text())
+    except (OSError, ValueError):
+        return [], list(job_points)
+    if record.get("points") != job_points:
+        return [], list(job_points)
+    files, covered = [], []
+    for entry in record.get("blocks", {}).values():
+        try:
+            digest = file_digest(job_dir / entry["file"])
+        except Exception:  # noqa: BLE001 - missing or unreadable: the block is missing
+            continue
+        if digest.get("rows") == entry.get("rows") and digest["sha256"] == entry.get("sha256"):
+            files.append(job_dir / entry["file"])
+            covered += [json.dumps(p) for p in entry["points"]]
+    done = set(covered)
+    return files, [p for p in job_points if json.dumps(p) not in done]
 
 
 def collect(sweep_dir, write: bool = True) -> Collected:
@@ -87,27 +114,23 @@ def collect(sweep_dir, write: bool = True) -> Collected:
         sweep_dir: a Hydra multirun directory.
         write: also write ``runs.parquet`` and ``summary.csv`` into it.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sweep_dir = Path(sweep_dir)
     man = _manifest(sweep_dir)
     # a swept config group is a column named after the group (scenario, actors, policy)
     keys = [k for k in man["group_keys"] if k in GROUPS] + list(man["value_keys"])
-    frames, missing = [], []
+    tables, missing = [], []
     for job in man["jobs"]:
-        path = sweep_dir / str(job["num"]) / "runs.parquet"
-        meta = read_metadata(path) if path.exists() else {}
-        # only this sweep's results: the same grid points and the same overrides
-        if (
-            meta
-            and meta.get("points") in (job["points"], [[]])
-            and meta.get("overrides", job["overrides"]) == job["overrides"]
-        ):
-            frames.append(pd.read_parquet(path).assign(job=job["num"]))
-        else:
-            groups = [o for o in job["overrides"] if o.split("=")[0] in man["group_keys"]]
-            missing += [groups + p for p in job["points"]] or [groups]
-    runs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if not runs.empty:
-        runs = runs.drop_duplicates(subset=[*keys, "seed"], keep="last")
+        files, left = job_results(sweep_dir / str(job["num"]), job["points"])
+        tables += [pq.read_table(f) for f in files]
+        swept = {*man["group_keys"], *man["value_keys"]}
+        label = [o for o in job["overrides"] if o.split("=")[0] in swept]
+        missing += [label + p for p in left]
+    runs = pd.DataFrame()
+    if tables:
+        runs = tables_to_runs(pa.concat_tables(tables, promote_options="permissive"))
         runs = runs.sort_values([*keys, "seed"], kind="stable", ignore_index=True)
         runs["run_id"] = range(len(runs))  # one id per run across the whole sweep
     summary = _summarise(runs, keys) if not runs.empty else pd.DataFrame()
@@ -116,6 +139,13 @@ def collect(sweep_dir, write: bool = True) -> Collected:
         write_parquet(runs, sweep_dir / "runs.parquet", meta)
         write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
     return Collected(runs, summary, keys, missing, len(man["jobs"]))
+
+
+def tables_to_runs(table) -> pd.DataFrame:
+    """A merged Arrow runs table as a DataFrame with the fixed categories."""
+    from sim.engines.tables import to_pandas
+
+    return to_pandas(table)
 
 
 def _summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
@@ -196,28 +226,40 @@ def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
         k = categorical[0] if categorical else numeric[0]
         fig = plots.plot_action_shares(runs, k, actors)
         out.append(save_figure(fig, sweep_dir / "action_shares.png", dpi=110))
-    trajs = sorted(sweep_dir.glob("*/trajectories.parquet"))
-    if trajs and "scenario" in keys:
-        for path in trajs:
-            t = pd.read_parquet(path)
-            name = read_metadata(path)["config"]["name"]
+    if "scenario" in keys:  # one fan chart per scenario whose rounds were recorded
+        for scenario, states, actions in _recorded_by_scenario(sweep_dir):
             fig = plots.plot_trajectories(
-                t, f"{name}: shared state over rounds", t["run_id"].nunique()
+                states, actions, f"{scenario}: shared state over rounds", states["run_id"].nunique()
             )
-            out.append(save_figure(fig, sweep_dir / f"fan_{name}.png", dpi=100))
+            out.append(save_figure(fig, sweep_dir / f"fan_{scenario}.png", dpi=100))
     return out
 
 
-class CollectCallback(Callback):
-    """At the end of a multirun: merge the jobs, write the summary and the figures."""
+def _recorded_by_scenario(sweep_dir: Path):
+    """(scenario, states, actions) for each job that recorded its rounds (``trajectories=true``)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
-    def on_multirun_end(self, config, **kwargs) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        c = collect(sweep_dir)
-        print(report(c, sweep_dir), file=sys.stderr)
-        figs = plot_sweep(sweep_dir, c)
-        if figs:
-            print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
+    from sim.engines.tables import to_pandas
+    from sim.hydra.cli import BLOCKS_FILE
+    from sim.hydra.schema import check_name
+
+    for record_path in sorted(sweep_dir.glob(f"*/{BLOCKS_FILE}")):
+        record = json.loads(record_path.read_text())
+        blocks = [b for b in record.get("blocks", {}).values() if "states" in b]
+        if not blocks:
+            continue
+        job = record_path.parent
+        first = pq.read_table(job / blocks[0]["file"], columns=["scenario"])
+        scenario = str(first.column("scenario")[0])
+        check_name("scenario", scenario)  # it names a file
+        states = to_pandas(
+            pa.concat_tables([pq.read_table(job / "blocks" / b["states"]) for b in blocks])
+        )
+        actions = to_pandas(
+            pa.concat_tables([pq.read_table(job / "blocks" / b["actions"]) for b in blocks])
+        )
+        yield scenario, states, actions
 
 
 def collect_main(argv=None) -> None:

@@ -1,85 +1,122 @@
-"""Configs compiled to arrays with a trailing runs axis (the engines' input).
+"""Configs compiled to arrays: the input of every engine and of the likelihood.
 
-Several :class:`~sim.model.params.ModelConfig` objects that share a *structure*
-(the same actors, roles, policies, scripts, events and horizon) compile into one
-:class:`Compiled`, where every numeric parameter is an array whose last axis is
-the run. The Mesa model compiles its single config the same way (runs = 1), so
-both engines feed the same functions the same arrays.
+Runs that share a :class:`Structure` (the same actors, roles, policies,
+scripts, events and horizon) are computed together. Their numeric parameters
+live in :class:`Compiled` with a leading axis over *distinct* parameter sets,
+and ``slot[r]`` says which set run r uses, so 100 seeds of one parameter point
+store their parameters once.
+
+Per-run scalars are one ``theta`` row each, indexed by name
+(``theta[:, P.detect_prob]``), in the order of their ``kind="run"``
+declarations in :class:`~sim.model.params.ModelConfig`; nothing here lists them
+again.
+
+Example:
+    >>> from sim.model.params import P, make_config
+    >>> c = compile_configs([make_config(detect_prob=0.5)] * 3)
+    >>> c.n_runs, c.n_sets, float(c.theta[0, P.detect_prob]), c.structure.names
+    (3, 1, 0.5, ('USA', 'DPRK', 'ROK', 'PRC'))
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.model.actors import ROLE_EFFECTS
 from sim.model.events import SHIFT_KEYS, event_effects
 from sim.model.names import ACTION_NAMES, FEATURES, STATE_VARS
-from sim.model.params import ModelConfig
-from sim.model.policies import POLICIES
+from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects
+from sim.model.policies import code as policy_code
+from sim.model.rng import IMAGERY, stream_id
 from sim.model.sequencing import conditionality
 
-#: Scalar parameters copied to per-run arrays (float64, shape (runs,)).
-RUN_PARAMS = (
-    "detect_prob",
-    "false_alarm_prob",
-    "detection_response",
-    "snapback",
-    "stalemate_cost",
-    "rationality",
-    "step_size",
-    "reversion",
-    "tension_decay",
-    "reversibility",
-    "trust_gain",
-    "trust_loss",
-    "agreement_threshold",
-    "breakdown_threshold",
-    "hedged_margin",
-)
+_ACTION_CODE = {name: i for i, name in enumerate(ACTION_NAMES)}
 
 
-@dataclass
-class Compiled:
-    """Parameters of a group of runs, as arrays (runs axis last)."""
+@dataclass(frozen=True, eq=False)
+class Structure:
+    """What runs computed together share: who sits at the table and what is scheduled.
+
+    Attributes:
+        names: the enabled actors, in actor order.
+        roles: each actor's role.
+        rounds: the horizon.
+        target: the target's index.
+        principal: the principal's index.
+        counterpart: (A,) whom each actor watches: the target, or for it the principal.
+        policy: (A,) each actor's policy code (:mod:`sim.model.policies`).
+        period: (A,) each actor's GRIT period.
+        script: (rounds, A) scripted action code, -1 where the actor is not scripted.
+        forced: (rounds, A) action code forced by an event, -1 for none.
+        report: (rounds,) a published report flags the target's hedging that round.
+        shift: (rounds, len(SHIFT_KEYS)) event shifts at the start of each round.
+        streams: (A + 1,) uint64 random-stream ids: one per actor (by name), then imagery.
+    """
 
     names: tuple[str, ...]
     roles: tuple[str, ...]
     rounds: int
     target: int
     principal: int
-    counterpart: np.ndarray  # (A,) whom each actor watches: the target, or for it the principal
-    policy: np.ndarray  # (A,) index into POLICIES
-    grit_period: np.ndarray  # (A,)
-    script: np.ndarray  # (T, A) action code, -1 where the actor is not scripted
-    forced: np.ndarray  # (T, A) action code forced by an event, -1 none
-    flag: np.ndarray  # (T,) a report flags the target's hedging
-    shift: np.ndarray  # (T, len(SHIFT_KEYS)) event shifts at the start of each round
-    kappa: np.ndarray  # (R,) conditionality of the sequencing regime
-    initial: np.ndarray  # (V, R) the state at round 0
-    trust0: np.ndarray  # (A, R) each actor's initial trust in the others
-    weights: np.ndarray  # (3, K, A, R) utility weights
-    effects: np.ndarray  # (3, V, A, R) pushes of each action on each state variable
-    run: dict[str, np.ndarray]  # RUN_PARAMS -> (R,)
+    counterpart: np.ndarray
+    policy: np.ndarray
+    period: np.ndarray
+    script: np.ndarray
+    forced: np.ndarray
+    report: np.ndarray
+    shift: np.ndarray
+    streams: np.ndarray
 
     @property
     def n_actors(self) -> int:
         return len(self.names)
 
+    def tracked(self, full_trust: bool = False) -> np.ndarray:
+        """The trust columns the engines update: those decisions read (trust in the
+        target and in the principal), or every column with ``full_trust``."""
+        if full_trust:
+            return np.arange(self.n_actors, dtype=np.int64)
+        return np.array(sorted({self.target, self.principal}), dtype=np.int64)
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Parameters of a group of runs with one :class:`Structure`, as arrays.
+
+    Attributes:
+        structure: what the runs share.
+        theta: (U, len(P)) per-run scalars by name, e.g. ``theta[:, P.rationality]``.
+        initial: (U, V) the state at round 0 (and the resting levels for drift).
+        trust0: (U, A) each actor's initial trust in every other actor.
+        weights: (U, A, 3, K) utility weights ``weights[u, actor, action, feature]``.
+        effects: (U, A, 3, V) each action's push on each state variable.
+        slot: (R,) which parameter set each run uses.
+    """
+
+    structure: Structure
+    theta: np.ndarray
+    initial: np.ndarray
+    trust0: np.ndarray
+    weights: np.ndarray
+    effects: np.ndarray
+    slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
     @property
     def n_runs(self) -> int:
-        return self.kappa.shape[0]
+        return int(self.slot.shape[0])
 
-    def __getattr__(self, key):  # p.detect_prob etc.
-        run = self.__dict__.get("run")
-        if run is not None and key in run:
-            return run[key]
-        raise AttributeError(key)
+    @property
+    def n_sets(self) -> int:
+        return int(self.theta.shape[0])
+
+    def param(self, name: str) -> np.ndarray:
+        """One per-run scalar for every run, e.g. ``c.param("detect_prob")``."""
+        return self.theta[self.slot, P[name]]
 
 
 def structure_key(cfg: ModelConfig) -> tuple:
-    """What must be equal for configs to share one vectorized batch."""
+    """What must be equal for configs to share one batch."""
     actors = tuple(
         (n, a.role, a.policy, tuple(a.script), a.grit_period)
         for n, a in cfg.actors.items()
@@ -92,8 +129,52 @@ def structure_key(cfg: ModelConfig) -> tuple:
     return (cfg.rounds, actors, events)
 
 
+def compile_structure(cfg: ModelConfig) -> Structure:
+    """The :class:`Structure` of a validated config."""
+    actors = {n: a for n, a in cfg.actors.items() if a.enabled}
+    names = tuple(actors)
+    roles = tuple(a.role for a in actors.values())
+    A, R = len(names), cfg.rounds
+    target, principal = roles.index("target"), roles.index("principal")
+    script = np.full((R, A), -1, dtype=np.int64)
+    for i, a in enumerate(actors.values()):
+        if a.policy == "scripted":
+            seq = [_ACTION_CODE[s] for s in a.script]
+            script[:, i] = (seq + [seq[-1]] * R)[:R]  # after the script: repeat its last action
+    forced = np.full((R, A), -1, dtype=np.int64)
+    report = np.zeros(R, dtype=np.bool_)
+    shift = np.zeros((R, len(SHIFT_KEYS)))
+    for ev in cfg.events:
+        s, force, flagged = event_effects(ev, names[target])
+        for k, v in s.items():
+            shift[ev.round - 1, SHIFT_KEYS.index(k)] += v
+        for n, act in force.items():
+            forced[ev.round - 1, names.index(n)] = _ACTION_CODE[act]
+        report[ev.round - 1] |= flagged
+    return Structure(
+        names=names,
+        roles=roles,
+        rounds=R,
+        target=target,
+        principal=principal,
+        counterpart=np.array(
+            [principal if i == target else target for i in range(A)], dtype=np.int64
+        ),
+        policy=np.array([policy_code(a.policy) for a in actors.values()], dtype=np.int64),
+        period=np.array([a.grit_period for a in actors.values()], dtype=np.int64),
+        script=script,
+        forced=forced,
+        report=report,
+        shift=shift,
+        streams=np.array([stream_id(n) for n in (*names, IMAGERY)], dtype=np.uint64),
+    )
+
+
 def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
-    """Compile validated configs with one structure into arrays over runs.
+    """Compile validated configs with one structure into arrays (one slot per run).
+
+    Configs repeated in the list (the same object, e.g. many seeds of one point)
+    are compiled once.
 
     Raises:
         ValueError: if the configs do not share a structure (group them first
@@ -103,76 +184,35 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     key = structure_key(first)
     if any(structure_key(c) != key for c in cfgs[1:]):
         raise ValueError("configs differ in structure; group them by structure_key first")
-    actors = {n: a for n, a in first.actors.items() if a.enabled}
-    names = tuple(actors)
-    roles = tuple(a.role for a in actors.values())
-    A, T = len(names), first.rounds
-    target, principal = roles.index("target"), roles.index("principal")
-    counterpart = np.array([principal if i == target else target for i in range(A)])
-    code = {n: i for i, n in enumerate(ACTION_NAMES)}
-
-    script = np.full((T, A), -1, dtype=np.int8)
-    for i, a in enumerate(actors.values()):
-        if a.policy == "scripted":
-            seq = [code[s] for s in a.script]
-            seq = (seq + [seq[-1]] * T)[:T]  # after the script: repeat its last action
-            script[:, i] = seq
-    forced = np.full((T, A), -1, dtype=np.int8)
-    flag = np.zeros(T, dtype=bool)
-    shift = np.zeros((T, len(SHIFT_KEYS)))
-    for ev in first.events:
-        s, force, flagged = event_effects(ev, names[target])
-        for k, v in s.items():
-            shift[ev.round - 1, SHIFT_KEYS.index(k)] += v
-        for n, act in force.items():
-            forced[ev.round - 1, names.index(n)] = code[act]
-        flag[ev.round - 1] |= flagged
-
-    # configs are often repeated (many seeds per parameter point): fill each distinct one once
+    structure = compile_structure(first)
     distinct: dict[int, int] = {}
-    slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs])
-    uniq = [cfgs[int(np.flatnonzero(slot == k)[0])] for k in range(len(distinct))]
-    U = len(uniq)
-    weights = np.zeros((3, len(FEATURES), A, U))
-    effects = np.zeros((3, len(STATE_VARS), A, U))
-    trust0 = np.zeros((A, U))
-    initial = np.zeros((len(STATE_VARS), U))
+    slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs], dtype=np.int64)
+    first_of = {}
+    for c in cfgs:
+        first_of.setdefault(id(c), c)
+    unique = [first_of[k] for k in distinct]
+    names = structure.names
+    U, A = len(unique), len(names)
+    theta = np.zeros((U, len(P)))
+    initial = np.zeros((U, len(STATE_VARS)))
+    trust0 = np.zeros((U, A))
+    weights = np.zeros((U, A, 3, len(FEATURES)))
+    effects = np.zeros((U, A, 3, len(STATE_VARS)))
     feat_ix = {f: k for k, f in enumerate(FEATURES)}
     var_ix = {v: j for j, v in enumerate(STATE_VARS)}
-    for r, cfg in enumerate(uniq):
-        for i, n in enumerate(names):
-            a = cfg.actors[n]
-            trust0[i, r] = a.trust
-            eff = {**ROLE_EFFECTS[a.role], **(a.effects or {})}
-            for ai, action in enumerate(ACTION_NAMES):
-                for f, w in getattr(a, action).items():
-                    weights[ai, feat_ix[f], i, r] = w
-                for v, push in eff.get(action, {}).items():
-                    effects[ai, var_ix[v], i, r] = push
+    for u, cfg in enumerate(unique):
+        for name in RUN_PARAMS:
+            theta[u, P[name]] = getattr(cfg, name)
+        theta[u, P.kappa] = conditionality(cfg.regime)
         for j, v in enumerate(STATE_VARS):
-            initial[j, r] = getattr(cfg, v)
-
-    def spread(a):  # distinct configs -> runs, contiguous along the runs axis
-        return np.ascontiguousarray(a[..., slot])
-
-    weights, effects, trust0, initial = map(spread, (weights, effects, trust0, initial))
-    return Compiled(
-        names=names,
-        roles=roles,
-        rounds=T,
-        target=target,
-        principal=principal,
-        counterpart=counterpart,
-        policy=np.array([POLICIES.index(a.policy) for a in actors.values()]),
-        grit_period=np.array([a.grit_period for a in actors.values()]),
-        script=script,
-        forced=forced,
-        flag=flag,
-        shift=shift,
-        kappa=spread(np.array([conditionality(c.regime) for c in uniq], dtype=float)),
-        initial=initial,
-        trust0=trust0,
-        weights=weights,
-        effects=effects,
-        run={k: spread(np.array([float(getattr(c, k)) for c in uniq])) for k in RUN_PARAMS},
-    )
+            initial[u, j] = getattr(cfg, v)
+        for i, n in enumerate(names):
+            actor = cfg.actors[n]
+            trust0[u, i] = actor.trust
+            pushes = role_effects(actor)
+            for a, action in enumerate(ACTION_NAMES):
+                for f, w in getattr(actor, action).items():
+                    weights[u, i, a, feat_ix[f]] = w
+                for v, push in pushes.get(action, {}).items():
+                    effects[u, i, a, var_ix[v]] = push
+    return Compiled(structure, theta, initial, trust0, weights, effects, slot)

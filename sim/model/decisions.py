@@ -1,7 +1,7 @@
-"""Decisions: utility features, the logit (quantal-response) rule, and rule policies.
+"""Decisions: utility features, utilities and the logit (quantal-response) choice rule.
 
-Every actor i scores each action a by a weighted sum of features of last
-round's state, seen from its own seat:
+Every actor i scores each action a by a weighted sum of features of the state
+it faces, seen from its own seat:
 
     U_i(a) = sum_k  w_i[a, k] * f_i[k]
 
@@ -9,27 +9,37 @@ and, under the default ``logit`` policy, plays a with probability
 
     P_i(a) = exp(rationality * U_i(a)) / sum_b exp(rationality * U_i(b)).
 
-One uniform number per actor and round picks the action from the cumulative
-probabilities, so both engines draw the same action from the same number.
-``tit_for_tat``, ``grit`` and ``scripted`` actors ignore the utilities.
+A decision policy (:mod:`sim.model.policies`) turns the utilities into the
+three action probabilities; one uniform number per actor and round picks the
+action from them (:func:`draw`), so every engine draws the same action from the
+same number. Every function here works on one run: scalars and small arrays,
+summed in a fixed order, compiled by numba (:mod:`sim.model.jit`).
 
-All functions take arrays with the runs axis last and an index ``idx`` of the
-actors to decide for: the batch engine passes every actor, a Mesa agent itself.
+Example:
+    >>> import numpy as np
+    >>> p = np.empty(3)
+    >>> logit_probabilities(np.array([1.0, 0.0, 0.0]), 0.0, p)
+    >>> p.tolist()
+    [0.3333333333333333, 0.3333333333333333, 0.3333333333333333]
+    >>> draw(np.array([0.2, 0.5, 0.3]), 0.69), draw(np.array([0.2, 0.5, 0.3]), 0.7)
+    (1, 2)
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from sim.model.names import FEATURES, Action
-from sim.model.policies import POLICIES
-
-LOGIT, TIT_FOR_TAT, GRIT, SCRIPTED = (POLICIES.index(p) for p in POLICIES)
+from sim.model.jit import kernel
+from sim.model.names import Action, F, V
+from sim.model.params import P
 
 
 def felt_relief(relief, enforcement):
-    """Relief the target actually feels: sanctions still in force bite only as
-    far as they are enforced.  ``1 - (1 - relief) * enforcement``.
+    """Relief the target actually feels: sanctions still in force bite only as far
+    as they are enforced. ``1 - (1 - relief) * enforcement``.
+
+    Plain arithmetic, so it works on numbers, arrays and table columns alike; the
+    compiled decisions use this very function (:data:`felt_relief_kernel`).
 
     Example:
         >>> felt_relief(0.0, 0.8), felt_relief(0.5, 1.0)
@@ -38,111 +48,63 @@ def felt_relief(relief, enforcement):
     return 1.0 - (1.0 - relief) * enforcement
 
 
-def features(state, p, idx):
-    """Utility features for the actors ``idx``; shape (K, len(idx), runs).
+felt_relief_kernel = kernel(inline="always")(felt_relief)
+
+
+@kernel(inline="always")
+def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta):
+    """Fill ``f`` (one entry per :class:`~sim.model.names.Feature`) for one actor.
 
     Args:
-        state: a :class:`sim.model.dynamics.State`.
-        p: the :class:`sim.model.compile.Compiled` parameters.
-        idx: integer array of actor indices.
+        f: the output, float array of length ``len(Feature)``.
+        x: the shared state (one entry per :class:`~sim.model.names.Var`).
+        trust_cp: the actor's trust in its counterpart.
+        trust_principal: the actor's trust in the principal.
+        last_cp: the counterpart's action last round (an :class:`Action` code).
+        flagged: 1 if the target's hedging was flagged last round, else 0.
+        theta: the run's per-run parameters (indexed by :data:`sim.model.params.P`).
     """
-    assurance, relief, enforcement, denuc, _, tension = state.x
-    cp = p.counterpart[idx]
-    trust_cp = state.trust[idx, cp]  # (n, R)
-    last_cp = state.last[cp]
-    kappa = p.kappa
-    f = np.empty((len(FEATURES), len(idx), state.n_runs))
-    f[0] = 1.0
-    f[1] = assurance * felt_relief(relief, enforcement)
-    f[2] = 1.0 - assurance
-    f[3] = tension
-    f[4] = trust_cp
-    f[5] = (last_cp == Action.CONCEDE) * trust_cp
-    f[6] = last_cp == Action.ESCALATE
-    f[7] = state.flagged * p.detection_response
-    f[8] = kappa * (1.0 - denuc)
-    f[9] = kappa * p.detect_prob * relief
-    f[10] = p.stalemate_cost
-    f[11] = kappa * (1.0 - state.trust[idx, p.principal])
-    return f
+    kappa = theta[P.kappa]
+    f[F.bias] = 1.0
+    f[F.package] = x[V.assurance] * felt_relief_kernel(x[V.relief], x[V.enforcement])
+    f[F.insecurity] = 1.0 - x[V.assurance]
+    f[F.tension] = x[V.tension]
+    f[F.trust] = trust_cp
+    f[F.reciprocity] = trust_cp if last_cp == Action.CONCEDE else 0.0
+    f[F.provocation] = 1.0 if last_cp == Action.ESCALATE else 0.0
+    f[F.alarm] = flagged * theta[P.detection_response]
+    f[F.unverified] = kappa * (1.0 - x[V.denuclearization])
+    f[F.hedge_risk] = kappa * theta[P.detect_prob] * x[V.relief]
+    f[F.stalemate] = theta[P.stalemate_cost]
+    f[F.exposure] = kappa * (1.0 - trust_principal)
 
 
-def utilities(feats, weights):
-    """U[a] = sum_k w[a, k] * f[k], summed in feature order; shape (3, n, runs)."""
-    u = weights[:, 0] * feats[0]
-    for k in range(1, feats.shape[0]):
-        u = u + weights[:, k] * feats[k]
-    return u
+@kernel(inline="always")
+def utilities(u, weights, i, f):
+    """Actor ``i``'s ``u[a] = sum_k weights[i, a, k] * f[k]`` for the three actions,
+    summed in feature order."""
+    for a in range(3):
+        s = 0.0
+        for k in range(f.shape[0]):
+            s += weights[i, a, k] * f[k]
+        u[a] = s
 
 
-def logit_probabilities(u, rationality):
-    """Quantal-response choice probabilities over the first axis (3 actions).
-
-    Example:
-        >>> import numpy as np
-        >>> logit_probabilities(np.array([[1.0], [0.0], [0.0]]), 0.0).ravel().tolist()
-        [0.3333333333333333, 0.3333333333333333, 0.3333333333333333]
-    """
-    z = rationality * u
-    z = z - np.maximum(np.maximum(z[0], z[1]), z[2])
-    e = np.exp(z)
-    return e / (e[0] + e[1] + e[2])
-
-
-def draw(prob, uniform):
-    """The action whose cumulative-probability interval holds ``uniform``."""
-    return (uniform >= prob[0]).astype(np.int8) + (uniform >= prob[0] + prob[1])
+@kernel(inline="always")
+def logit_probabilities(u, rationality, out):
+    """Quantal-response probabilities of the three actions from utilities ``u`` into ``out``."""
+    z0, z1, z2 = rationality * u[0], rationality * u[1], rationality * u[2]
+    top = max(z0, max(z1, z2))  # the largest term is exp(0) = 1: two exponentials, not three
+    e0 = 1.0 if z0 == top else np.exp(z0 - top)
+    e1 = 1.0 if z1 == top else np.exp(z1 - top)
+    e2 = 1.0 if z2 == top else np.exp(z2 - top)
+    total = e0 + e1 + e2
+    out[0] = e0 / total
+    out[1] = e1 / total
+    out[2] = e2 / total
 
 
-def rule_actions(policy, last_cp, t, script_t, grit_period):
-    """Actions of the rule-based policies (logit entries are left at -1).
-
-    - tit-for-tat: concede in round 1, then copy the counterpart's last action;
-    - GRIT (Osgood): answer an escalation with one escalation, reciprocate a
-      concession, and otherwise make a small unilateral concession every
-      ``grit_period`` rounds (from round 1), hedging in between;
-    - scripted: the configured action for the round.
-    """
-    out = np.full(last_cp.shape, -1, dtype=np.int8)
-    pol = policy[:, None]
-    tft = np.full_like(out, Action.CONCEDE) if t == 1 else last_cp.astype(np.int8)
-    out = np.where(pol == TIT_FOR_TAT, tft, out)
-    initiative = ((t - 1) % grit_period == 0)[:, None]
-    grit = np.where(
-        last_cp == Action.ESCALATE,
-        Action.ESCALATE,
-        np.where((last_cp == Action.CONCEDE) | initiative, Action.CONCEDE, Action.HEDGE),
-    )
-    out = np.where(pol == GRIT, grit, out)
-    out = np.where(pol == SCRIPTED, script_t[:, None], out)
-    return out.astype(np.int8)
-
-
-def choose_actions(state, p, t, uniforms, idx):
-    """Actions of actors ``idx`` in round ``t`` (1-based), shape (len(idx), runs).
-
-    Args:
-        state: last round's :class:`sim.model.dynamics.State`.
-        p: compiled parameters.
-        t: the round being played.
-        uniforms: this round's uniforms for the actors ``idx``, shape (n, runs).
-        idx: integer array of actor indices.
-    """
-    chosen = draw(action_probabilities(state, p, idx), uniforms)
-    policy = p.policy[idx]
-    if (policy != LOGIT).any():  # rule-based actors replace the drawn action
-        rules = rule_actions(
-            policy, state.last[p.counterpart[idx]], t, p.script[t - 1, idx], p.grit_period[idx]
-        )
-        chosen = np.where(rules >= 0, rules, chosen)
-    forced = p.forced[t - 1, idx][:, None]
-    if (forced >= 0).any():  # an event forces the action
-        chosen = np.where(forced >= 0, forced, chosen)
-    return chosen.astype(np.int8)
-
-
-def action_probabilities(state, p, idx):
-    """The logit policy's probabilities for actors ``idx`` (for teaching and plots)."""
-    return logit_probabilities(
-        utilities(features(state, p, idx), p.weights[:, :, idx]), p.rationality
-    )
+@kernel(inline="always")
+def draw(prob, u):
+    """The action whose cumulative-probability interval holds the uniform ``u``."""
+    return int(u >= prob[0]) + int(u >= prob[0] + prob[1])

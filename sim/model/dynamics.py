@@ -1,104 +1,191 @@
-"""The shared state and how one round moves it: the model's single source of truth.
+"""The round, for one run: events, simultaneous decisions, verification, transition, outcome.
 
-A round t (1-based) is played in three steps, identical in both engines:
+This module is the model's single source of truth for how a run moves. Every
+function works on **one run**: the shared state ``x`` (one entry per
+:class:`~sim.model.names.Var`), the trust matrix, the last actions and the
+run's tallies (one entry per :class:`~sim.model.names.Tally`), with its
+parameters ``theta`` (one entry per :data:`sim.model.params.P`), its utility
+weights and action effects. The batch engine loops them over runs
+(:mod:`sim.engines.kernels`), each Mesa agent calls :func:`decide` for its own
+seat (:mod:`sim.engines.mesa_model`), and the likelihood replays them on a
+recorded history (:mod:`sim.model.likelihood`); all are compiled by numba.
+
+A round t (1-based) is played in three steps, identical in every engine:
 
 1. :func:`begin_round` applies the events scheduled for round t;
-2. every actor decides from that state (:func:`sim.model.decisions.choose_actions`):
-   in the Mesa model each :class:`~sim.model.StateAgent` for itself, in the batch
-   engine all at once;
-3. :func:`end_round` inspects the target (verification), moves the shared state
-   (:func:`transition`), classifies finished runs and updates the tallies.
+2. every actor decides from that state (:func:`decide`): the same state for all,
+   so the order of actors does not matter (simultaneous moves);
+3. :func:`end_round` inspects the target (verification), moves the state
+   (:func:`transition`), classifies the run and updates the tallies.
 
-Runs that have ended (agreement or breakdown) are frozen: their state no longer
-changes. Every sum over actors is written as a loop in actor order, so the
-floating-point result does not depend on how many runs are stacked.
+A run that has ended (agreement or breakdown) is not played further. Every sum
+over actors runs in actor order, so results do not depend on how many runs are
+computed together, on which thread, or in which engine.
+
+Arrays of one run (A actors, V state variables, K features, R rounds):
+
+============  =============  ==================================================
+name          shape, type    meaning
+============  =============  ==================================================
+x             (V,) float     the shared state
+trust         (A, A) float   trust[i, j]: i's trust in j (diagonal 1)
+last          (A,) int       each actor's last action (HEDGE before round 1)
+tally         (T,) int       round, outcome, end_round, flagged, detections, …
+counts        (A, 3) int     rounds each actor played each action
+peak          (1,) float     the highest tension so far
+theta         (P,) float     per-run parameters by name (``theta[P.detect_prob]``)
+initial       (V,) float     the state at round 0 (resting levels for drift)
+trust0        (A,) float     each actor's initial trust in the others
+weights       (A, 3, K)      utility weights: weights[i, action, feature]
+effects       (A, 3, V)      each action's push on each state variable
+starts        (A + 1,) u64   random stream starts: one per actor, then imagery
+counterpart   (A,) int       whom each actor watches
+policy        (A,) int       each actor's policy code (:mod:`sim.model.policies`)
+period        (A,) int       each actor's GRIT period
+script        (R, A) int     scripted action per round (-1: none)
+forced        (R, A) int     action forced by an event (-1: none)
+report        (R,) bool      a published report flags the target that round
+shift         (R, S) float   event shifts at the start of each round
+tracked       (n,) int       the trust columns to update (see :func:`transition`)
+============  =============  ==================================================
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import numpy as np
-
-from sim.model.compile import Compiled
-from sim.model.names import STATE_VARS, Action, Outcome
+from sim.model import events
+from sim.model.decisions import draw, features, utilities
+from sim.model.jit import kernel
+from sim.model.names import Action, Outcome, T, V
 from sim.model.outcomes import check_absorbing, classify_final
+from sim.model.params import P
+from sim.model.policies import Context
+from sim.model.policies.dispatch import policy_probabilities
+from sim.model.rng import uniform
 from sim.model.verification import inspect
 
-V = {name: j for j, name in enumerate(STATE_VARS)}
-ANCHORED = ("assurance", "relief", "enforcement")  # revert to their start at rate `reversion`
+#: Variables that revert to their starting level at rate ``reversion`` (what is on the table).
+ANCHORED = (V.assurance, V.relief, V.enforcement)
+
+apply_shift = kernel(inline="always")(events.apply_shift)
 
 
-@dataclass
-class State:
-    """State of R runs after some round (runs axis last)."""
-
-    x: np.ndarray  # (V, R) shared state variables, STATE_VARS order
-    trust: np.ndarray  # (A, A, R) trust[i, j]: i's trust in j (diagonal 1)
-    last: np.ndarray  # (A, R) int8 last round's actions (HEDGE before round 1)
-    flagged: np.ndarray  # (R,) bool: target's hedging flagged last round
-    round: int  # rounds played
-    outcome: np.ndarray  # (R,) int8 Outcome; UNDECIDED while running
-    end_round: np.ndarray  # (R,) round in which the run ended (rounds if never)
-    counts: np.ndarray  # (A, 3, R) rounds each actor played each action
-    detections: np.ndarray  # (R,) true detections of hedging
-    false_alarms: np.ndarray  # (R,)
-    peak_tension: np.ndarray  # (R,)
-
-    @property
-    def n_runs(self) -> int:
-        return self.x.shape[1]
-
-    @property
-    def done(self) -> np.ndarray:
-        return self.outcome != Outcome.UNDECIDED
-
-    def var(self, name: str) -> np.ndarray:
-        """One state variable over runs, e.g. ``state.var("tension")``."""
-        return self.x[V[name]]
-
-
-def initial_state(p: Compiled) -> State:
+@kernel(inline="always")
+def start_run(x, trust, last, tally, counts, peak, initial, trust0, rounds):
     """Round 0: the configured starting values, trust, nobody has moved."""
-    A, R = p.n_actors, p.n_runs
-    trust = np.repeat(p.trust0[:, None, :], A, axis=1)
-    trust[np.arange(A), np.arange(A)] = 1.0
-    return State(
-        x=p.initial.copy(),
-        trust=trust,
-        last=np.full((A, R), Action.HEDGE, dtype=np.int8),
-        flagged=np.zeros(R, dtype=bool),
-        round=0,
-        outcome=np.zeros(R, dtype=np.int8),
-        end_round=np.full(R, p.rounds),
-        counts=np.zeros((A, 3, R), dtype=np.int32),
-        detections=np.zeros(R, dtype=np.int32),
-        false_alarms=np.zeros(R, dtype=np.int32),
-        peak_tension=p.initial[V["tension"]].copy(),
-    )
+    n = trust.shape[0]
+    for v in range(x.shape[0]):
+        x[v] = initial[v]
+    for i in range(n):
+        for j in range(n):
+            trust[i, j] = 1.0 if i == j else trust0[i]
+        last[i] = Action.HEDGE
+        for a in range(3):
+            counts[i, a] = 0
+    for k in range(tally.shape[0]):
+        tally[k] = 0
+    tally[T.outcome] = Outcome.UNDECIDED
+    tally[T.end_round] = rounds
+    peak[0] = initial[V.tension]
 
 
-def begin_round(state: State, p: Compiled) -> State:
-    """Apply the shifts of the events scheduled for the coming round.
+@kernel(inline="always")
+def begin_round(x, trust, tally, shift, target, principal):
+    """Apply the shifts of the events scheduled for the coming round (before anyone decides).
 
-    (A ``report`` event's flag is applied with the round's imagery, in
-    :func:`end_round`.)
+    The coming round is ``tally[T.round] + 1``, as everywhere below. (A ``report``
+    event's flag is applied with the round's imagery, in :func:`finish_round`.)
     """
-    t = state.round + 1
-    shift = p.shift[t - 1]
-    if not shift.any():
-        return state
-    live = ~state.done
-    x = state.x.copy()
-    x[:] = np.where(live, np.clip(x + shift[: len(STATE_VARS), None], 0.0, 1.0), x)
-    trust = state.trust.copy()
-    dt = shift[len(STATE_VARS)]
-    for i, j in ((p.target, p.principal), (p.principal, p.target)):
-        trust[i, j] = np.where(live, np.clip(trust[i, j] + dt, 0.0, 1.0), trust[i, j])
-    return _replace(state, x=x, trust=trust)
+    row = tally[T.round]  # indexing, not slicing: no shared reference count touched per round
+    for k in range(shift.shape[1]):
+        if shift[row, k] != 0.0:
+            apply_shift(x, trust, shift, row, target, principal)
+            return
 
 
-def transition(x, trust, actions, flagged, p: Compiled):
+@kernel(inline="always")
+def action_probabilities(
+    i,
+    t,
+    x,
+    trust,
+    last,
+    tally,
+    weights,
+    theta,
+    counterpart,
+    principal,
+    policy,
+    period,
+    script,
+    out,
+    f,
+    u,
+):
+    """Actor ``i``'s probabilities of (concede, hedge, escalate) in round ``t``, into ``out``.
+
+    Features of the state seen from i's seat (into ``f``), then utilities (into
+    ``u``), then i's policy.
+    """
+    cp = counterpart[i]
+    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
+    utilities(u, weights, i, f)
+    ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
+    policy_probabilities(policy[i], ctx, u, out)
+
+
+@kernel(inline="always")
+def decide(
+    i,
+    x,
+    trust,
+    last,
+    tally,
+    weights,
+    theta,
+    starts,
+    counterpart,
+    principal,
+    policy,
+    period,
+    script,
+    forced,
+    out,
+    f,
+    u,
+):
+    """Actor ``i``'s action in the coming round t: its policy's probabilities, drawn with
+    its own uniform number of round t; an action forced by an event replaces the draw.
+
+    Returns the action code; ``out`` holds the policy's probabilities, ``f`` and
+    ``u`` the features and utilities (work arrays).
+    """
+    t = tally[T.round] + 1
+    action_probabilities(
+        i,
+        t,
+        x,
+        trust,
+        last,
+        tally,
+        weights,
+        theta,
+        counterpart,
+        principal,
+        policy,
+        period,
+        script,
+        out,
+        f,
+        u,
+    )
+    action = draw(out, uniform(starts[i], t))
+    if forced[t - 1, i] >= 0:
+        action = forced[t - 1, i]
+    return action
+
+
+@kernel(inline="always")
+def transition(x, trust, actions, flagged, effects, initial, theta, target, tracked):
     """Move the shared state and trust by one round's actions.
 
     1. Action effects: each actor's action pushes each variable v; positive
@@ -110,109 +197,164 @@ def transition(x, trust, actions, flagged, p: Compiled):
        verified denuclearization decays (``reversibility``).
     4. Trust: observer i's trust in j rises by ``trust_gain * (1 - trust)`` when j
        concedes and falls by ``trust_loss * trust`` when j escalates or, for the
-       target, when it is flagged.
-
-    Returns:
-        (x, trust) after the round, clipped to [0, 1].
+       target, when it is flagged. Only the columns in ``tracked`` are updated:
+       decisions read trust in the target and in the principal, so the engines
+       track those two unless a caller asks for the whole matrix.
     """
-    A = actions.shape[0]
-    step = p.step_size
-    # every actor's push on every variable, (V, A, R), gathered in one call
-    push = np.take_along_axis(p.effects, actions[None, None].astype(np.intp), 0)[0]
-    up = np.maximum(push, 0.0)
-    down = np.maximum(-push, 0.0)
-    pos, neg = up[:, 0], down[:, 0]
-    for i in range(1, A):  # summed in actor order
-        pos = pos + up[:, i]
-        neg = neg + down[:, i]
-    new = x + step * (pos * (1.0 - x) - neg * x)
-    relief = V["relief"]
-    new[relief] = new[relief] - flagged * p.kappa * p.snapback * new[relief]
-    for name in ANCHORED:
-        j = V[name]
-        new[j] = new[j] + p.reversion * (p.initial[j] - new[j])
-    j = V["tension"]
-    new[j] = new[j] + p.tension_decay * (p.initial[j] - new[j])
-    j = V["denuclearization"]
-    new[j] = new[j] - p.reversibility * new[j]
+    n = actions.shape[0]
+    step = theta[P.step_size]
+    for v in range(x.shape[0]):
+        pos = 0.0
+        neg = 0.0
+        for i in range(n):  # summed in actor order
+            push = effects[i, actions[i], v]
+            pos += max(push, 0.0)
+            neg += max(-push, 0.0)
+        x[v] = x[v] + step * (pos * (1.0 - x[v]) - neg * x[v])
+    if flagged:
+        x[V.relief] = x[V.relief] - theta[P.kappa] * theta[P.snapback] * x[V.relief]
+    for v in ANCHORED:
+        x[v] = x[v] + theta[P.reversion] * (initial[v] - x[v])
+    x[V.tension] = x[V.tension] + theta[P.tension_decay] * (initial[V.tension] - x[V.tension])
+    x[V.denuclearization] = x[V.denuclearization] - theta[P.reversibility] * x[V.denuclearization]
+    for v in range(x.shape[0]):
+        x[v] = min(1.0, max(0.0, x[v]))
 
-    conceded = actions == Action.CONCEDE  # (A, R) by the observed actor j
-    escalated = actions == Action.ESCALATE
-    t = trust + conceded[None] * p.trust_gain * (1.0 - trust)
-    t = t - escalated[None] * p.trust_loss * t
-    caught = t[:, p.target] - flagged * p.trust_loss * t[:, p.target]
-    t[:, p.target] = caught
-    t[np.arange(A), np.arange(A)] = 1.0
-    return np.clip(new, 0.0, 1.0), np.clip(t, 0.0, 1.0)
-
-
-def end_round(state: State, p: Compiled, actions: np.ndarray, u_imagery: np.ndarray) -> State:
-    """Finish round t: verification, transition, outcome, tallies.
-
-    Args:
-        state: the state after :func:`begin_round`.
-        p: compiled parameters.
-        actions: every actor's action this round, shape (A, R).
-        u_imagery: this round's imagery uniform per run, shape (R,).
-    """
-    t = state.round + 1
-    live = ~state.done
-    flagged, detected, false_alarm = inspect(
-        actions[p.target], u_imagery, p.detect_prob, p.false_alarm_prob, p.flag[t - 1]
-    )
-    x, trust = transition(state.x, state.trust, actions, flagged, p)
-    x = np.where(live, x, state.x)
-    trust = np.where(live, trust, state.trust)
-    outcome = np.where(live, check_absorbing(x, p), state.outcome).astype(np.int8)
-    if t == p.rounds:
-        outcome = np.where(outcome == Outcome.UNDECIDED, classify_final(x, p), outcome)
-    outcome = outcome.astype(np.int8)
-    ended_now = live & (outcome != Outcome.UNDECIDED)
-    counts = state.counts.copy()
-    for a in Action:
-        counts[:, a] += (actions == a) & live
-    return State(
-        x=x,
-        trust=trust,
-        last=np.where(live, actions, state.last).astype(np.int8),
-        flagged=np.where(live, flagged, state.flagged),
-        round=t,
-        outcome=outcome,
-        end_round=np.where(ended_now, t, state.end_round),
-        counts=counts,
-        detections=state.detections + (detected & live),
-        false_alarms=state.false_alarms + (false_alarm & live),
-        peak_tension=np.where(
-            live, np.maximum(state.peak_tension, x[V["tension"]]), state.peak_tension
-        ),
-    )
+    gain, loss = theta[P.trust_gain], theta[P.trust_loss]
+    for c in range(tracked.shape[0]):
+        j = tracked[c]
+        conceded = actions[j] == Action.CONCEDE
+        escalated = actions[j] == Action.ESCALATE
+        caught = flagged and j == target
+        for i in range(n):
+            if i == j:
+                continue  # the diagonal stays 1
+            tr = trust[i, j]
+            if conceded:
+                tr = tr + gain * (1.0 - tr)
+            if escalated:
+                tr = tr - loss * tr
+            if caught:
+                tr = tr - loss * tr
+            trust[i, j] = min(1.0, max(0.0, tr))
 
 
-def _replace(state: State, **kw) -> State:
-    return State(**{**state.__dict__, **kw})
+@kernel(inline="always")
+def end_round(
+    t,
+    x,
+    trust,
+    last,
+    tally,
+    counts,
+    peak,
+    actions,
+    flagged,
+    detected,
+    false_alarm,
+    effects,
+    initial,
+    theta,
+    target,
+    tracked,
+    rounds,
+):
+    """Finish round ``t`` with the actors' ``actions`` and the imagery's verdict
+    (``flagged``, ``detected``, ``false_alarm``; see :func:`imagery`): transition,
+    outcome, tallies. The outcome is final once decided; at the horizon an
+    undecided run is classified as a (hedged) stalemate."""
+    transition(x, trust, actions, flagged, effects, initial, theta, target, tracked)
+    outcome = check_absorbing(x, theta)
+    if outcome == Outcome.UNDECIDED and t == rounds:
+        outcome = classify_final(x, initial, theta)
+    tally[T.round] = t
+    tally[T.outcome] = outcome
+    if outcome != Outcome.UNDECIDED:
+        tally[T.end_round] = t
+    tally[T.flagged] = 1 if flagged else 0
+    tally[T.detections] += 1 if detected else 0
+    tally[T.false_alarms] += 1 if false_alarm else 0
+    for i in range(actions.shape[0]):
+        last[i] = actions[i]
+        counts[i, actions[i]] += 1
+    if x[V.tension] > peak[0]:
+        peak[0] = x[V.tension]
 
 
-class Recorder:
-    """Round-by-round history of R runs (what the trajectories table needs).
+@kernel(inline="always")
+def imagery(t, target_action, theta, starts, report):
+    """This round's verification of the target with the run's imagery number:
+    (flagged, detected, false_alarm)."""
+    u = uniform(starts[starts.shape[0] - 1], t)
+    return inspect(target_action, u, theta[P.detect_prob], theta[P.false_alarm_prob], report[t - 1])
 
-    After a run ends its rows hold action -1 and NaN state.
-    """
 
-    def __init__(self, p: Compiled):
-        T, A, R = p.rounds, p.n_actors, p.n_runs
-        self.p = p
-        self.x = np.full((T + 1, len(STATE_VARS), R), np.nan)
-        self.actions = np.full((T + 1, A, R), -1, dtype=np.int8)
-        self.trust = np.full((T + 1, A, R), np.nan)  # each actor's trust in its counterpart
-        self.flagged = np.zeros((T + 1, R), dtype=bool)
+@kernel(inline="always")
+def record_round(t, x, trust, tally, actions, counterpart, rec_x, rec_actions, rec_trust, rec_flag):
+    """Store the state after round ``t`` (round 0: the start) in a run's history."""
+    for v in range(x.shape[0]):
+        rec_x[t, v] = x[v]
+    for i in range(trust.shape[0]):
+        rec_trust[t, i] = trust[i, counterpart[i]]
+        if t > 0:
+            rec_actions[t, i] = actions[i]
+    rec_flag[t] = tally[T.flagged] == 1 if t > 0 else False
 
-    def record(self, state: State, live: np.ndarray, actions: np.ndarray | None = None) -> None:
-        """Store the state after round ``state.round`` for runs ``live`` then."""
-        t = state.round
-        self.x[t] = np.where(live, state.x, np.nan)
-        self.trust[t] = np.where(
-            live, state.trust[np.arange(self.p.n_actors), self.p.counterpart], np.nan
+
+@kernel(inline="always")
+def finish_round(
+    x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts,
+    report, target, tracked, counterpart, record, rec_x, rec_actions, rec_trust, rec_flag,
+):  # fmt: skip
+    """The second half of the coming round t once every actor has chosen: verification
+    with the run's imagery number, :func:`end_round`, and (with ``record``) the history."""
+    t = tally[T.round] + 1
+    flagged, detected, false_alarm = imagery(t, actions[target], theta, starts, report)
+    end_round(
+        t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm,
+        effects, initial, theta, target, tracked, report.shape[0],
+    )  # fmt: skip
+    if record:
+        record_round(
+            t, x, trust, tally, actions, counterpart, rec_x, rec_actions, rec_trust, rec_flag
         )
-        if actions is not None:
-            self.actions[t] = np.where(live, actions, -1)
-            self.flagged[t] = state.flagged & live
+
+
+@kernel
+def play(
+    t_stop, x, trust, last, tally, counts, peak, theta, initial, weights, effects, starts,
+    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    record, rec_x, rec_actions, rec_trust, rec_flag, actions, out, f, u,
+):  # fmt: skip
+    """Play one run from the round after ``tally[T.round]`` through ``t_stop``, or until it ends.
+
+    The state arrays are updated in place. With ``record``, the state after each
+    round goes into the history arrays (see :func:`record_round`). ``actions``
+    (one int per actor), ``out`` (3), ``f`` (one per feature) and ``u`` (3) are
+    work arrays.
+    """
+    n = last.shape[0]
+    for _ in range(
+        tally[T.round] + 1, t_stop + 1
+    ):  # each call plays the round after tally[T.round]
+        if tally[T.outcome] != Outcome.UNDECIDED:
+            break
+        begin_round(x, trust, tally, shift, target, principal)
+        for i in range(n):
+            actions[i] = decide(
+                i, x, trust, last, tally, weights, theta, starts,
+                counterpart, principal, policy, period, script, forced, out, f, u,
+            )  # fmt: skip
+        finish_round(
+            x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts,
+            report, target, tracked, counterpart, record, rec_x, rec_actions, rec_trust, rec_flag,
+        )  # fmt: skip
+
+
+@kernel
+def actor_utilities(i, x, trust, last, tally, weights, theta, counterpart, principal, f, u):
+    """Actor ``i``'s utilities of its three actions in this state, into ``u`` (``f`` gets the
+    features): the same features and weights the decisions use, for teaching tools."""
+    cp = counterpart[i]
+    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
+    utilities(u, weights, i, f)

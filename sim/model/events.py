@@ -55,3 +55,13 @@ def event_effects(event, target_name: str) -> tuple[dict[str, float], dict[str, 
 def describe(event) -> str:
     """One line for a narrative: the label, or the kind in words."""
     return event.label or event.kind.replace("_", " ")
+
+
+def apply_shift(x, trust, shift, row, target, principal):
+    """Add the events' shift ``shift[row]`` (one entry per :data:`SHIFT_KEYS`) to the state
+    and to the target <-> principal trust, clipped to [0, 1]. Compiled in :mod:`sim.model.dynamics`."""
+    for v in range(x.shape[0]):
+        x[v] = min(1.0, max(0.0, x[v] + shift[row, v]))
+    dt = shift[row, x.shape[0]]
+    trust[target, principal] = min(1.0, max(0.0, trust[target, principal] + dt))
+    trust[principal, target] = min(1.0, max(0.0, trust[principal, target] + dt))

@@ -66,9 +66,21 @@ class Feature(IntEnum):
     exposure = 11  # conditionality x (1 - trust in the principal): risk of conceding first
 
 
-#: Short aliases used in the equations: ``x[V.tension]``, ``f[F.package]``.
+class Tally(IntEnum):
+    """A run's integer bookkeeping besides the shared state (one int64 array per run)."""
+
+    round = 0  # rounds played so far
+    outcome = 1  # an Outcome code; UNDECIDED while the run goes on
+    end_round = 2  # the round in which the run ended (the horizon if it never did)
+    flagged = 3  # 1 if the target's hedging was flagged in the last round played
+    detections = 4  # true detections of hedging so far
+    false_alarms = 5  # false alarms so far
+
+
+#: Short aliases used in the equations: ``x[V.tension]``, ``f[F.package]``, ``tally[T.outcome]``.
 V = Var
 F = Feature
+T = Tally
 
 ACTION_NAMES = tuple(a.name.lower() for a in Action)  # ("concede", "hedge", "escalate")
 OUTCOME_NAMES = {o: o.name.lower() for o in Outcome}

@@ -20,6 +20,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import MISSING, asdict, dataclass, fields
+from enum import IntEnum
 from typing import Any
 
 from sim.model.actors import ROLE_EFFECTS
@@ -45,6 +46,8 @@ __all__ = [
     "MODEL_KEYS",
     "ModelConfig",
     "RUN_PARAMS",
+    "P",
+    "RunParam",
     "START_VALUES",
     "config_dict",
     "default_actors",
@@ -210,6 +213,13 @@ RUN_PARAMS = tuple(f.name for f in fields(ModelConfig) if f.metadata.get("kind")
 #: Starting values of the state variables (``kind="state"``), one per :class:`~sim.model.names.Var`.
 START_VALUES = tuple(f.name for f in fields(ModelConfig) if f.metadata.get("kind") == "state")
 assert START_VALUES == STATE_VARS, "every state variable needs a start value, in Var order"
+
+#: Positions of the per-run scalars in a compiled ``theta`` array, by name:
+#: ``theta[P.detect_prob]``. Derived from the ``kind="run"`` declarations above,
+#: plus ``kappa``, the conditionality of the sequencing regime
+#: (:func:`sim.model.sequencing.conditionality`).
+RunParam = IntEnum("RunParam", [*RUN_PARAMS, "kappa"], start=0)
+P = RunParam
 
 
 def make_config(**params: Any) -> ModelConfig:

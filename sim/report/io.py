@@ -1,18 +1,29 @@
 """Writing results: every file is written to a temporary name, then renamed.
 
 A crash or kill never leaves a half-written result file: readers see either the
-previous file or the complete new one.
+previous file or the complete new one. Temporaries are named ``.<name>.*.tmp``
+beside their target; :func:`remove_leftovers` clears those a killed process left.
+Every table carries its run's metadata (config, seeds, package version) in the
+Parquet file's key-value metadata (:func:`read_metadata`).
+
+Example:
+    >>> import tempfile, pandas as pd
+    >>> d = Path(tempfile.mkdtemp())
+    >>> p = write_parquet(pd.DataFrame({"a": [1, 2]}), d / "t.parquet", {"seed": 0})
+    >>> read_metadata(p), file_digest(p)["rows"]
+    ({'seed': 0}, 2)
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-import pandas as pd
+_META_KEY = b"stalemate"
 
 
 @contextmanager
@@ -35,22 +46,85 @@ def atomic_path(path: str | os.PathLike):
         raise
 
 
-def write_parquet(df: pd.DataFrame, path, metadata: dict | None = None) -> Path:
-    """Write ``df`` to Parquet atomically; ``metadata`` goes into the file's key-value metadata.
+def remove_leftovers(directory: str | os.PathLike) -> list[Path]:
+    """Delete the ``.*.tmp`` files a killed writer left in ``directory`` (and below); return them."""
+    found = sorted(Path(directory).rglob(".*.tmp"))
+    for p in found:
+        p.unlink(missing_ok=True)
+    return found
 
-    Read it back with :func:`read_metadata`.
-    """
+
+def _encode(metadata: dict) -> bytes:
+    return json.dumps(metadata, default=str).encode()
+
+
+def write_parquet(df, path, metadata: dict | None = None) -> Path:
+    """Write a DataFrame or Arrow table to Parquet atomically; ``metadata`` goes into the
+    file's key-value metadata (read it back with :func:`read_metadata`)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = df if isinstance(df, pa.Table) else pa.Table.from_pandas(df, preserve_index=False)
     if metadata:
         meta = dict(table.schema.metadata or {})
-        meta[b"stalemate"] = json.dumps(metadata, default=str).encode()
+        meta[_META_KEY] = _encode(metadata)
         table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
         pq.write_table(table, tmp)
     return Path(path)
+
+
+class ParquetStream:
+    """A Parquet file written chunk by chunk, visible under its name only when complete.
+
+    Example:
+        >>> import tempfile, pyarrow as pa
+        >>> d = Path(tempfile.mkdtemp())
+        >>> with ParquetStream(d / "s.parquet") as s:
+        ...     s.write(pa.table({"a": [1]})); s.write(pa.table({"a": [2]}))
+        ...     s.metadata = {"rows": 2}
+        >>> import pandas as pd
+        >>> pd.read_parquet(d / "s.parquet")["a"].tolist(), read_metadata(d / "s.parquet")
+        ([1, 2], {'rows': 2})
+    """
+
+    def __init__(self, path, metadata: dict | None = None):
+        self.path = Path(path)
+        self.metadata = dict(metadata or {})
+        self.rows = 0
+        self._writer = None
+        self._ctx = atomic_path(self.path)
+        self._tmp = None
+
+    def __enter__(self) -> ParquetStream:
+        self._tmp = self._ctx.__enter__()
+        return self
+
+    def write(self, table) -> None:
+        """Append a chunk (an Arrow table; every chunk has the same columns)."""
+        import pyarrow.parquet as pq
+
+        if self._writer is None:
+            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+        elif table.schema != self._writer.schema:
+            table = table.cast(self._writer.schema)
+        self._writer.write_table(table)
+        self.rows += table.num_rows
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc_type is None:
+            try:
+                if self._writer is None:
+                    raise ValueError(f"{self.path.name}: nothing was written")
+                self._writer.add_key_value_metadata({_META_KEY: _encode(self.metadata)})
+                self._writer.close()
+            except BaseException as err:
+                self._ctx.__exit__(type(err), err, err.__traceback__)  # removes the temporary
+                raise
+            return self._ctx.__exit__(None, None, None)
+        if self._writer is not None:
+            self._writer.close()
+        return self._ctx.__exit__(exc_type, exc, tb)
 
 
 def read_metadata(path) -> dict:
@@ -58,7 +132,27 @@ def read_metadata(path) -> dict:
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(path).metadata or {}
-    return json.loads(meta.get(b"stalemate", b"{}"))
+    if _META_KEY not in meta:  # a streamed file records it in the file's footer instead
+        meta = pq.ParquetFile(path).metadata.metadata or {}
+    return json.loads(meta.get(_META_KEY, b"{}"))
+
+
+def file_digest(path) -> dict:
+    """The SHA-256 of a file and, for Parquet, its row count: what a manifest records.
+
+    Raises:
+        OSError or pyarrow.ArrowInvalid: for a missing or unreadable file.
+    """
+    import pyarrow.parquet as pq
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    out = {"sha256": h.hexdigest(), "bytes": Path(path).stat().st_size}
+    if str(path).endswith(".parquet"):
+        out["rows"] = pq.ParquetFile(path).metadata.num_rows
+    return out
 
 
 def write_text(text: str, path) -> Path:
@@ -68,9 +162,55 @@ def write_text(text: str, path) -> Path:
     return Path(path)
 
 
+def write_json(obj, path) -> Path:
+    """Write a JSON file atomically (indented, UTF-8)."""
+    return write_text(json.dumps(obj, indent=1, default=str) + "\n", path)
+
+
 def save_figure(fig, path, **kw) -> Path:
     """Save a matplotlib figure atomically (format from the suffix)."""
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip("."), **kw)
     return path
+
+
+__all__ = [
+    "ParquetStream",
+    "atomic_path",
+    "file_digest",
+    "read_metadata",
+    "read_trajectories",
+    "remove_leftovers",
+    "save_figure",
+    "write_json",
+    "write_parquet",
+    "write_text",
+]
+
+
+def read_trajectories(directory):
+    """The round-by-round tables of a run directory, joined into one long table.
+
+    A run stores the shared state once per run and round (``states.parquet``) and the
+    actions once per run, round and actor (``actions.parquet``); this joins them into
+    one row per run x round x actor with that round's state on every row — the
+    layout of ``sim.Results.trajectories``.
+
+    Example:
+        >>> import tempfile, pyarrow as pa
+        >>> from sim import make_config, run_batch
+        >>> res = run_batch([make_config(rounds=4)] * 2, [0, 1], progress=False)
+        >>> d = Path(tempfile.mkdtemp())
+        >>> _ = write_parquet(res.states, d / "states.parquet"); _ = write_parquet(res.actions, d / "actions.parquet")
+        >>> read_trajectories(d).equals(res.trajectories)
+        True
+    """
+    import pyarrow.parquet as pq
+
+    from sim.engines.tables import long_table, to_pandas
+
+    directory = Path(directory)
+    states = to_pandas(pq.read_table(directory / "states.parquet"))
+    actions = to_pandas(pq.read_table(directory / "actions.parquet"))
+    return long_table(states, actions)

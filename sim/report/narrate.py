@@ -13,9 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model.actors import ROLE_WORDS
-from sim.model.dynamics import V
 from sim.model.events import describe
-from sim.model.names import ACTION_NAMES, Action, Outcome
+from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
+from sim.model.params import P
 
 VERBS = {"concede": "concedes", "hedge": "hedges", "escalate": "escalates"}
 COLORS = {"concede": "\033[32m", "hedge": "\033[33m", "escalate": "\033[31m"}
@@ -34,21 +34,23 @@ def _actor_phrase(name, role, action, color) -> str:
 
 def ending(model) -> str:
     """Why the run ended as it did, in one or two sentences."""
-    p, st = model.params, model.state
-    x = st.x[:, 0]
-    t = int(st.end_round[0])
-    out = Outcome(int(st.outcome[0]))
-    theta_a, theta_b = p.agreement_threshold[0], p.breakdown_threshold[0]
+    tally, x = model.state.tally[0], model.state.x[0]
+    theta, initial = model.compiled.theta[0], model.compiled.initial[0]
+    t = int(tally[T.end_round])
+    out = Outcome(int(tally[T.outcome]))
+    theta_a, theta_b = theta[P.agreement_threshold], theta[P.breakdown_threshold]
     if out == Outcome.AGREEMENT:
         return (
-            f"Agreement in round {t}: verified denuclearization reached {x[V['denuclearization']]:.2f} "
-            f"and the package (assurance {x[V['assurance']]:.2f}, relief {x[V['relief']]:.2f}) "
+            f"Agreement in round {t}: verified denuclearization reached {x[V.denuclearization]:.2f} "
+            f"and the package delivered (assurance {x[V.assurance]:.2f}, relief {x[V.relief]:.2f}) "
             f"passed {theta_a:.2f}."
         )
     if out == Outcome.BREAKDOWN:
-        return f"Breakdown in round {t}: tension reached {x[V['tension']]:.2f} (crisis at {theta_b:.2f})."
-    u0, u1 = p.initial[V["undeclared"], 0], x[V["undeclared"]]
-    d = x[V["denuclearization"]]
+        return (
+            f"Breakdown in round {t}: tension reached {x[V.tension]:.2f} (crisis at {theta_b:.2f})."
+        )
+    u0, u1 = initial[V.undeclared], x[V.undeclared]
+    d = x[V.denuclearization]
     if out == Outcome.HEDGED_STALEMATE:
         return (
             f"No deal after {t} rounds: a hedged stalemate. Undeclared capability grew from "
@@ -61,15 +63,16 @@ def ending(model) -> str:
 
 def round_lines(model, t: int, color: bool = True) -> list[str]:
     """The words for round ``t`` (already played): events, actions, imagery."""
-    p, rec = model.params, model.recorder
-    acts = rec.actions[t, :, 0]
+    s, h = model.structure, model.history
+    acts = h.actions[0, t]
+    flagged = bool(h.flag[0, t])
     parts = []
     for ev in model.events_by_round.get(t, []):
         parts.append(f"[{describe(ev)}]")
-    for i, (name, role) in enumerate(zip(p.names, p.roles)):
-        if i in (p.target, p.principal) or acts[i] != Action.HEDGE:
+    for i, (name, role) in enumerate(zip(s.names, s.roles)):
+        if i in (s.target, s.principal) or acts[i] != Action.HEDGE:
             phrase = _actor_phrase(name, role, ACTION_NAMES[acts[i]], color)
-            if i == p.target and rec.flagged[t, 0]:
+            if i == s.target and flagged:
                 reported = any(ev.kind == "report" for ev in model.events_by_round.get(t, []))
                 source = "a published report" if reported else "satellite imagery"
                 if acts[i] == Action.HEDGE:
@@ -77,13 +80,13 @@ def round_lines(model, t: int, color: bool = True) -> list[str]:
                 else:
                     phrase += f" (a false alarm: {source} says it is hedging)"
             parts.append(phrase + ".")
-    if rec.flagged[t, 0]:
+    if flagged:
         parts.append(
             trust_change(
-                p.names[p.principal],
-                p.names[p.target],
-                rec.trust[t - 1, p.principal, 0],
-                rec.trust[t, p.principal, 0],
+                s.names[s.principal],
+                s.names[s.target],
+                h.trust[0, t - 1, s.principal],
+                h.trust[0, t, s.principal],
             )
         )
     return parts
@@ -108,12 +111,12 @@ def trust_change(observer: str, observed: str, before: float, after: float) -> s
 
 
 def _quiet(model, t: int) -> bool:
-    p, rec = model.params, model.recorder
-    acts = rec.actions[t, :, 0]
+    s, h = model.structure, model.history
+    acts = h.actions[0, t]
     return (
-        acts[p.target] == Action.HEDGE
-        and acts[p.principal] == Action.HEDGE
-        and not rec.flagged[t, 0]
+        acts[s.target] == Action.HEDGE
+        and acts[s.principal] == Action.HEDGE
+        and not h.flag[0, t]
         and t not in model.events_by_round
     )
 
@@ -129,7 +132,7 @@ def narrate(model, max_rounds: int = 24, color: bool = True) -> str:
         max_rounds: how many rounds to tell in full.
         color: colour actions (green concede, yellow hedge, red escalate).
     """
-    p, rec = model.params, model.recorder
+    s, h = model.structure, model.history
     played = model.round
     lines: list[str] = []
     t = 1
@@ -139,23 +142,23 @@ def narrate(model, max_rounds: int = 24, color: bool = True) -> str:
             start = t
             while t + 1 <= shown and _quiet(model, t + 1):
                 t += 1
-            u = rec.x[t, V["undeclared"], 0]
+            u = h.x[0, t, V.undeclared]
             span = f"Round {start}" if start == t else f"Rounds {start}–{t}"
             hedge = paint("both hedge", "hedge", color)
             lines.append(
-                f"{span} — {p.names[p.target]} and {p.names[p.principal]} {hedge}; "
-                f"undeclared capability {u:.2f}, tension {rec.x[t, V['tension'], 0]:.2f}."
+                f"{span} — {s.names[s.target]} and {s.names[s.principal]} {hedge}; "
+                f"undeclared capability {u:.2f}, tension {h.x[0, t, V.tension]:.2f}."
             )
         else:
             lines.append(f"Round {t} — " + " ".join(round_lines(model, t, color)))
         t += 1
     if played > shown:
-        acts = rec.actions[shown + 1 : played + 1, p.target, 0]
+        acts = h.actions[0, shown + 1 : played + 1, s.target]
         counts = {a: int(np.sum(acts == a)) for a in Action}
         lines.append(
-            f"Rounds {shown + 1}–{played} — {p.names[p.target]} conceded {counts[Action.CONCEDE]}, "
+            f"Rounds {shown + 1}–{played} — {s.names[s.target]} conceded {counts[Action.CONCEDE]}, "
             f"hedged {counts[Action.HEDGE]} and escalated {counts[Action.ESCALATE]} times; "
-            f"imagery flagged it {int(rec.flagged[shown + 1 : played + 1, 0].sum())} times."
+            f"imagery flagged it {int(h.flag[0, shown + 1 : played + 1].sum())} times."
         )
     end = ending(model)
     lines.append(f"{BOLD}{end}{RESET}" if color else end)

@@ -23,10 +23,12 @@ STATE_LABELS = {
 }
 
 
-def state_matrix(traj: pd.DataFrame, var: str) -> np.ndarray:
-    """(runs, rounds) values of ``var``; a run that ended keeps its final value."""
-    first = traj[traj["actor"] == traj["actor"].cat.categories[0]]
-    wide = first.pivot(index="run_id", columns="round", values=var)
+def state_matrix(states: pd.DataFrame, var: str) -> np.ndarray:
+    """(runs, rounds) values of ``var`` from a states table (or a joined long table);
+    a run that ended keeps its final value."""
+    if "actor" in states:  # the long table repeats the state on every actor's row
+        states = states[states["actor"] == states["actor"].cat.categories[0]]
+    wide = states.pivot(index="run_id", columns="round", values=var)
     return wide.ffill(axis=1).to_numpy()
 
 
@@ -41,25 +43,28 @@ def fan(
     ax.plot(x, med, color=color, lw=1.8, label=label)
 
 
-def action_shares(traj: pd.DataFrame) -> pd.DataFrame:
-    """Share of live runs playing each action, per actor and round."""
-    counts = traj.groupby(["actor", "round", "action"], observed=False).size()
+def action_shares(actions: pd.DataFrame) -> pd.DataFrame:
+    """Share of live runs playing each action, per actor and round (from an actions table)."""
+    counts = actions.groupby(["actor", "round", "action"], observed=False).size()
     shares = counts / counts.groupby(["actor", "round"], observed=False).transform("sum")
     return shares.unstack("action").fillna(0.0)
 
 
-def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = None):
+def plot_trajectories(
+    states: pd.DataFrame, actions: pd.DataFrame, title: str = "", n_runs: int | None = None
+):
     """Fan charts (median, 10–90% band) of the shared state and action shares per actor.
 
     Args:
-        traj: a trajectories table (one row per run x round x actor).
+        states: a states table (one row per run x round).
+        actions: an actions table (one row per run x round x actor).
         title: the figure title, e.g. the scenario description.
         n_runs: shown in the title.
 
     Returns:
         The matplotlib figure.
     """
-    actors = list(traj["actor"].cat.categories)
+    actors = list(actions["actor"].cat.categories)
     panels = [*STATE_VARS[:4], "felt_relief", *STATE_VARS[4:]]
     ncol = 4
     nrow_state = int(np.ceil(len(panels) / ncol))
@@ -69,18 +74,18 @@ def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = 
     )
     for ax in axes.flat:
         ax.set_visible(False)
-    rounds = np.sort(traj["round"].unique())
+    rounds = np.sort(states["round"].unique())
     for k, var in enumerate(panels):
         ax = axes.flat[k]
         ax.set_visible(True)
-        fan(ax, rounds, state_matrix(traj, var))
+        fan(ax, rounds, state_matrix(states, var))
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel("level (0–1)")
         ax.grid(alpha=0.3)
     axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
-    shares = action_shares(traj)
+    shares = action_shares(actions)
     for k, actor in enumerate(actors):
         ax = axes[nrow_state + k // ncol, k % ncol]
         ax.set_visible(True)
@@ -93,7 +98,7 @@ def plot_trajectories(traj: pd.DataFrame, title: str = "", n_runs: int | None = 
             alpha=0.9,
         )
         ax.set_ylim(0, 1)
-        ax.set_xlim(rounds[0], rounds[-1])
+        ax.set_xlim(0, rounds[-1])
         ax.set_title(f"{actor}: share of runs playing each action", fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel("share of live runs")
@@ -142,12 +147,11 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
             xs, ys, grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest"
         )
         if np.nanmin(grid.to_numpy()) < 0.5 < np.nanmax(grid.to_numpy()):
-            cs = ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
-            ax.clabel(cs, fmt="50%%", fontsize=9)
+            ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
-    fig.colorbar(im, ax=axes, shrink=0.9, label="share of runs")
+    fig.colorbar(im, ax=axes, shrink=0.9, label="share of runs (white line: 50%)")
     fig.suptitle(title, fontsize=13, fontweight="bold")
     return fig
 

@@ -1,0 +1,70 @@
+"""The batch engine's compiled loop: the one-run functions of :mod:`sim.model.dynamics` over many runs.
+
+Runs are independent, so they are spread over threads (numba's ``prange``);
+each run draws its random numbers from its own seed (:mod:`sim.model.rng`), so
+results do not depend on the number of threads or on how runs are chunked.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import prange
+
+from sim.model.dynamics import play, record_round, start_run
+from sim.model.jit import kernel
+from sim.model.rng import stream_start
+
+
+@kernel
+def stream_starts(seed, streams, out):
+    """The start of each random stream of a run with ``seed``."""
+    for k in range(streams.shape[0]):
+        out[k] = stream_start(seed, streams[k])
+
+
+@kernel(parallel=True, nrt=True)
+def simulate_batch(
+    seeds, slot, theta, initial, trust0, weights, effects, streams,
+    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    t_stop, fresh,
+    X, TRUST, LAST, TALLY, COUNTS, PEAK,
+    record, REC_X, REC_ACTIONS, REC_TRUST, REC_FLAG,
+):  # fmt: skip
+    """Play every run r (parameters ``slot[r]``, seed ``seeds[r]``) through round ``t_stop``.
+
+    With ``fresh`` each run starts at round 0 from its parameters; otherwise it goes
+    on from the state in the arrays (a branch: the same runs under other parameters
+    from a given round). Upper-case arrays hold one row per run and are updated in
+    place; with ``record`` the history arrays get each played round.
+    """
+    rounds = script.shape[0]
+    n_actors, n_features = counterpart.shape[0], weights.shape[3]
+    for r in prange(seeds.shape[0]):
+        s = slot[r]
+        starts = np.empty(streams.shape[0], dtype=np.uint64)
+        actions, out = np.empty(n_actors, dtype=np.int64), np.empty(3)
+        f, u = np.empty(n_features), np.empty(3)
+        stream_starts(seeds[r], streams, starts)
+        if fresh:
+            start_run(
+                X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r], initial[s], trust0[s], rounds
+            )
+            if record:
+                record_round(
+                    0,
+                    X[r],
+                    TRUST[r],
+                    TALLY[r],
+                    LAST[r],
+                    counterpart,
+                    REC_X[r],
+                    REC_ACTIONS[r],
+                    REC_TRUST[r],
+                    REC_FLAG[r],
+                )
+        play(
+            t_stop, X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r],
+            theta[s], initial[s], weights[s], effects[s], starts,
+            counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+            record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, out, f, u,
+        )  # fmt: skip

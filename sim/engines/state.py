@@ -1,0 +1,130 @@
+"""The state and history of a group of runs, as arrays with one row per run.
+
+These are the arrays of :mod:`sim.model.dynamics`, stacked over runs: the batch
+engine fills many rows at once, the Mesa model one row, a branch copies them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.model.names import STATE_VARS, T
+
+#: The largest seed (seeds are int64 and must be >= 0).
+MAX_SEED = 2**63 - 1
+
+
+@dataclass
+class State:
+    """The state of a group of runs after some round (one row per run): what a
+    branch continues from. Arrays as in :mod:`sim.model.dynamics`, runs first."""
+
+    x: np.ndarray
+    trust: np.ndarray
+    last: np.ndarray
+    tally: np.ndarray
+    counts: np.ndarray
+    peak: np.ndarray
+
+    @classmethod
+    def empty(cls, n_runs: int, n_actors: int) -> State:
+        return cls(
+            x=np.zeros((n_runs, len(STATE_VARS))),
+            trust=np.zeros((n_runs, n_actors, n_actors)),
+            last=np.zeros((n_runs, n_actors), dtype=np.int64),
+            tally=np.zeros((n_runs, len(T)), dtype=np.int64),
+            counts=np.zeros((n_runs, n_actors, 3), dtype=np.int64),
+            peak=np.zeros((n_runs, 1)),
+        )
+
+    def copy(self) -> State:
+        return State(
+            *(a.copy() for a in (self.x, self.trust, self.last, self.tally, self.counts, self.peak))
+        )
+
+    @property
+    def round(self) -> int:
+        """Rounds played (the most any run has played)."""
+        return int(self.tally[:, T.round].max()) if len(self.tally) else 0
+
+    @property
+    def outcome(self) -> np.ndarray:
+        return self.tally[:, T.outcome]
+
+    def final(self) -> dict[str, np.ndarray]:
+        return {"x": self.x, "tally": self.tally, "counts": self.counts, "peak": self.peak}
+
+
+@dataclass
+class History:
+    """Round-by-round history of a group of runs: index 0 is the start.
+
+    Unplayed rounds hold NaN state and action -1.
+    """
+
+    x: np.ndarray  # (R, rounds + 1, V)
+    actions: np.ndarray  # (R, rounds + 1, A) int8
+    trust: np.ndarray  # (R, rounds + 1, A): each actor's trust in its counterpart
+    flag: np.ndarray  # (R, rounds + 1) bool
+
+    @classmethod
+    def empty(cls, n_runs: int, rounds: int, n_actors: int, record: bool = True) -> History:
+        span = rounds + 1 if record else 0
+        return cls(
+            x=np.full((n_runs, span, len(STATE_VARS)), np.nan),
+            actions=np.full((n_runs, span, n_actors), -1, dtype=np.int8),
+            trust=np.full((n_runs, span, n_actors), np.nan),
+            flag=np.zeros((n_runs, span), dtype=np.bool_),
+        )
+
+    def copy(self) -> History:
+        return History(self.x.copy(), self.actions.copy(), self.trust.copy(), self.flag.copy())
+
+    def as_dict(self) -> dict[str, np.ndarray]:
+        return {"x": self.x, "actions": self.actions, "trust": self.trust, "flag": self.flag}
+
+
+@dataclass
+class RunView:
+    """One finished (or partly played) run, as narration and teaching tools read it.
+
+    :class:`~sim.engines.mesa_model.NegotiationModel` offers the same attributes,
+    so :mod:`sim.report.narrate` tells a Mesa run and a batch run alike (the batch
+    engine makes one with :func:`sim.engines.batch.run_one`, without Mesa).
+
+    Attributes:
+        config: the run's :class:`~sim.model.params.ModelConfig`.
+        compiled: its parameters as arrays (one parameter set).
+        state: its state (one row).
+        history: its rounds (one row).
+        seed: its seed.
+    """
+
+    config: object
+    compiled: object
+    state: State
+    history: History
+    seed: int
+
+    @property
+    def structure(self):
+        return self.compiled.structure
+
+    @property
+    def round(self) -> int:
+        return int(self.state.tally[0, T.round])
+
+    @property
+    def outcome(self) -> str:
+        from sim.model.names import OUTCOME_NAMES
+
+        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
+
+    @property
+    def events_by_round(self) -> dict[int, list]:
+        out: dict[int, list] = {}
+        for ev in self.config.events:
+            out.setdefault(ev.round, []).append(ev)
+        return out

@@ -1,0 +1,117 @@
+"""Compiling the mathematics once: ``@kernel`` is numba's ``njit`` with a cache that cannot go stale.
+
+Every equation of the model is a plain Python function of one run (scalars and
+small per-actor arrays) decorated with :func:`kernel`. numba compiles it to
+machine code on first use and caches the result on disk, so the cost is paid
+once per machine, not on every command.
+
+numba's own cache checks only the source file of each function, not the files
+of the functions it calls (numba issue #6845): after an edit to
+``decisions.py``, a cached kernel in ``dynamics.py`` would keep the old
+equation. Here the cache directory is keyed by a hash of *every* source file of
+the compiled layers (``sim/model/**`` and ``sim/engines/kernels.py``) and of the
+numba and Python versions, so any edit anywhere recompiles everything, once.
+
+The directory is ``$STALEMATE_CACHE_DIR`` if set, else
+``$XDG_CACHE_HOME/stalemate/numba/<hash>`` (``~/.cache/...``), falling back to
+the system's temporary directory when that is not writable.
+
+Example:
+    >>> from sim.model.jit import kernel
+    >>> @kernel
+    ... def twice(x):
+    ...     return 2.0 * x
+    >>> twice(1.5)
+    3.0
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numba
+from numba.core.errors import NumbaExperimentalFeatureWarning
+
+_HERE = Path(__file__).resolve().parent
+#: The source files whose machine code is cached together.
+SOURCES = sorted([*_HERE.rglob("*.py"), _HERE.parent / "engines" / "kernels.py"])
+
+
+def source_hash() -> str:
+    """A hash of the compiled layers' sources and of the numba and Python versions."""
+    h = hashlib.sha256()
+    h.update(f"numba {numba.__version__} python {sys.version}".encode())
+    for path in SOURCES:
+        if path.exists():
+            h.update(str(path.relative_to(_HERE.parent)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / f".probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+        return True
+    except OSError:
+        return False
+
+
+def cache_dir() -> Path:
+    """Where compiled kernels are cached (created if needed)."""
+    env = os.environ.get("STALEMATE_CACHE_DIR")
+    if env:
+        base = Path(env)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        base = Path(xdg) / "stalemate" / "numba"
+    path = base / source_hash()
+    if not _writable(path):
+        path = Path(tempfile.gettempdir()) / f"stalemate-numba-{os.getuid()}" / source_hash()
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+CACHE_DIR = str(cache_dir())
+
+# literal_unroll over the tuple of registered policies is numba's "first-class
+# function" feature; it has worked since numba 0.49 and is what the registry needs.
+warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
+
+
+def kernel(fn=None, *, nrt: bool = False, **options):
+    """``numba.njit(cache=True)`` with this package's cache directory.
+
+    Use bare (``@kernel``) or with numba options (``@kernel(inline="always")``).
+    Floating-point semantics are numba's defaults (no fastmath), so results do
+    not depend on the number of threads or on the engine.
+
+    Kernels are compiled **without numba's reference counting** (``nrt=False``):
+    the model's functions only read and write arrays they are handed and never
+    allocate, and numba cannot remove the atomic reference-count updates it
+    otherwise places around array arguments in branching code (numba issues
+    #2345 and #2350). Those updates cost more than the arithmetic and contend
+    between threads on shared parameter arrays. A kernel that allocates (the
+    batch loop) asks for ``nrt=True``.
+    """
+    if not nrt:
+        options["_nrt"] = False
+
+    def wrap(f):
+        if not Path(f.__code__.co_filename).is_file():  # typed at a prompt or in a doctest
+            return numba.njit(**options)(f)
+        previous = numba.config.CACHE_DIR
+        numba.config.CACHE_DIR = CACHE_DIR  # read when the dispatcher is created
+        try:
+            return numba.njit(cache=True, **options)(f)
+        finally:
+            numba.config.CACHE_DIR = previous
+
+    return wrap(fn) if fn is not None else wrap
