@@ -34,9 +34,10 @@ import pyarrow as pa
 from sim.engines import tables
 from sim.engines.kernels import simulate_batch
 from sim.engines.state import MAX_SEED, History, RunView, State
-from sim.model.compile import Compiled, compile_configs, structure_key
+from sim.model.compile import Compiled, compile_configs, slot, structure_key, with_run_values
 from sim.model.names import STATE_VARS, T
 from sim.model.params import ModelConfig, make_config
+from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError, plain_number
 
 if TYPE_CHECKING:  # pandas is imported when tables become DataFrames
@@ -218,6 +219,7 @@ def run_batch(
     progress: bool = True,
     sink: Sink | None = None,
     full_trust: bool = False,
+    uncertainty: Uncertainty | None = None,
 ) -> Results:
     """Run ``configs[i]`` with ``seeds[i]`` for every i.
 
@@ -232,6 +234,9 @@ def run_batch(
         sink: if given, each chunk's tables go to ``sink(kind, table)`` and the returned
             :class:`Results` holds empty tables (memory stays flat whatever the size).
         full_trust: update the whole trust matrix (not needed by any table).
+        uncertainty: draw each run's values of some parameters from a posterior or
+            priors (:class:`sim.model.uncertainty.Uncertainty`), by its seed; the
+            drawn values become columns of the runs table.
 
     Returns:
         :class:`Results` with rows in the order of ``configs`` (``run_id`` 0..n-1).
@@ -246,9 +251,16 @@ def run_batch(
     parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     for lo, hi in _chunks(configs, chunk_size, record):
-        for kind, table in _run_chunk(
-            configs[lo:hi], seeds[lo:hi], np.arange(lo, hi), record, threads, full_trust
-        ):
+        chunk = _run_chunk(
+            configs[lo:hi],
+            seeds[lo:hi],
+            np.arange(lo, hi),
+            record,
+            threads,
+            full_trust,
+            uncertainty,
+        )
+        for kind, table in chunk:
             if sink is not None:
                 sink(kind, table)
             else:
@@ -269,7 +281,9 @@ def run_batch(
     )
 
 
-def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: bool):
+def _run_chunk(
+    configs, seeds, run_ids, record: bool, threads: int, full_trust: bool, uncertainty=None
+):
     """Simulate one chunk (grouped by structure inside) and yield its tables in input order."""
     groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):
@@ -279,11 +293,17 @@ def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: 
         idx = np.array(members)
         cfgs = [configs[i] for i in members]
         c = compile_configs(cfgs)
-        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
         distinct = list({id(cfg): cfg for cfg in cfgs}.values())
-        made["runs"].append(
-            (idx, tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final()))
-        )
+        drawn = None
+        if uncertainty is not None:  # one parameter set per run, drawn by its seed
+            drawn = uncertainty.values_for(seeds[idx])
+            c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], drawn)
+            distinct = cfgs
+        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
+        runs = tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final())
+        if drawn is not None:
+            runs = tables.with_drawn(runs, uncertainty.keys, drawn)
+        made["runs"].append((idx, runs))
         if record:
             played = state.tally[:, T.round]
             made["states"].append(

@@ -37,12 +37,13 @@ from sim.engines.kernels import stream_starts
 from sim.engines.point import DecisionPoint
 from sim.engines.state import MAX_SEED, History, State
 from sim.model.actors import describe_action
-from sim.model.compile import compile_configs
+from sim.model.compile import compile_configs, slot, with_run_values
 from sim.model.decisions import felt_relief
 from sim.model.dynamics import begin_round, decide, finish_round, record_round, start_run
 from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action, Outcome, T, V
 from sim.model.params import ModelConfig, config_dict, make_config
 from sim.model.policies import code as policy_code
+from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError
 
 _ACTIONS = tuple(Action)
@@ -281,6 +282,9 @@ class NegotiationModel(mesa.Model):
         rng: the seed (an int in [0, 2**63 - 1], a numeric string, or None for a
             random one); every random number of the run follows from it
             (:mod:`sim.model.rng`), as in the batch engine.
+        uncertainty: draw this run's values of some parameters from a posterior or
+            priors, by its seed (:class:`sim.model.uncertainty.Uncertainty`) — the
+            same draw the batch engine makes for the same seed.
         scenario: ignored. Mesa's SolaraViz hands its own ``Scenario`` object to
             every model on Reset (mesa 3.5); named negotiation scenarios come from
             :func:`sim.hydra.compose.scenario_kwargs`.
@@ -298,12 +302,18 @@ class NegotiationModel(mesa.Model):
         sim.ConfigError: for an unknown parameter or a value out of range.
     """
 
-    def __init__(self, rng=None, scenario=None, **params):
+    def __init__(self, rng=None, scenario=None, uncertainty: Uncertainty | None = None, **params):
         del scenario
         self.config = make_config(**params)  # validates before anything runs
         self.seed = seed_from(rng)
         super().__init__(rng=self.seed)
-        self.compiled = c = compile_configs([self.config])
+        c = compile_configs([self.config])
+        self.uncertainty = uncertainty
+        self.drawn = None
+        if uncertainty is not None:  # this run's draw of what we do not know, by its seed
+            self.drawn = uncertainty.values_for(np.array([self.seed]))
+            c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], self.drawn)
+        self.compiled = c
         self.structure = s = c.structure
         A = s.n_actors
         self.state = State.empty(1, A)
@@ -412,11 +422,12 @@ class NegotiationModel(mesa.Model):
     def tables(self, run_id: int = 0, record: bool = True) -> dict:
         """This run's result tables (Arrow), the same as the batch engine's for its seed."""
         st, h = self.state, self.history
-        out = {
-            "runs": tables.runs_table(
-                [self.config], np.array([self.seed]), np.array([run_id]), self.compiled, st.final()
-            )  # fmt: skip
-        }
+        runs = tables.runs_table(
+            [self.config], np.array([self.seed]), np.array([run_id]), self.compiled, st.final()
+        )
+        if self.drawn is not None:
+            runs = tables.with_drawn(runs, self.uncertainty.keys, self.drawn)
+        out = {"runs": runs}
         if record:
             played = st.tally[:, T.round]
             seeds, ids = np.array([self.seed]), np.array([run_id])
@@ -436,8 +447,10 @@ def run_mesa(
     seeds: Iterable[int],
     record: bool = True,
     progress: bool = True,
+    uncertainty: Uncertainty | None = None,
 ) -> Results:
-    """Run each config with the Mesa model, one model at a time; the same tables as :func:`run_batch`."""
+    """Run each config with the Mesa model, one model at a time; the same tables as :func:`run_batch`
+    (with ``uncertainty``, the same per-run draws)."""
     import pyarrow as pa
     from tqdm.auto import tqdm
 
@@ -447,7 +460,9 @@ def run_mesa(
         tqdm(list(zip(configs, seeds)), unit="run", disable=not progress, desc="runs (mesa)")
     ):
         m = NegotiationModel(
-            rng=int(seed), **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+            rng=int(seed),
+            uncertainty=uncertainty,
+            **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         )
         m.run()
         for kind, table in m.tables(run_id=i, record=record).items():

@@ -180,6 +180,7 @@ __all__ = [
     "atomic_path",
     "file_digest",
     "read_metadata",
+    "read_posterior",
     "read_trajectories",
     "remove_leftovers",
     "save_figure",
@@ -214,3 +215,44 @@ def read_trajectories(directory):
     states = to_pandas(pq.read_table(directory / "states.parquet"))
     actions = to_pandas(pq.read_table(directory / "actions.parquet"))
     return long_table(states, actions)
+
+
+#: Where packaged posteriors live (written by ``experiments/calibrate.py``).
+POSTERIOR_DIR = Path(__file__).resolve().parent.parent / "data" / "posteriors"
+
+
+def read_posterior(name_or_path):
+    """Posterior draws as an :class:`~sim.model.uncertainty.Uncertainty` (``uncertainty=posterior``):
+    a packaged posterior by record name, or a ``posterior.parquet`` written by ``stalemate-fit``.
+
+    Example:
+        >>> u = read_posterior("us_dprk_2018_2019")
+        >>> "rationality" in u.keys and len(u.draws) > 1000
+        True
+
+    Raises:
+        ConfigError: naming what was given and what is available.
+    """
+    import pyarrow.parquet as pq
+
+    from sim.model.uncertainty import Uncertainty
+    from sim.model.validation import ConfigError
+
+    path = Path(str(name_or_path))
+    if not (path.suffix == ".parquet" and path.exists()):
+        packaged = POSTERIOR_DIR / f"{name_or_path}.parquet"
+        if not packaged.exists():
+            names = sorted(p.stem for p in POSTERIOR_DIR.glob("*.parquet"))
+            raise ConfigError(
+                f"posterior = {str(name_or_path)!r} is neither a packaged posterior ({', '.join(names) or 'none'}) "
+                "nor an existing posterior.parquet from stalemate-fit"
+            )
+        path = packaged
+    table = pq.read_table(path)
+    keys = table.column_names
+    import numpy as np
+
+    draws = np.column_stack([table.column(k).to_numpy() for k in keys])
+    return Uncertainty.from_draws(
+        keys, draws, source=f"posterior:{path.stem if path.parent == POSTERIOR_DIR else path}"
+    )
