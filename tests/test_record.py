@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.analysis.record import RECORD_DIR, RecordError, load_record, simulated_record, write_record
 from sim.model.names import ACTION_NAMES
@@ -119,6 +121,15 @@ def test_roles_file_problems_are_refused(tmp_path):
         load_record(tmp_path / "c3.csv")
     with pytest.raises(RecordError, match="neither a packaged record"):
         load_record("no_such_record")
+    roles = "actors:\n  A: {role: principal}\n  B: {role: target}\n"
+    with pytest.raises(RecordError, match="outcome.deal is not an outcome"):
+        load_record(write(tmp_path, GOOD, roles + "outcome: {deal: null}\n", name="c4"))
+    with pytest.raises(RecordError, match="outcome.agreement = 'soon' must be a month"):
+        load_record(write(tmp_path, GOOD, roles + "outcome: {agreement: soon}\n", name="c5"))
+    assert load_record(
+        write(tmp_path, GOOD, roles + "outcome: {agreement: 2020-02}\n", name="c6")
+    ).outcome == {"agreement": "2020-02"}
+    assert load_record("us_dprk_2018_2019").outcome == {"agreement": None, "breakdown": None}
 
 
 def test_a_three_actor_record_with_other_names_builds_a_model(tmp_path):
@@ -139,16 +150,73 @@ def test_a_three_actor_record_with_other_names_builds_a_model(tmp_path):
     )
 
 
+def test_changing_one_weight_of_an_actor_the_model_does_not_know_keeps_the_others(tmp_path):
+    """A new target takes the DPRK's preferences; changing its concede bias leaves its
+    other concede weights alone (as for a known actor)."""
+    roles = {"A": "principal", "B": "target"}
+    stub = load_record(write_record(tmp_path / "ab.csv", np.ones((1, 2), dtype=np.int64),
+                                    np.zeros(1, dtype=bool), list(roles), roles))  # fmt: skip
+    cfg = stub.config(actors={"B": {"concede": {"bias": 0.7}}})
+    dprk = stub.config().actors["DPRK"].concede
+    assert cfg.actors["B"].concede == {**dprk, "bias": 0.7}
+
+
 def test_a_simulated_run_exports_as_a_record_and_loads_back(tmp_path):
     from sim import make_config
 
     cfg = make_config(rounds=12, agreement_threshold=1.0, breakdown_threshold=1.0)
     rec = simulated_record(cfg, seed=4)
-    path = write_record(
-        tmp_path / "sim.csv", rec.actions, rec.flagged, rec.actors, rec.roles, start=rec.start
-    )
-    back = load_record(path)
+    back = load_record(rec.save(tmp_path / "sim.csv"))
     np.testing.assert_array_equal(back.actions, rec.actions)
     np.testing.assert_array_equal(back.flagged, rec.flagged)
-    assert back.periods == rec.periods and back.start == rec.start
+    assert back.periods == rec.periods and back.start == rec.start and back.regime == rec.regime
+    assert back.actors == rec.actors and back.roles == rec.roles and back.outcome == rec.outcome
     assert set(np.unique(back.actions)) <= set(range(len(ACTION_NAMES)))
+
+
+def test_the_resolved_event_codes_give_the_packaged_actions_by_the_codebook_rule():
+    """The record's actions are the codebook's month rule applied to the resolved event
+    codes (sum of weights: > 0 concede, < 0 escalate, 0 or no event hedge)."""
+    import pandas as pd
+
+    from sim.analysis.record import month_actions
+
+    rec = load_record("us_dprk_2018_2019")
+    codes = pd.read_csv(RECORD_DIR / "us_dprk_2018_2019.codes.csv")
+    events = pd.read_csv(RECORD_DIR / "us_dprk_2018_2019.events.csv")
+    got = month_actions(
+        zip(codes.event_id, codes.actor, codes.resolved), dict(zip(events.event_id, events.period))
+    )
+    for t, period in enumerate(rec.periods):
+        for i, actor in enumerate(rec.actors):
+            assert got.get((period, actor), "hedge") == ACTION_NAMES[rec.actions[t, i]], (
+                period,
+                actor,
+            )
+    assert set(codes.event_id) <= set(events.event_id)
+
+
+def test_reliability_reports_kappa_per_actor_for_each_recoding():
+    from sim.analysis.record import reliability
+
+    t = reliability()
+    assert set(t.coder) == {"coder_b", "coder_c"} and set(t.level) == {"month", "event"}
+    assert set(t.actor) == {"USA", "DPRK", "ROK", "PRC"}
+    month = t[t.level == "month"]
+    assert (month.n == 24).all() and (month.kappa == 1.0).all()  # docs/record.md quotes these
+    c_rok = t[(t.coder == "coder_c") & (t.level == "event") & (t.actor == "ROK")].iloc[0]
+    assert c_rok.agree == pytest.approx(36 / 38) and c_rok.kappa < 1.0
+
+
+@given(
+    st.lists(st.sampled_from(["concede", "hedge", "escalate"]), min_size=1, max_size=40),
+    st.randoms(),
+)
+def test_cohen_kappa_is_one_on_identical_codings_and_symmetric(a, rnd):
+    from sim.analysis.record import cohen_kappa
+
+    b = list(a)
+    rnd.shuffle(b)
+    assert cohen_kappa(a, a) == 1.0
+    assert cohen_kappa(a, b) == pytest.approx(cohen_kappa(b, a))
+    assert cohen_kappa(a, b) <= 1.0

@@ -154,6 +154,7 @@ def run_fit(app: FitApp, out: Path) -> dict:
         "loglik_train": est.loglik,
         "n_train": est.n,
         "test": scores,
+        "test_by_actor": _by_actor(rows),
         "record": record.name,
         "train": app.train,
         "test_window": app.test,
@@ -214,7 +215,9 @@ def _forecasts(model: RecordModel, record, draws: np.ndarray, train: np.ndarray,
     p = float((acts[:, :horizon, i] == Action.ESCALATE).any(axis=1).mean())
     out[f"{target} escalates by {ahead[horizon - 1]}"] = {"model": p, "happened": happened}
     no_deal = float((sims["outcome"] != Outcome.AGREEMENT).mean())
-    out[f"no agreement by {ahead[-1]}"] = {"model": no_deal, "happened": True}
+    agreed = record.outcome.get("agreement", "unknown")  # None: no agreement within the record
+    happened = None if agreed == "unknown" else (agreed is None or agreed > ahead[-1])
+    out[f"no agreement by {ahead[-1]}"] = {"model": no_deal, "happened": happened}
     for a_i, actor in enumerate(record.actors):
         shares = {name: float((acts[:, :, a_i] == a).sum() / max(1, (acts[:, :, a_i] >= 0).sum()))
                   for a, name in enumerate(ACTION_NAMES)}  # fmt: skip
@@ -223,6 +226,26 @@ def _forecasts(model: RecordModel, record, draws: np.ndarray, train: np.ndarray,
             for a, name in enumerate(ACTION_NAMES)
         }
         out[f"{actor} action shares, held-out months"] = {"model": shares, "record": observed}
+    return out
+
+
+def _by_actor(rows: list[dict]) -> dict:
+    """Held-out log score and mean Brier score per actor and model (where the model wins or loses)."""
+    out: dict = {}
+    for row in rows:
+        per = out.setdefault(row["actor"], {})
+        for key, value in row.items():
+            if key.startswith(("logp_", "brier_")):
+                kind, model = key.split("_", 1)
+                s = per.setdefault(model, {"log_score": 0.0, "brier": 0.0, "n": 0})
+                if kind == "logp":
+                    s["log_score"] += value
+                    s["n"] += 1
+                else:
+                    s["brier"] += value
+    for per in out.values():
+        for s in per.values():
+            s["brier"] /= max(s["n"], 1)
     return out
 
 
@@ -256,11 +279,16 @@ def report(result: dict) -> str:
             lines.append(
                 f"  {name:<12} log score {sc['log_score']:8.2f}   Brier {sc['brier']:.3f}   n {sc['n']}{mark}"
             )
+        by = result.get("test_by_actor") or {}
+        if by:
+            models = list(result["test"])
+            lines.append("  by actor (log score): " + "   ".join(
+                f"{actor} " + "/".join(f"{by[actor][m]['log_score']:.1f}" for m in models) for actor in by
+            ) + f"   ({'/'.join(models)})")  # fmt: skip
     for key, v in result.get("forecast", {}).items():
         if isinstance(v, dict) and "happened" in v:
-            lines.append(
-                f"Forecast: P({key}) = {v['model']:.2f}; happened: {'yes' if v['happened'] else 'no'}"
-            )
+            said = {True: "yes", False: "no", None: "not recorded"}[v["happened"]]
+            lines.append(f"Forecast: P({key}) = {v['model']:.2f}; happened: {said}")
     return "\n".join(lines)
 
 
@@ -278,3 +306,7 @@ def _main(cfg: DictConfig) -> None:
 def main() -> None:
     """Entry point of the ``stalemate-fit`` console script."""
     _main()
+
+
+if __name__ == "__main__":
+    main()

@@ -65,6 +65,9 @@ class Record:
         settings: actor -> extra preferences from the YAML (weights, trust, …).
         start: the state in the first month.
         regime: the sequencing regime.
+        outcome: how the case ended, when the YAML says: ``{"agreement": None}`` means
+            no agreement was reached within the record, ``{"agreement": "2015-07"}``
+            one in that month (forecasts compare the model with it); empty when unknown.
     """
 
     name: str
@@ -79,10 +82,19 @@ class Record:
     settings: dict[str, dict] = field(default_factory=dict, repr=False)
     start: dict[str, float] = field(default_factory=dict)
     regime: str = "denuclearization_first"
+    outcome: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def n_months(self) -> int:
         return len(self.periods)
+
+    def save(self, path: str | Path) -> Path:
+        """Write this record (CSV + roles YAML) to ``path``, e.g. a simulated run for a
+        recovery study of your own (:func:`write_record`; settings are not written)."""
+        return write_record(path, self.actions, self.flagged, self.actors, self.roles,
+                            start_period=self.periods[0], name=Path(path).stem,
+                            description=self.description, start=self.start, regime=self.regime,
+                            outcome=self.outcome)  # fmt: skip
 
     def month_index(self, period: str) -> int:
         """The position of ``period`` in the record.
@@ -132,7 +144,13 @@ class Record:
             spec.update(self.settings.get(name, {}))
             actors[name] = spec
         for name, spec in (changes.pop("actors", None) or {}).items():
-            actors[name] = {**actors.get(name, {}), **spec}
+            merged = {**actors.get(name, {}), **spec}
+            for action in ACTION_NAMES:  # weights merge key by key, as make_config does
+                if isinstance(spec.get(action), dict) and isinstance(
+                    actors.get(name, {}).get(action), dict
+                ):
+                    merged[action] = {**actors[name][action], **spec[action]}
+            actors[name] = merged
         kw = {"rounds": self.n_months, "regime": self.regime, **self.start, **changes}
         return make_config(actors=actors, **kw)
 
@@ -160,7 +178,7 @@ def resolve(name_or_path: str | Path) -> Path:
     packaged = RECORD_DIR / f"{name_or_path}.csv"
     if packaged.exists():
         return packaged
-    names = sorted(p.stem for p in RECORD_DIR.glob("*.csv") if not p.stem.endswith(".events"))
+    names = record_names()
     raise RecordError(
         f"record = {str(name_or_path)!r} is neither a packaged record ({', '.join(names)}) nor an existing .csv file"
     )
@@ -199,6 +217,16 @@ def load_record(name_or_path: str | Path) -> Record:
         if len(holders) != 1:
             raise RecordError(
                 f"{meta_path}: exactly one actor must have role {role!r}, found {holders or 'none'}"
+            )
+    outcome = dict(meta.get("outcome") or {})
+    for key, when in outcome.items():
+        if key not in ("agreement", "breakdown"):
+            raise RecordError(
+                f"{meta_path}: outcome.{key} is not an outcome; allowed: agreement, breakdown"
+            )
+        if when is not None and not (isinstance(when, str) and len(when) == 7 and when[4] == "-"):
+            raise RecordError(
+                f"{meta_path}: outcome.{key} = {when!r} must be a month as YYYY-MM, or null (did not happen)"
             )
     start = dict(meta.get("start") or {})
     for key in start:
@@ -296,6 +324,7 @@ def load_record(name_or_path: str | Path) -> Record:
         settings=settings,
         start={k: float(v) for k, v in start.items()},
         regime=str(meta.get("regime") or "denuclearization_first"),
+        outcome=outcome,
     )
 
 
@@ -327,6 +356,7 @@ def write_record(
     description: str = "",
     start: dict | None = None,
     regime: str = "denuclearization_first",
+    outcome: dict | None = None,
 ) -> Path:
     """Write a record (CSV + roles YAML) from action codes and flags — for example a
     simulated run, so recovery studies can use the same format as the data.
@@ -360,13 +390,15 @@ def write_record(
         "start": dict(start or {}),
         "regime": regime,
     }
+    if outcome:
+        meta["outcome"] = dict(outcome)
     write_text(OmegaConf.to_yaml(OmegaConf.create(meta)), path.with_suffix(".yaml"))
     return path
 
 
 def record_names() -> list[str]:
     """The packaged records."""
-    return sorted(p.stem for p in RECORD_DIR.glob("*.csv") if not p.stem.endswith(".events"))
+    return sorted(p.stem for p in RECORD_DIR.glob("*.csv") if p.with_suffix(".yaml").exists())
 
 
 def simulated_record(
@@ -378,7 +410,7 @@ def simulated_record(
     The run plays its whole horizon: a record goes on whatever the model would
     call its outcome, so set ``agreement_threshold`` and ``breakdown_threshold``
     to 1 in ``cfg`` when the record should have every month (as recovery does).
-    Write it with :func:`write_record` to use it like any other case.
+    Write it with :meth:`Record.save` to use it like any other case.
 
     Example:
         >>> from sim import make_config
@@ -406,5 +438,84 @@ def simulated_record(
         for i, a in enumerate(names)
     ]
     start = {v: float(getattr(cfg, v)) for v in STATE_VARS}
+    ended = {"agreement": None, "breakdown": None}
+    if run.outcome in ended and run.round >= 1:
+        ended[run.outcome] = periods[run.round - 1]
     return Record(name, f"simulated run, seed {seed}", Path(f"{name}.csv"), periods, names, roles, actions,
-                  flagged, rows, {}, start, cfg.regime)  # fmt: skip
+                  flagged, rows, {}, start, cfg.regime, ended)  # fmt: skip
+
+
+# ----------------------------------------------------------------------------------
+# coding reliability
+
+#: The weight of each event code in a month's score (docs/record.md): a concrete step
+#: counts twice a verbal one; talk and flag-only reports count zero.
+CODE_WEIGHTS = {"C2": 2, "C1": 1, "H": 0, "F": 0, "E1": -1, "E2": -2}
+
+
+def cohen_kappa(a, b) -> float:
+    """Cohen's kappa of two codings of the same items: (p_o - p_e) / (1 - p_e).
+
+    1 when the codings agree on every item (also when both use one category only).
+
+    Example:
+        >>> cohen_kappa(["c", "h", "e", "h"], ["c", "h", "h", "h"])
+        0.6
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    po = float(np.mean(a == b))
+    pe = float(sum(np.mean(a == c) * np.mean(b == c) for c in np.union1d(a, b)))
+    return 1.0 if pe == 1.0 else round((po - pe) / (1.0 - pe), 12)
+
+
+def month_actions(codes, periods: dict[str, str]) -> dict[tuple[str, str], str]:
+    """The codebook's month rule: sum the event codes' weights per actor-month; > 0 is
+    concede, < 0 escalate, 0 hedge. ``codes`` is an iterable of (event_id, actor, code),
+    ``periods`` event_id -> YYYY-MM. Actor-months without events are not listed (hedge)."""
+    score: dict[tuple[str, str], int] = {}
+    for event, actor, code in codes:
+        key = (periods[event], actor)
+        score[key] = score.get(key, 0) + CODE_WEIGHTS[code]
+    return {k: "concede" if v > 0 else "escalate" if v < 0 else "hedge" for k, v in score.items()}
+
+
+def reliability(name: str = "us_dprk_2018_2019"):
+    """Agreement of each recoding with the first coding, per actor: Cohen's kappa and
+    the share agreeing, on actor-months (the record's actions) and on event codes.
+
+    Reads ``<name>.codes.csv`` beside the packaged record: one row per event x actor
+    with each coder's code (``coder_a``, ``coder_b``, …) and the ``resolved`` code the
+    record uses; month actions follow from the codes by :func:`month_actions`.
+
+    Example:
+        >>> t = reliability()
+        >>> sorted(t["coder"].unique()), bool((t.query("level == 'month'")["kappa"] == 1.0).all())
+        (['coder_b', 'coder_c'], True)
+    """
+    import pandas as pd
+
+    record = load_record(name)
+    codes = pd.read_csv(RECORD_DIR / f"{name}.codes.csv")
+    events = pd.read_csv(RECORD_DIR / f"{name}.events.csv")
+    periods = dict(zip(events["event_id"], events["period"]))
+    coders = [c for c in codes.columns if c.startswith("coder_")]
+    months = [(p, a) for p in record.periods for a in record.actors]
+
+    def actions(col):
+        got = month_actions(zip(codes["event_id"], codes["actor"], codes[col]), periods)
+        return [got.get(k, "hedge") for k in months]
+
+    first = actions(coders[0])
+    rows = []
+    for coder in coders[1:]:
+        other = actions(coder)
+        for actor in record.actors:
+            pick = [i for i, (_, a) in enumerate(months) if a == actor]
+            x, y = [first[i] for i in pick], [other[i] for i in pick]
+            rows.append({"coder": coder, "level": "month", "actor": actor, "n": len(pick),
+                         "agree": float(np.mean(np.array(x) == np.array(y))), "kappa": cohen_kappa(x, y)})  # fmt: skip
+            ev = codes[codes["actor"] == actor]
+            rows.append({"coder": coder, "level": "event", "actor": actor, "n": len(ev),
+                         "agree": float(np.mean(ev[coders[0]] == ev[coder])),
+                         "kappa": cohen_kappa(ev[coders[0]], ev[coder])})  # fmt: skip
+    return pd.DataFrame(rows)

@@ -39,7 +39,15 @@ from sim.engines.state import MAX_SEED, History, State
 from sim.model.actors import describe_action
 from sim.model.compile import compile_configs, slot, with_run_values
 from sim.model.decisions import felt_relief
-from sim.model.dynamics import begin_round, decide, finish_round, record_round, start_run
+from sim.model.dynamics import (
+    begin_round,
+    decide,
+    end_round,
+    finish_round,
+    imagery,
+    record_round,
+    start_run,
+)
 from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action, Outcome, T, V
 from sim.model.params import ModelConfig, config_dict, make_config
 from sim.model.policies import code as policy_code
@@ -104,6 +112,25 @@ class Decision:
 
 #: A decision hook: ``chooser(agent, decision) -> Action | None`` (None: the policy plays).
 Chooser = Callable[["StateAgent", Decision], "Action | int | None"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the round's imagery showed, handed to a :attr:`NegotiationModel.verifier`.
+
+    Attributes:
+        round: the round just played (1-based).
+        target_action: what the target did this round.
+        flagged: what the imagery draw (or a scheduled report) showed.
+    """
+
+    round: int
+    target_action: Action
+    flagged: bool
+
+
+#: A verification hook: ``verifier(model, verification) -> bool | None`` (None: keep the draw).
+Verifier = Callable[["NegotiationModel", Verification], "bool | None"]
 
 
 class StateAgent(mesa.Agent):
@@ -297,6 +324,11 @@ class NegotiationModel(mesa.Model):
         compiled, structure: the parameters as arrays (:mod:`sim.model.compile`).
         state: the run's state now (a one-run :class:`~sim.engines.batch.State`).
         history: every round so far (a one-run :class:`~sim.engines.batch.History`).
+        verifier: the verification hook (None: the imagery draw stands). Called
+            after each round with the model and a :class:`Verification`; it returns
+            whether the target is flagged this round, or None to keep the draw. A
+            class can play the satellite with it, and replaying a coded record
+            feeds it the record's flags (``tests/test_estimate.py``).
 
     Raises:
         sim.ConfigError: for an unknown parameter or a value out of range.
@@ -349,6 +381,7 @@ class NegotiationModel(mesa.Model):
         for ev in self.config.events:
             self.events_by_round.setdefault(ev.round, []).append(ev)
         self.datacollector = HistoryCollector(self)
+        self.verifier: Verifier | None = None
         self.running = True
         self.datacollector.collect(self)
 
@@ -408,11 +441,35 @@ class NegotiationModel(mesa.Model):
             return
         begin_round(*self._begin_args)
         self.agents.do("decide").do("advance")
-        finish_round(*self._finish_args)
+        if self.verifier is None:
+            finish_round(*self._finish_args)
+        else:
+            self._verify_and_finish()
         tally = self._tally
         self.datacollector.collect(self)
         if tally[T.outcome] != Outcome.UNDECIDED:
             self.running = False
+
+    def _verify_and_finish(self) -> None:
+        """:func:`finish_round` with the verifier's say on the imagery (its random number
+        is drawn either way, so nothing else in the run moves)."""
+        (x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts, report,
+         target, tracked, counterpart, _, rec_x, rec_actions, rec_trust, rec_flag) = self._finish_args  # fmt: skip
+        t = int(tally[T.round]) + 1
+        flagged, detected, false_alarm = imagery(t, actions[target], theta, starts, report)
+        shown = self.verifier(self, Verification(t, Action(int(actions[target])), bool(flagged)))
+        if shown is not None and bool(shown) != bool(flagged):
+            hedged = actions[target] == Action.HEDGE
+            flagged, detected, false_alarm = (
+                bool(shown),
+                bool(shown) and hedged,
+                bool(shown) and not hedged,
+            )
+        end_round(t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm,
+                  effects, initial, theta, target, tracked, report.shape[0])  # fmt: skip
+        record_round(
+            t, x, trust, tally, actions, counterpart, rec_x, rec_actions, rec_trust, rec_flag
+        )
 
     def run(self) -> None:
         """Play until the run ends (agreement, breakdown, or the horizon)."""
