@@ -86,13 +86,13 @@ def test_seed_shifts_the_base_and_results_are_reproducible(tmp_path):
         ("actors.DPRK.policy=nice", ["actors.DPRK.policy", "nice", "logit"]),
         ("regime=peace_first", ["regime", "peace_first", "relief_first"]),
         ("events=[{round: 999, kind: summit}]", ["events[0].round", "999", "1..200"]),
-        ("scenario=nowhere", ["scenario/nowhere", "baseline_2018"]),
+        ("scenario=nowhere", ["scenario", "'nowhere'", "baseline_2018"]),
     ],
 )
 def test_bad_config_fails_before_writing_anything(tmp_path, override, words):
     out = tmp_path / "never"
     res = run(STALEMATE, override, f"hydra.run.dir={out}", check=False)
-    assert res.returncode != 0
+    assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
     for w in words:
         assert w in res.stderr, (w, res.stderr)
     assert "Traceback" not in res.stderr
