@@ -317,31 +317,51 @@ class StalemateSweeper(Sweeper):
                 jobs.append((job, block))
         return jobs
 
+    def _pending(self, jobs) -> list[int]:
+        """The jobs that still have points to run (a finished job is not sent again:
+        on a cluster, no queueing for nothing)."""
+        from sim.hydra.blocks import check_job, covered_points
+
+        todo = []
+        for num, (_, points) in enumerate(jobs):
+            done = covered_points(check_job(self.sweep_dir / str(num), points))
+            if any(json.dumps(p) not in done for p in points):
+                todo.append(num)
+        if len(todo) < len(jobs):
+            print(
+                f"  {len(jobs) - len(todo)} of {len(jobs)} jobs already complete", file=sys.stderr
+            )
+        return todo
+
     def _launch(self, jobs, target: str, seeds: int) -> list[str]:
-        """Run the jobs in batches; return one line per job (or batch) that failed."""
+        """Run the unfinished jobs in batches (each keeps its number, and so its directory);
+        return one line per job (or batch) that failed."""
         from tqdm.auto import tqdm
 
         from sim.hydra.sweep import one_line
 
+        todo = self._pending(jobs)
         batch = self.max_batch_size
         if batch is None:  # a sequential launcher runs jobs one by one: report each
-            batch = 1 if "BasicLauncher" in target else len(jobs)
+            batch = 1 if "BasicLauncher" in target else max(1, len(todo))
+        runs = [grp for grp in _runs_of(todo)]  # contiguous job numbers
+        batches = [r[k : k + batch] for r in runs for k in range(0, len(r), batch)]
         failed: list[str] = []
-        size = [max(1, len(p)) * seeds for _, p in jobs]
+        size = {num: max(1, len(jobs[num][1])) * seeds for num in todo}
         # one bar over the sweep's runs; a single local job shows its own bar over blocks
         with tqdm(
-            total=sum(size),
+            total=sum(size.values()),
             unit="run",
             desc="sweep",
             file=sys.stderr,
-            disable=len(jobs) == 1 or not self.config.get("progress", True),
+            disable=len(todo) <= 1 or not self.config.get("progress", True),
         ) as bar:
-            bar.set_postfix_str(f"0/{len(jobs)} jobs")
-            for start in range(0, len(jobs), batch):
-                chunk = [j for j, _ in jobs[start : start + batch]]
-                nums = range(start, start + len(chunk))
+            finished = 0
+            bar.set_postfix_str(f"0/{len(todo)} jobs")
+            for nums in batches:
+                chunk = [jobs[num][0] for num in nums]
                 try:
-                    results = self.launcher.launch(chunk, initial_job_idx=start)
+                    results = self.launcher.launch(chunk, initial_job_idx=nums[0])
                 except Exception as err:  # noqa: BLE001 - e.g. a cluster job that failed
                     failed.append(f"jobs {nums[0]}–{nums[-1]}: {one_line(err)}")
                     results = []
@@ -350,9 +370,21 @@ class StalemateSweeper(Sweeper):
                         _ = r.return_value  # re-raises a failed job's exception
                     except Exception as err:  # noqa: BLE001
                         failed.append(f"job {num}: {one_line(err)}")
-                bar.update(sum(size[start : start + batch]))
-                bar.set_postfix_str(f"{min(start + batch, len(jobs))}/{len(jobs)} jobs")
+                finished += len(nums)
+                bar.update(sum(size[num] for num in nums))
+                bar.set_postfix_str(f"{finished}/{len(todo)} jobs")
         return failed
+
+
+def _runs_of(nums: list[int]) -> list[list[int]]:
+    """Contiguous runs of sorted numbers: [0, 1, 3] -> [[0, 1], [3]]."""
+    out: list[list[int]] = []
+    for n in nums:
+        if out and out[-1][-1] == n - 1:
+            out[-1].append(n)
+        else:
+            out.append([n])
+    return out
 
 
 def refuse(message: str):

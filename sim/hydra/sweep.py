@@ -377,8 +377,11 @@ def plot_main(argv=None) -> None:
 
 
 def one_line(err: BaseException) -> str:
-    """An error as one line: its type and the first line of its message."""
-    text = next((ln.strip() for ln in str(err).splitlines() if ln.strip()), "")
+    """An error as one line: its type and the first lines of its message (a cluster's
+    errors say what happened on their second line), at most 300 characters."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()][:2]
+    text = " ".join(lines)
+    text = text if len(text) <= 300 else text[:299] + "…"
     return f"{type(err).__name__}: {text}" if type(err).__name__ != "JobError" else text
 
 
