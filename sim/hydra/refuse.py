@@ -159,8 +159,9 @@ def explain(err: BaseException) -> str:
     if isinstance(err, ConfigError | Refusal):
         return str(err)
     if isinstance(err, OverrideParseException):
-        lines = [ln for ln in str(err).splitlines() if ln.strip()]
-        why = lines[1] if len(lines) > 1 else ""
+        rest = str(err).replace(f"Error parsing override '{err.override}'", "", 1)
+        lines = [ln.strip() for ln in rest.splitlines() if ln.strip()]
+        why = next((ln for ln in lines if not ln.startswith("See https")), "")
         return (
             f"cannot read the override {err.override!r}: {why} "
             "(syntax: https://hydra.cc/docs/advanced/override_grammar/basic/)"
