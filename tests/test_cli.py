@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -228,7 +229,8 @@ def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
     assert partial.returncode == 1 and "MISSING" in partial.stdout
 
     res = run(*cmd)
-    assert res.stderr.count("already complete") >= 3
+    kept = re.search(r"(\d+) of 10 jobs already complete", res.stderr)
+    assert kept and int(kept.group(1)) >= 3, res.stderr  # finished jobs are not run again
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 10 * 10
     assert not runs.duplicated(["assurance", "relief", "seed"]).any()
@@ -241,6 +243,26 @@ def test_config_group_sweep_is_a_column_of_the_merged_table(tmp_path):
     runs = pd.read_parquet(d / "runs.parquet")
     assert runs.groupby("policy").size().to_dict() == {"logit": 10, "usa_grit": 10}
     assert (d / "outcome_bars_policy.png").exists()
+
+
+def test_a_group_sweep_under_one_name_keeps_every_run(tmp_path):
+    """Issue 13, defect 2: the merge once de-duplicated on (scenario, seed) with the name in
+    ``scenario``, keeping 3 of these 6 runs. Every run is kept; ``scenario`` holds the
+    option swept, ``name`` the name given."""
+    d = tmp_path / "named"
+    res = run(
+        STALEMATE,
+        "-m",
+        "scenario=baseline_2018,relief_first",
+        "name=study",
+        "seeds=3",
+        "rounds=10",
+        f"hydra.sweep.dir={d}",
+    )
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert len(runs) == 6 and "Collected 6 runs" in res.stderr
+    assert runs.groupby("scenario").size().to_dict() == {"baseline_2018": 3, "relief_first": 3}
+    assert set(runs["name"]) == {"study"}
 
 
 def test_command_line_value_replaces_a_preset_sweep_of_the_same_key(tmp_path):

@@ -45,6 +45,8 @@ from omegaconf import DictConfig, OmegaConf, open_dict
 
 #: The largest sweep run without asking (``hydra.sweeper.max_points`` changes it).
 MAX_POINTS = 100_000
+#: Above this many configs to check, the sweep's size is printed before checking them.
+SAY_FIRST = 2_000
 
 
 @dataclass
@@ -184,6 +186,20 @@ class StalemateSweeper(Sweeper):
         parent, _, name = key.lstrip("+~").replace(".", "/").rpartition("/")
         return name in self.hydra_context.config_loader.list_groups(parent)
 
+    @staticmethod
+    def _split(value_keys) -> tuple[list[int], list[int]]:
+        """Indices of the swept keys checked alone and of those checked together."""
+        from sim.hydra.schema import INDEPENDENT
+
+        alone = [i for i, k in enumerate(value_keys) if k.lstrip("+") in INDEPENDENT]
+        return alone, [i for i in range(len(value_keys)) if i not in alone]
+
+    def _checks(self, combos, value_keys, value_lists) -> int:
+        """How many configs :meth:`_validate` will check."""
+        alone, joint = self._split(value_keys)
+        n = sum(len(value_lists[i]) for i in alone) + math.prod(len(value_lists[i]) for i in joint)
+        return len(combos) * n
+
     def _validate(self, combos, value_keys, value_lists) -> None:
         """Compose each group combination once, then check the points' values.
 
@@ -191,11 +207,10 @@ class StalemateSweeper(Sweeper):
         once: its validity does not depend on the other keys. The other keys (rounds,
         events, actors, …) are checked together, over their own product.
         """
-        from sim.hydra.schema import GROUPS, INDEPENDENT, check_name, to_app_config, validate_point
+        from sim.hydra.schema import GROUPS, check_name, to_app_config, validate_point
 
         loader = self.hydra_context.config_loader
-        alone = [i for i, k in enumerate(value_keys) if k.lstrip("+") in INDEPENDENT]
-        joint = [i for i in range(len(value_keys)) if i not in alone]
+        alone, joint = self._split(value_keys)
         checks = [[v] for i in alone for v in value_lists[i]]
         checks += [list(p) for p in itertools.product(*(value_lists[i] for i in joint))]
         for combo in combos:
@@ -226,12 +241,16 @@ class StalemateSweeper(Sweeper):
                 overrides, self._is_group, self.max_points
             )
             n_points = len(combos) * math.prod(len(v) for v in value_lists)
-            print(
+            size = (
                 f"Sweep: {n_points:,} parameter points x {seeds:,} seeds = "
-                f"{n_points * seeds:,} runs -> {self.sweep_dir}",
-                file=sys.stderr,
+                f"{n_points * seeds:,} runs -> {self.sweep_dir}"
             )
+            slow = self._checks(combos, value_keys, value_lists) > SAY_FIRST
+            if slow:  # checking takes a while: say what is coming first
+                print(f"{size} (checking every point…)", file=sys.stderr, flush=True)
             self._validate(combos, value_keys, value_lists)
+            if not slow:  # a refusal stays one line
+                print(size, file=sys.stderr)
         except Exception as err:  # noqa: BLE001 - one clear line for any malformed sweep
             refuse(f"sweep error: {explain(err)}")
 
@@ -254,7 +273,6 @@ class StalemateSweeper(Sweeper):
             if jobs is None:
                 jobs = self._plan_jobs(combos, value_keys, value_lists, local)
             remove_leftovers(self.sweep_dir, recursive=False)
-            OmegaConf.save(self.config, self.sweep_dir / "multirun.yaml")
             command = resume_command(self.sweep_dir)
             manifest = {
                 "value_keys": value_keys,
@@ -265,8 +283,13 @@ class StalemateSweeper(Sweeper):
                 "command": command,
             }
             write_text(json.dumps(manifest, indent=1), self.sweep_dir / "sweep.json")
+            # after the plan: a multirun.yaml without a sweep.json is a basic sweeper's
+            write_text(OmegaConf.to_yaml(self.config), self.sweep_dir / "multirun.yaml")
             failpoint("sweep.planned")
             print(f"  in {len(jobs)} job{'s' * (len(jobs) != 1)}", file=sys.stderr)
+            from sim.hydra.cli import SWEEP_PID_ENV
+
+            os.environ[SWEEP_PID_ENV] = str(os.getpid())  # local workers: die with this process
             failed = self._launch(jobs, target, seeds)
             finish(self.sweep_dir, failed, command)
         finally:
@@ -278,7 +301,8 @@ class StalemateSweeper(Sweeper):
         None if there is none; a refusal if it holds a different sweep."""
         path = self.sweep_dir / "sweep.json"
         if not path.exists():
-            if (self.sweep_dir / "multirun.yaml").exists():
+            saved = self.sweep_dir / "multirun.yaml"
+            if saved.exists() and "StalemateSweeper" not in saved.read_text():
                 refuse(
                     f"hydra.sweep.dir = {self.sweep_dir} holds a sweep made by another sweeper "
                     "(hydra/sweeper=basic?); complete it with that command, or choose another directory"

@@ -413,20 +413,26 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
 
 
 _watchdog_started = False
+#: Set by the sweeper to its own process id: the parent its joblib workers must outlive not.
+SWEEP_PID_ENV = "STALEMATE_SWEEP_PID"
 
 
-def die_with_parent(interval: float = 0.5) -> None:
+def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
     """End this process soon after the process that started it dies.
 
     A joblib worker outlives a killed sweep (its pool notices only much later) and
     keeps writing into the sweep directory; this watches the parent process id and
-    exits when the worker has been orphaned. Started once per process.
+    exits when the worker has been orphaned — at once if the parent (``parent``, or
+    the sweep named in ``STALEMATE_SWEEP_PID``) is already gone. Started once per process.
     """
     global _watchdog_started
     if _watchdog_started:
         return
     _watchdog_started = True
-    parent = os.getppid()
+    if parent is None:
+        parent = int(os.environ.get(SWEEP_PID_ENV) or os.getppid())
+    if os.getppid() != parent:  # orphaned before the job even started
+        os._exit(1)
 
     def watch():
         while True:

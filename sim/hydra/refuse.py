@@ -169,6 +169,11 @@ def explain(err: BaseException) -> str:
     if isinstance(err, MissingConfigException):
         missing = err.missing_cfg_file or ""
         group, _, option = missing.rpartition("/")
+        if option.startswith("submitit"):
+            return (
+                f"{group} = {option!r} needs Hydra's submitit launcher: "
+                "pip install 'stalemate[slurm]' (or pip install hydra-submitit-launcher)"
+            )
         if err.options and group:
             return (
                 f"{group} = {option!r} is not a known option; choose one of: "

@@ -29,6 +29,7 @@ import json
 import os
 import signal
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -45,8 +46,8 @@ def failpoint(name: str) -> None:
     at the ``n``-th time (default 1) a failpoint whose name matches ``pattern``
     (shell-style) is reached in this process, ``action`` happens — ``kill``
     (SIGKILL, the default: nothing is cleaned up, as after a power cut or an OOM
-    kill), ``enospc`` (an ``OSError`` "No space left on device") or ``error``
-    (a ``RuntimeError``).
+    kill), ``enospc`` (an ``OSError`` "No space left on device"), ``error``
+    (a ``RuntimeError``) or ``sleep`` (ten minutes: a job that is still running).
 
     Example:
         >>> os.environ[FAILPOINTS_ENV] = "demo.*@2=error"
@@ -72,6 +73,9 @@ def failpoint(name: str) -> None:
         action = action or "kill"
         if action == "kill":
             os.kill(os.getpid(), signal.SIGKILL)
+        if action == "sleep":
+            time.sleep(600)
+            return
         if action == "enospc":
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
         raise RuntimeError(f"failpoint {name}")
