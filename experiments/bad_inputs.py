@@ -361,7 +361,8 @@ def _cli(surface: str, args: list[str], expected: str, fx: dict, root: Path, i: 
     cwd.mkdir()
     text = " ".join(args)
     named = [Path(v) for k, v in fx.items() if "{" + k + "}" in text and k != "fresh"]
-    args = [a.format(**fx) for a in args]
+    for k, v in fx.items():  # {afile}, {sweep}, … (other braces are YAML)
+        args = [a.replace("{" + k + "}", v) for a in args]
     if surface == "stalemate":
         argv = [CMD["stalemate"], *RUN_DEFAULTS, f"hydra.run.dir={cwd}/out", *args]
     elif surface == "stalemate -m":

@@ -214,29 +214,42 @@ def test_a_busy_directory_is_refused_naming_its_holder_and_a_dead_holder_is_stal
 
 def test_a_process_orphaned_by_its_parent_ends_itself(tmp_path):
     """What keeps joblib workers from outliving a killed sweep: the parent dies, the child
-    (which called die_with_parent) exits within a second."""
-    code = (
+    (which called die_with_parent) exits within a second; and a child that starts
+    watching only after its parent died exits at once."""
+    ready = tmp_path / "ready"
+    (tmp_path / "child.py").write_text(
+        "import pathlib, sys, time\n"
+        "from sim.hydra.cli import die_with_parent\n"
+        "die_with_parent(0.1)\n"
+        "pathlib.Path(sys.argv[1]).write_text('watching')\n"
+        "time.sleep(60)\n"
+    )
+    (tmp_path / "parent.py").write_text(
         "import os, subprocess, sys, time\n"
-        "child = subprocess.Popen([sys.executable, '-c', 'import time; from sim.hydra.cli import "
-        "die_with_parent; die_with_parent(0.1); time.sleep(60)'])\n"
+        "os.environ['STALEMATE_SWEEP_PID'] = str(os.getpid())\n"
+        "child = subprocess.Popen([sys.executable, sys.argv[1], sys.argv[2]])\n"
         "print(child.pid, flush=True)\n"
         "time.sleep(60)\n"
     )
-    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    child = int(parent.stdout.readline())
-    time.sleep(1.5)  # the child is up and watching
-    parent.kill()
-    parent.wait()
-    deadline = time.time() + 10
-    while time.time() < deadline:
-        try:
-            os.kill(child, 0)
-        except ProcessLookupError:
-            break
-        time.sleep(0.1)
-    else:
-        os.kill(child, 9)
-        pytest.fail("the orphaned child kept running")
+    code = [sys.executable, str(tmp_path / "parent.py"), str(tmp_path / "child.py"), str(ready)]
+    for wait_until_watching in (True, False):
+        ready.unlink(missing_ok=True)
+        parent = subprocess.Popen(code, stdout=subprocess.PIPE, text=True)
+        child = int(parent.stdout.readline())
+        deadline = time.time() + 60
+        while wait_until_watching and not ready.exists() and time.time() < deadline:
+            time.sleep(0.05)
+        parent.kill()
+        parent.wait()
+        deadline = time.time() + 60
+        while time.time() < deadline and Path(f"/proc/{child}").exists():
+            if "zombie" in Path(f"/proc/{child}/status").read_text().lower():
+                break
+            time.sleep(0.1)
+        else:
+            if Path(f"/proc/{child}").exists():
+                os.kill(child, 9)
+                pytest.fail("the orphaned child kept running")
 
 
 # ------------------------------------------------------------------ bounded sweeps (defect 9)
