@@ -169,6 +169,7 @@ SINGLE_BAD = [
     "-c",
     ("--info", "nope"),
     ("--cfg", "job", "-m"),
+    ("--cfg", "hydra", "hydra/launcher=slurm"),  # Hydra's parser too: overrides go first
     # deleting keys
     "~seeds",
     "~assurance",
@@ -192,7 +193,7 @@ SINGLE_GOOD = [
     "actors.ROK.enabled=false",
     ("seeds=2", "assurance=1"),
     "events=[{round: 2, kind: summit}]",
-    ("--cfg", "hydra", "hydra/launcher=slurm"),
+    ("hydra/launcher=slurm", "--cfg", "hydra"),
 ]
 SWEEP_BAD = [
     "colour=red,blue",

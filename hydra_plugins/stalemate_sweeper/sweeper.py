@@ -249,8 +249,6 @@ class StalemateSweeper(Sweeper):
             if slow:  # checking takes a while: say what is coming first
                 print(f"{size} (checking every point…)", file=sys.stderr, flush=True)
             self._validate(combos, value_keys, value_lists)
-            if not slow:  # a refusal stays one line
-                print(size, file=sys.stderr)
         except Exception as err:  # noqa: BLE001 - one clear line for any malformed sweep
             refuse(f"sweep error: {explain(err)}")
 
@@ -270,6 +268,8 @@ class StalemateSweeper(Sweeper):
             failpoint("sweep.locked")
             this = identity(combos, value_lists)
             jobs = self._existing_jobs(this)
+            if not slow:  # printed once nothing can refuse the sweep: a refusal stays one line
+                print(size, file=sys.stderr)
             if jobs is None:
                 jobs = self._plan_jobs(combos, value_keys, value_lists, local)
             remove_leftovers(self.sweep_dir, recursive=False)

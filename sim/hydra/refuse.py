@@ -316,7 +316,10 @@ def preflight(argv: list[str]) -> None:
     try:
         args = argv_parser().parse_args(argv)
     except _ArgError as err:
-        raise Refusal(f"command line: {err}") from None
+        hint = (
+            " (give overrides before options such as --cfg)" if "unrecognized" in str(err) else ""
+        )
+        raise Refusal(f"command line: {err}{hint}") from None
     if args.version or any(getattr(args, f) for f in INFO_FLAGS) or args.config_path:
         return  # Hydra shows these (a custom --config-path is resolved by Hydra itself)
     if args.resolve and not args.cfg:

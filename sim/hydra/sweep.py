@@ -101,7 +101,8 @@ def _manifest(sweep_dir: Path) -> dict:
         task = list(saved.overrides.task)
         hydra_overrides = [o for o in saved.overrides.hydra if not o.startswith("hydra.sweep.dir=")]
     except Exception as err:  # noqa: BLE001 - YAML or key errors
-        raise NotASweep(f"{sweep_dir / 'multirun.yaml'} is unreadable: {err}") from None
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NotASweep(f"{sweep_dir / 'multirun.yaml'} is unreadable: {first}") from None
     keys, jobs = basic_sweeper_jobs(task)
     return {
         "value_keys": [k for k in keys if k not in GROUPS],
