@@ -459,8 +459,8 @@ def cohen_kappa(a, b) -> float:
     1 when the codings agree on every item (also when both use one category only).
 
     Example:
-        >>> cohen_kappa(["c", "h", "e", "h"], ["c", "h", "h", "h"])
-        0.6
+        >>> cohen_kappa(["c", "h", "c", "h"], ["c", "h", "h", "h"])
+        0.5
     """
     a, b = np.asarray(a), np.asarray(b)
     po = float(np.mean(a == b))

@@ -65,9 +65,12 @@ def resolve_threads(processes: int | str | None) -> int:
     if processes in (None, "auto"):
         n = cores()
     else:
-        n = int(processes)
-        if n < 1:
-            raise ConfigError(f"processes = {processes!r} must be 'auto' or a whole number >= 1")
+        text = str(plain_number(processes)).strip()
+        if isinstance(processes, bool) or not (text.isdigit() and 1 <= int(text) <= 4096):
+            raise ConfigError(
+                f"processes = {processes!r} must be 'auto' (every core) or a whole number from 1 to 4096"
+            )
+        n = int(text)
     return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
 
 
@@ -180,15 +183,41 @@ def check_configs(configs: Iterable, seeds: Iterable) -> tuple[list[ModelConfig]
                     f"configs: {c!r} is not a ModelConfig or a dict of model parameters"
                 )
         out.append(checked[key])
+    seed_array = _checked_seeds(seeds)
+    if len(out) != len(seed_array):
+        raise ConfigError(f"{len(out)} configs but {len(seed_array)} seeds: give one seed per run")
+    if not out:
+        raise ConfigError("configs and seeds are empty: give at least one run")
+    return out, seed_array
+
+
+def _checked_seeds(seeds: Iterable) -> np.ndarray:
+    """Seeds as an int64 array, each a whole number in [0, MAX_SEED] (else ConfigError).
+    Integer arrays and ranges are checked at once, without a Python loop over them."""
+    if isinstance(seeds, range) and seeds.step > 0:
+        if len(seeds) and (seeds[0] < 0 or seeds[-1] > MAX_SEED):
+            bad = seeds[0] if seeds[0] < 0 else seeds[-1]
+            i = 0 if seeds[0] < 0 else len(seeds) - 1
+            raise ConfigError(f"seeds[{i}] = {bad!r} must be a whole number in [0, {MAX_SEED}]")
+        return np.arange(seeds.start, seeds.stop, seeds.step, dtype=np.int64)
+    if isinstance(seeds, np.ndarray) and seeds.dtype.kind in "iu" and seeds.ndim == 1:
+        if seeds.size:
+            low = np.flatnonzero(seeds < 0) if seeds.dtype.kind == "i" else np.array([], int)
+            high = np.flatnonzero(seeds > MAX_SEED) if seeds.dtype.kind == "u" else low[:0]
+            for where in (low, high):
+                if where.size:
+                    i = int(where[0])
+                    raise ConfigError(
+                        f"seeds[{i}] = {int(seeds[i])!r} must be a whole number in [0, {MAX_SEED}]"
+                    )
+        return np.ascontiguousarray(seeds, dtype=np.int64)
     seed_list = []
     for i, s in enumerate(seeds):
         s = plain_number(s)
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
             raise ConfigError(f"seeds[{i}] = {s!r} must be a whole number in [0, {MAX_SEED}]")
         seed_list.append(s)
-    if len(out) != len(seed_list):
-        raise ConfigError(f"{len(out)} configs but {len(seed_list)} seeds: give one seed per run")
-    return out, np.array(seed_list, dtype=np.int64)
+    return np.array(seed_list, dtype=np.int64)
 
 
 def chunk_size_for(rounds: int, n_actors: int, record: bool) -> int:
@@ -248,6 +277,12 @@ def run_batch(
 
     configs, seeds = check_configs(configs, seeds)
     threads = resolve_threads(processes)
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool)
+        or not isinstance(plain_number(chunk_size), int)
+        or chunk_size < 1
+    ):
+        raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
     parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     for lo, hi in _chunks(configs, chunk_size, record):

@@ -60,6 +60,11 @@ class AppConfig(ModelConfig):
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
 #: Settings of a run that are not model parameters (they cannot be swept).
 APP_ONLY = tuple(f.name for f in fields(AppConfig) if f.name not in MODEL_FIELDS)
+#: Model parameters whose validity depends on their own value only (plain numbers with a
+#: range): a sweep checks each of their values once, not at every grid point.
+INDEPENDENT = tuple(
+    f.name for f in fields(ModelConfig) if f.metadata.get("kind") in ("run", "state")
+)
 #: Config groups recorded as columns of the runs table (the option chosen).
 GROUPS = ("scenario", "actors", "policy")
 
@@ -203,7 +208,7 @@ def lookup(app: AppConfig, key: str) -> Any:
     return node
 
 
-def validate_point(cfg: DictConfig, points: list[list[str]]) -> None:
+def validate_point(cfg: DictConfig | AppConfig, points: list[list[str]]) -> None:
     """Validate every grid point of a sweep against a composed config (raises ConfigError)."""
     app, _ = to_app_config(cfg)
     for point in points:
