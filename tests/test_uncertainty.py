@@ -105,3 +105,52 @@ def test_unknown_parameter_in_an_uncertainty_is_refused_before_running():
 def test_posterior_by_a_name_that_does_not_exist_is_refused():
     with pytest.raises(ConfigError, match="no_such_posterior"):
         read_posterior("no_such_posterior")
+
+
+# --- the command line --------------------------------------------------------------
+
+
+def stalemate(*args):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    exe = str(Path(sys.executable).with_name("stalemate"))
+    return subprocess.run([exe, *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_cli_uncertainty_posterior_gives_identical_tables_in_both_engines(tmp_path):
+    runs = {}
+    for engine in ("batch", "mesa"):
+        res = stalemate("uncertainty=posterior", "seeds=8", "rounds=40", f"engine={engine}", "narrate=false",
+                        f"hydra.run.dir={tmp_path / engine}")  # fmt: skip
+        assert res.returncode == 0, res.stderr[-2000:]
+        assert "from the posterior us_dprk_2018_2019" in res.stdout
+        runs[engine] = pd.read_parquet(tmp_path / engine / "runs.parquet")
+    post = read_posterior("us_dprk_2018_2019")
+    a, b = (runs[e].drop(columns=["engine"], errors="ignore") for e in ("batch", "mesa"))
+    pd.testing.assert_frame_equal(a, b)
+    np.testing.assert_array_equal(a[list(post.keys)].to_numpy(), post.values_for(np.arange(8)))
+
+
+@pytest.mark.slow
+def test_cli_uncertainty_through_a_sweep_and_its_refusals(tmp_path):
+    res = stalemate("-m", "uncertainty=prior", "assurance=0.2,0.8", "seeds=10", "rounds=20",
+                    f"hydra.sweep.dir={tmp_path / 'sweep'}")  # fmt: skip
+    assert res.returncode == 0, res.stderr[-2000:]
+    runs = pd.read_parquet(tmp_path / "sweep" / "runs.parquet")
+    assert (
+        len(runs) == 20 and runs["rationality"].nunique() == 10
+    )  # a draw per seed, shared by points
+    res = stalemate(
+        "-m", "uncertainty=posterior", "rationality=1,2", f"hydra.sweep.dir={tmp_path / 'bad'}"
+    )
+    assert res.returncode == 2 and "swept and also drawn" in res.stderr
+    assert not (tmp_path / "bad").exists()
+    res = stalemate("uncertainty=sometimes", f"hydra.run.dir={tmp_path / 'bad2'}")
+    assert res.returncode == 2 and "none, posterior, prior" in res.stderr
+    res = stalemate(
+        "uncertainty=posterior", "posterior=missing", f"hydra.run.dir={tmp_path / 'bad3'}"
+    )
+    assert res.returncode == 2 and "missing" in res.stderr and not (tmp_path / "bad3").exists()

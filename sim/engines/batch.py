@@ -367,8 +367,9 @@ def _run_chunk(
 __all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate"]
 
 
-def run_one(cfg: ModelConfig, seed: int) -> RunView:
-    """Play one run with its history, without Mesa: for narration and teaching tools.
+def run_one(cfg: ModelConfig, seed: int, uncertainty: Uncertainty | None = None) -> RunView:
+    """Play one run with its history, without Mesa: for narration and teaching tools
+    (with ``uncertainty``, the run's own draw of the uncertain parameters, as in a batch).
 
     Example:
         >>> from sim.report.narrate import narrate
@@ -377,5 +378,8 @@ def run_one(cfg: ModelConfig, seed: int) -> RunView:
     """
     (cfg,), seeds = check_configs([cfg], [seed])
     c = compile_configs([cfg])
+    if uncertainty is not None:
+        drawn = uncertainty.values_for(seeds)
+        c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], drawn)
     state, hist = simulate(c, seeds, record=True, threads=1, full_trust=True)
     return RunView(cfg, c, state, hist, int(seeds[0]))

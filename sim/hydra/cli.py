@@ -50,7 +50,15 @@ from omegaconf import DictConfig, OmegaConf
 import sim
 from sim.hydra.blocks import BLOCKS_FILE, check_job, plan_blocks
 from sim.hydra.compose import CONFIG_MODULE
-from sim.hydra.schema import GROUPS, AppConfig, apply_point, lookup, parse_point, to_app_config
+from sim.hydra.schema import (
+    GROUPS,
+    AppConfig,
+    apply_point,
+    lookup,
+    parse_point,
+    run_uncertainty,
+    to_app_config,
+)
 from sim.model.validation import ConfigError
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
@@ -121,6 +129,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
     import numpy as np
     import pyarrow as pa
 
+    unc = run_uncertainty(app)
     models, swept = [], {}
     for point in points:
         point_app, model = apply_point(app, point) if point else (app, base_model)
@@ -164,11 +173,14 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
                 processes=app.processes,
                 progress=False,
                 sink=piece_sink,
+                uncertainty=unc,
             )
         else:
             from sim.engines.mesa_model import run_mesa  # Mesa is imported only when it runs
 
-            _feed(run_mesa(configs, seeds, record=record, progress=False), piece_sink)
+            _feed(
+                run_mesa(configs, seeds, record=record, progress=False, uncertainty=unc), piece_sink
+            )
         offset += len(seeds)
 
 
@@ -236,6 +248,12 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
     say(
         f"{app.seeds:,} seeds of {app.rounds} rounds (seeds {first}–{last}), {engine} engine{threads}"
     )
+    unc = run_uncertainty(app)
+    if unc is not None:
+        source = (
+            f"the posterior {app.posterior}" if app.uncertainty == "posterior" else "their priors"
+        )
+        say(f"each run draws {', '.join(unc.keys)} from {source} (uncertainty={app.uncertainty})")
 
     from tqdm.auto import tqdm
 
@@ -293,7 +311,7 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
         from sim.report.narrate import narrate as tell
 
         print(f"\nThe run with seed {first}, round by round:")
-        print(tell(run_one(base_model, first), color=sys.stdout.isatty()))
+        print(tell(run_one(base_model, first, run_uncertainty(app)), color=sys.stdout.isatty()))
     say(
         f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {out}/:"
     )
