@@ -41,6 +41,10 @@ import reference_numpy  # noqa: E402
 from sim import make_config  # noqa: E402
 from sim.engines.batch import cores, run_batch, simulate  # noqa: E402
 from sim.model.compile import compile_configs  # noqa: E402
+from sim.model.params import NO_TYPES  # noqa: E402
+
+#: The arithmetic the reference numpy kernel covers: the trust rule without private types.
+PLAIN = {"model": "trust_rule", "actors": NO_TYPES}
 
 
 def median_time(fn, repeats: int) -> float:
@@ -70,22 +74,33 @@ def row(name: str, seconds: float, runs: int, extra: str = "") -> None:
 
 
 def section_one_core(repeats: int, n: int) -> None:
-    print(f"1. Per-run cost, {n:,} runs of the 2018 baseline (200 rounds, 4 actors), summary only")
-    c = compile_configs([make_config()] * n)
+    print(
+        f"1. Per-run cost, {n:,} runs of the 2018 baseline (200 rounds, 4 actors), summary only "
+        "(the trust rule without types: the arithmetic the numpy kernel covers)"
+    )
+    c = compile_configs([make_config(**PLAIN)] * n)
+    beliefs = compile_configs([make_config()] * n)
     seeds = np.arange(n)
-    small = compile_configs([make_config()] * 8)
+    small = compile_configs([make_config(**PLAIN)] * 8)
     simulate(small, np.arange(8), record=False, threads=1)  # loads the compiled code
     reference_numpy.simulate(small, np.arange(8))
     t = interleaved(
         {
             "compiled": lambda: simulate(c, seeds, record=False, threads=1),
             "numpy": lambda: reference_numpy.simulate(c, seeds),
+            "beliefs": lambda: simulate(beliefs, seeds, record=False, threads=1),
         },
         repeats,
     )
     row("compiled engine, 1 core", t["compiled"], n)
     row("reference numpy kernel, 1 core", t["numpy"], n)
     print(f"  ratio numpy / compiled, same core: {t['numpy'] / t['compiled']:.1f}x")
+    row(
+        "compiled, default belief model (types), 1 core",
+        t["beliefs"],
+        n,
+        f"({t['beliefs'] / t['compiled']:.2f}x the trust rule: Bayes' rule over types each round)",
+    )
     t_all = median_time(lambda: simulate(c, seeds, record=False, threads="auto"), repeats)
     row(
         f"compiled engine, every core ({cores()})",
@@ -182,7 +197,7 @@ def section_sweep_shape(repeats: int, points: int, seeds: int) -> None:
     configs = []
     for a in levels:
         for r in levels:
-            configs += [make_config(assurance=float(a), relief=float(r))] * seeds
+            configs += [make_config(assurance=float(a), relief=float(r), **PLAIN)] * seeds
     seed_list = list(range(seeds)) * (points * points)
     n = len(configs)
     print(

@@ -58,8 +58,12 @@ def simulate(c: Compiled, seeds: np.ndarray) -> dict[str, np.ndarray]:
         or s.shift.any()
         or s.forced.max() >= 0
         or s.report.any()
+        or s.n_types.any()
     ):
-        raise ValueError("the reference kernel covers logit actors without scheduled events")
+        raise ValueError(
+            "the reference kernel covers logit actors without types or scheduled events "
+            "(make_config(model='trust_rule', actors=NO_TYPES))"
+        )
     R, A = len(seeds), s.n_actors
     theta = c.theta[c.slot].T  # (P, R)
     # laid out so that every operation below reads contiguous memory
@@ -76,6 +80,8 @@ def simulate(c: Compiled, seeds: np.ndarray) -> dict[str, np.ndarray]:
     starts = stream_starts(np.asarray(seeds), s.streams)
     cp = s.counterpart
     kappa = theta[P.kappa]
+    best = np.minimum(x[V.denuclearization], 0.5 * (x[V.assurance] + x[V.relief]))
+    last_progress = np.zeros(R, dtype=np.int64)
     for t in range(1, s.rounds + 1):
         live = outcome == Outcome.UNDECIDED
         if not live.any():
@@ -125,6 +131,10 @@ def simulate(c: Compiled, seeds: np.ndarray) -> dict[str, np.ndarray]:
         tr[np.arange(A), np.arange(A)] = 1.0
         tr = np.clip(tr, 0.0, 1.0)
         x = np.where(live, new, x)
+        level = np.minimum(x[V.denuclearization], 0.5 * (x[V.assurance] + x[V.relief]))
+        moved = live & (level >= best + theta[P.progress_step])
+        best = np.where(moved, level, best)
+        last_progress = np.where(moved, t, last_progress)
         trust = np.where(live, tr, trust)
         for a in range(3):
             counts[:, a] += (actions == a) & live
@@ -139,6 +149,9 @@ def simulate(c: Compiled, seeds: np.ndarray) -> dict[str, np.ndarray]:
         if t == s.rounds:
             grew = x[V.undeclared] - initial[V.undeclared] > theta[P.hedged_margin]
             final = np.where(grew, Outcome.HEDGED_STALEMATE, Outcome.STALEMATE)
+            final = np.where(
+                t - last_progress < theta[P.stalemate_window], Outcome.UNDECIDED, final
+            )
             now = np.where(now == Outcome.UNDECIDED, final, now)
         outcome = np.where(live, now, outcome)
     return {"outcome": outcome, "x": x.T, "counts": counts}
@@ -151,7 +164,12 @@ if __name__ == "__main__":
     from sim.model.names import T
 
     n = 2000
-    c = compile_configs([make_config(assurance=0.7, relief=0.6, regime="action_for_action")] * n)
+    from sim.model.params import NO_TYPES
+
+    cfg = make_config(
+        assurance=0.7, relief=0.6, regime="action_for_action", model="trust_rule", actors=NO_TYPES
+    )
+    c = compile_configs([cfg] * n)
     seeds = np.arange(n)
     ref = simulate(c, seeds)
     st, _ = engine(c, seeds, record=False)

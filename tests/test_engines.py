@@ -231,7 +231,11 @@ def test_mesa_batch_run_works_with_plain_keyword_arguments():
     ]
     assert set(reporters) <= set(df.columns)
     assert {"actor", "action", "trust_in_counterpart", "rng", "Step"} <= set(df.columns)
-    assert df["outcome"].isin(["agreement", "stalemate", "hedged_stalemate", "breakdown"]).all()
+    assert (
+        df["outcome"]
+        .isin(["agreement", "stalemate", "hedged_stalemate", "breakdown", "undecided"])
+        .all()
+    )
     assert df["RunId"].nunique() == 6
     refs = {
         (start, seed): run_batch(

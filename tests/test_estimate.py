@@ -19,10 +19,14 @@ from sim.analysis.estimate import (
 from sim.analysis.record import load_record, simulated_record, write_record
 from sim.engines.mesa_model import NegotiationModel
 from sim.model.names import Action
-from sim.model.params import config_dict
+from sim.model.params import NO_TYPES, config_dict
+
+#: The trust-rule model without private types: each agent's probability of its move is
+#: then the likelihood's factor itself (with types, see tests/test_beliefs.py).
+PLAIN = {"model": "trust_rule", "actors": NO_TYPES}
 
 
-def mesa_probabilities(record, keys, values, months=None):
+def mesa_probabilities(record, keys, values, months=None, **changes):
     """Force the Mesa agents through the record and collect the probabilities each
     agent's policy puts on its observed move, month by month.
 
@@ -30,7 +34,11 @@ def mesa_probabilities(record, keys, values, months=None):
     the likelihood does.
     """
     months = record.n_months if months is None else months
-    base = record.config(rounds=months, **as_changes(keys, values))
+    fitted = as_changes(keys, values)
+    actors = {n: dict(v) for n, v in (changes.pop("actors", None) or {}).items()}
+    for name, spec in (fitted.pop("actors", None) or {}).items():
+        actors[name] = {**actors.get(name, {}), **spec}
+    base = record.config(rounds=months, actors=actors, **fitted, **changes)
     model = NegotiationModel(rng=1, **config_dict(base))
     model.verifier = lambda model, seen: bool(record.flagged[seen.round - 1])
     probs = np.full((months, len(record.actors)), np.nan)
@@ -58,7 +66,7 @@ def test_likelihood_is_the_product_of_the_mesa_agents_probabilities(which):
     same forced history, to 1e-9 relative, for the hand-set weights and for other
     parameter vectors (drawn from the priors, and one near the bounds)."""
     record = load_record("us_dprk_2018_2019")
-    rm = RecordModel(record)
+    rm = RecordModel(record, **PLAIN)
     if which == "default":
         values = rm.default_values()
     elif which == "extreme":
@@ -68,12 +76,12 @@ def test_likelihood_is_the_product_of_the_mesa_agents_probabilities(which):
         values = np.array(
             [p.prior.ppf(q) for p, q in zip(rm.free, rng.uniform(0.1, 0.9, len(rm.free)))]
         )
-    probs, full, played = mesa_probabilities(record, rm.keys, values)
+    probs, full, played = mesa_probabilities(record, rm.keys, values, **PLAIN)
     np.testing.assert_array_equal(played, record.actions)  # the Mesa run followed the record
     logp, replay_probs, _ = rm.replay(values[None])
     np.testing.assert_allclose(replay_probs[0], full, rtol=1e-9, atol=0)
     np.testing.assert_allclose(logp[0], np.log(probs), rtol=1e-9, atol=0)
-    total = rm.loglik(values[None], np.ones(record.n_months, dtype=bool))[0]
+    total = rm.loglik(values[None], np.ones(record.n_months, dtype=bool), flags=False)[0]
     assert total == pytest.approx(np.log(probs).sum(), rel=1e-9)
 
 

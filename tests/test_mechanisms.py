@@ -23,8 +23,14 @@ from sim import NegotiationModel, make_config, run_batch
 from sim.hydra.compose import compose
 from sim.hydra.schema import MODEL_FIELDS
 from sim.model.names import STATE_VARS
+from sim.model.params import NO_TYPES
 
 N = 300
+#: The trust-rule model without private types (``model=trust_rule``): the mechanisms
+#: below that are about the trust rule, or whose size was established for it, run
+#: there; under the default belief model the stylized facts are re-checked with
+#: their intervals by experiments/stylized_facts.py (docs/model.md, "Stylized facts").
+PLAIN = {"model": "trust_rule", "actors": NO_TYPES}
 CONDITIONAL = {
     "assurance": 0.6,
     "relief": 0.6,
@@ -47,7 +53,13 @@ def test_detection_rate_matches_detect_prob_and_false_alarm_prob():
         false_alarm_prob=0.1,
         agreement_threshold=1.0,
         breakdown_threshold=1.0,
-        actors={"DPRK": {"policy": "scripted", "script": ["hedge", "concede"] * 50}},
+        actors={
+            "DPRK": {
+                "policy": "scripted",
+                "script": ["hedge", "concede"] * 50,
+                "types": {"dealmaker": None, "holdout": None},
+            }
+        },
     )
     hedged = int((runs["hedge_share_DPRK"] * runs["rounds_played"]).round().sum())
     other = int(runs["rounds_played"].sum()) - hedged
@@ -63,9 +75,9 @@ def test_higher_detect_prob_means_more_detections_and_less_hedging_under_conditi
     no escalation on detection), raising detect_prob 0.3 -> 0.6 raises mean
     detections per run and lowers the DPRK's hedge share; 0.6 -> 0.9 lowers the
     hedge share further (Welch 95% intervals exclude 0)."""
-    low = shares(N, rounds=200, detect_prob=0.3, **CONDITIONAL)
-    mid = shares(N, rounds=200, detect_prob=0.6, **CONDITIONAL)
-    high = shares(N, rounds=200, detect_prob=0.9, **CONDITIONAL)
+    low = shares(N, rounds=200, detect_prob=0.3, **CONDITIONAL, **PLAIN)
+    mid = shares(N, rounds=200, detect_prob=0.6, **CONDITIONAL, **PLAIN)
+    high = shares(N, rounds=200, detect_prob=0.9, **CONDITIONAL, **PLAIN)
     lo, _ = mean_diff_ci(mid["detections"], low["detections"])
     assert lo > 0
     _, hi = mean_diff_ci(mid["hedge_share_DPRK"], low["hedge_share_DPRK"])
@@ -78,8 +90,8 @@ def test_detection_response_with_high_detect_prob_raises_breakdowns():
     """With detect_prob 0.9, a principal that answers detections with escalation
     (detection_response 2) breaks down far more often than one that does not (0):
     the 95% interval of the difference in P(breakdown) lies above 0.2."""
-    calm = shares(N, rounds=200, detect_prob=0.9, detection_response=0.0)
-    angry = shares(N, rounds=200, detect_prob=0.9, detection_response=2.0)
+    calm = shares(N, rounds=200, detect_prob=0.9, detection_response=0.0, **PLAIN)
+    angry = shares(N, rounds=200, detect_prob=0.9, detection_response=2.0, **PLAIN)
     lo, _ = diff_ci(broke_down(angry), broke_down(calm))
     assert lo > 0.2
 
@@ -91,7 +103,7 @@ def test_relief_first_beats_action_for_action_beats_denuclearization_first():
     """Same offer (assurance 0.6, relief 0.6): P(agreement) is ordered relief_first >
     action_for_action > denuclearization_first, each difference's 95% interval > 0."""
     p = {
-        reg: agreed(shares(N, rounds=200, assurance=0.6, relief=0.6, regime=reg))
+        reg: agreed(shares(N, rounds=200, assurance=0.6, relief=0.6, regime=reg, **PLAIN))
         for reg in ("relief_first", "action_for_action", "denuclearization_first")
     }
     assert diff_ci(p["relief_first"], p["action_for_action"])[0] > 0
@@ -124,7 +136,7 @@ def test_summit_raises_assurance_and_trust_at_its_round():
     """A summit in round 10 leaves rounds 1-9 untouched and, in round 10, raises
     assurance in every one of 200 seeds (mean gain > 0.1) and the DPRK's trust in
     the USA in >= 95% of them (Wilson lower bound), mean gain > 0.1."""
-    base, summit = event_pair("summit")
+    base, summit = event_pair("summit", **PLAIN)
     before = [c for c in [*STATE_VARS, "trust_in_counterpart"]]
     early = pd.IndexSlice[:, : EVENT_ROUND - 1, :]
     pd.testing.assert_frame_equal(
@@ -142,8 +154,16 @@ def test_summit_shift_is_exact_when_everyone_hedges():
     """With every actor scripted to hedge, a summit shifts assurance by exactly
     0.15 x (1 - reversion) and trust (both ways) by 0.15 at its round."""
     actors = {n: {"policy": "scripted", "script": ["hedge"]} for n in ("USA", "DPRK", "ROK", "PRC")}
+    for n, spec in NO_TYPES.items():
+        actors[n].update(spec)
     base, summit = event_pair(
-        "summit", n=3, actors=actors, false_alarm_prob=0.0, detect_prob=0.0, reversion=0.02
+        "summit",
+        n=3,
+        actors=actors,
+        false_alarm_prob=0.0,
+        detect_prob=0.0,
+        reversion=0.02,
+        model="trust_rule",
     )
     d = at(summit, EVENT_ROUND)["assurance"] - at(base, EVENT_ROUND)["assurance"]
     np.testing.assert_allclose(d, 0.15 * 0.98, rtol=0, atol=1e-12)
@@ -183,7 +203,7 @@ def test_report_event_flags_the_dprk_that_round():
 def test_cancelled_meeting_raises_tension_and_lowers_trust():
     """A cancelled meeting raises tension (all runs) and lowers the DPRK's trust in
     the USA (mean) at its round."""
-    base, cancel = event_pair("cancelled_meeting")
+    base, cancel = event_pair("cancelled_meeting", **PLAIN)
     b, c = at(base, EVENT_ROUND), at(cancel, EVENT_ROUND)
     assert (c["tension"] > b["tension"]).all()
     assert (c["trust_in_counterpart"] - b["trust_in_counterpart"]).mean() < -0.05
@@ -265,8 +285,8 @@ def test_higher_rationality_brings_dprk_closer_to_best_reply():
 def test_higher_stalemate_cost_means_more_agreement():
     """Under action for action (150 rounds), stalemate_cost 1.0 gives more agreement
     than 0.0: the 95% interval of the difference in P(agreement) lies above 0.5."""
-    calm = shares(N, rounds=150, regime="action_for_action", stalemate_cost=0.0)
-    hurting = shares(N, rounds=150, regime="action_for_action", stalemate_cost=1.0)
+    calm = shares(N, rounds=150, regime="action_for_action", stalemate_cost=0.0, **PLAIN)
+    hurting = shares(N, rounds=150, regime="action_for_action", stalemate_cost=1.0, **PLAIN)
     assert diff_ci(agreed(hurting), agreed(calm))[0] > 0.5
 
 
@@ -276,7 +296,8 @@ def test_higher_stalemate_cost_means_more_agreement():
 def test_six_party_talks_run_within_bounds():
     """With JPN and RUS added (actors=six_party), 200 runs keep every state variable
     and trust in [0, 1], each of the six actors' shares sum to 1, and the baseline
-    still ends in stalemate most of the time (Wilson lower bound > 0.5)."""
+    still ends most often in stalemate (plain or hedged): its share exceeds agreement's
+    and breakdown's (Newcombe 95% intervals of the differences above 0)."""
     app = compose(["actors=six_party"])
     cfg = make_config(**{**{k: getattr(app, k) for k in MODEL_FIELDS}, "rounds": 100})
     res = run_batch([cfg] * 200, range(200), progress=False)
@@ -293,7 +314,9 @@ def test_six_party_talks_run_within_bounds():
     for name in ("JPN", "RUS", "DPRK"):
         s = res.runs[[f"{a}_share_{name}" for a in ("concede", "hedge", "escalate")]].sum(axis=1)
         np.testing.assert_allclose(s, 1.0, rtol=0, atol=1e-12)
-    assert proportion_ci(stalemated(res.runs))[0] > 0.5
+    stuck = stalemated(res.runs)
+    assert diff_ci(stuck, agreed(res.runs))[0] > 0
+    assert diff_ci(stuck, broke_down(res.runs))[0] > 0
 
 
 @pytest.mark.parametrize("regime", ["denuclearization_first", "relief_first"])

@@ -92,16 +92,21 @@ def test_state_and_trust_stay_in_the_unit_interval(kw, seed_list):
 @EXAMPLES
 @given(kw=configs(), seed_list=seeds)
 def test_runs_table_has_no_nan_and_shares_sum_to_one(kw, seed_list):
-    """No metric is NaN except rounds_to_agreement, which is NaN exactly when the
-    run did not end in agreement; each actor's concede/hedge/escalate shares lie
+    """No metric is NaN except rounds_to_agreement and rounds_to_breakdown, which are
+    NaN exactly when the run did not end that way; each actor's concede/hedge/escalate shares lie
     in [0, 1] and sum to 1."""
     cfg = make_config(**kw)
     runs = run_batch([cfg] * len(seed_list), seed_list, record=False, progress=False).runs
     assert runs["outcome"].notna().all()
-    numeric = runs.drop(columns=["rounds_to_agreement"]).select_dtypes("number")
+    numeric = runs.drop(columns=["rounds_to_agreement", "rounds_to_breakdown"]).select_dtypes(
+        "number"
+    )
     assert not numeric.isna().any().any(), numeric.columns[numeric.isna().any()].tolist()
     agreed = runs["outcome"] == "agreement"
     assert (runs["rounds_to_agreement"].isna() == ~agreed).all()
+    broke = runs["outcome"] == "breakdown"
+    assert (runs["rounds_to_breakdown"].isna() == ~broke).all()
+    assert (runs["ended"] == (agreed | broke)).all()
     assert (runs.loc[agreed, "rounds_to_agreement"] <= kw["rounds"]).all()
     assert ((runs["rounds_played"] >= 1) & (runs["rounds_played"] <= kw["rounds"])).all()
     for name in ("USA", "DPRK", "ROK", "PRC"):

@@ -147,25 +147,39 @@ class RecordModel:
     ) -> tuple[np.ndarray, np.ndarray, State]:
         """Replay the record's first ``months`` (default: all) under each row of ``values``:
         (logp (U, months, actors), probs (U, months, actors, 3), the state after them)."""
+        logp, probs, st, _ = self.replay_with_flags(values, months)
+        return logp, probs, st
+
+    def replay_with_flags(
+        self, values: np.ndarray, months: int | None = None
+    ) -> tuple[np.ndarray, np.ndarray, State, np.ndarray]:
+        """:meth:`replay`, and each month's log P(imagery verdict | history, the target's
+        move) (U, months): the moves' and the flags' likelihood together are the joint."""
         values = np.atleast_2d(values)
         c = self.compiled_for(values)
         s = c.structure
         M = self.record.n_months if months is None else int(months)
         U, A = values.shape[0], s.n_actors
-        st = State.empty(U, A)
+        st = State.empty(U, A, c.tparams.shape[2])
         logp, probs = np.empty((U, M, A)), np.empty((U, M, A, 3))
+        logf = np.empty((U, M))
         replay_batch(
             self.observed[:M], self.flagged[:M], c.theta, c.initial, c.trust0, c.weights, c.effects,
             s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift, s.tracked(),
             st.x, st.trust, st.last, st.tally, st.counts, st.peak, logp, probs,
+            c.tshift, c.tparams, s.n_types, s.model, s.report, st.belief, logf,
         )  # fmt: skip
-        return logp, probs, st
+        return logp, probs, st, logf
 
-    def loglik(self, values: np.ndarray, months: np.ndarray) -> np.ndarray:
-        """The log-likelihood of the record's ``months`` (a boolean mask) under each row of ``values``."""
-        logp, _, _ = self.replay(values)
+    def loglik(self, values: np.ndarray, months: np.ndarray, flags: bool = True) -> np.ndarray:
+        """The log-likelihood of the record's ``months`` (a boolean mask) under each row of
+        ``values``: its moves and (with ``flags``) its imagery verdicts, jointly."""
+        logp, _, _, logf = self.replay_with_flags(values)
         picked = np.ascontiguousarray(logp[:, months, :]).reshape(len(logp), -1)
-        return picked.sum(axis=1)  # row by row: the same bits whatever the batch
+        total = picked.sum(axis=1)  # row by row: the same bits whatever the batch
+        if flags:
+            total = total + np.ascontiguousarray(logf[:, months]).sum(axis=1)
+        return total
 
     # transformed scale -------------------------------------------------------------
     def from_free(self, z: np.ndarray) -> np.ndarray:

@@ -116,9 +116,11 @@ def check_branchable(base: ModelConfig, alt: ModelConfig, at_round: int) -> None
         raise ValueError(f"the horizon differs ({kb[0]} vs {ka[0]} rounds)")
     if kb[1] != ka[1]:
         raise ValueError(
-            "actors, roles, policies or scripts differ; a branch may change "
+            "actors, roles, policies, scripts or types differ; a branch may change "
             "only numeric parameters and later events"
         )
+    if kb[3] != ka[3]:
+        raise ValueError(f"the model differs ({kb[3]} vs {ka[3]}); a branch keeps the model")
     before_b = [e for e in kb[2] if e[0] < at_round]
     before_a = [e for e in ka[2] if e[0] < at_round]
     if before_b != before_a:

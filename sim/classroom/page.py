@@ -314,7 +314,13 @@ def provisional(model) -> str:
     """The outcome class the run would get if the talks stopped now."""
     if model.outcome != "undecided":
         return model.outcome
-    code = int(classify_final(model.state.x[0], model.compiled.initial[0], model.compiled.theta[0]))
+    tally = model.state.tally[0]
+    stalled = int(tally[T.round] - tally[T.progress_round])
+    code = int(
+        classify_final(
+            model.state.x[0], model.compiled.initial[0], model.compiled.theta[0], stalled
+        )
+    )
     return Outcome(code).name.lower()
 
 

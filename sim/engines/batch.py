@@ -107,7 +107,7 @@ def simulate(
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
     R, A = len(seeds), s.n_actors
     fresh = state is None
-    st = State.empty(R, A) if fresh else state.copy()
+    st = State.empty(R, A, c.tparams.shape[2]) if fresh else state.copy()
     if history is not None:
         hist = history.copy()
     else:
@@ -125,6 +125,7 @@ def simulate(
                 s.shift, s.tracked(full_trust), stop, fresh,
                 st.x, st.trust, st.last, st.tally, st.counts, st.peak,
                 record, hist.x, hist.actions, hist.trust, hist.flag,
+                c.tshift, c.tparams, s.n_types, s.fixed_type, s.model, st.types, st.belief,
             )  # fmt: skip
         finally:
             numba.set_num_threads(previous)

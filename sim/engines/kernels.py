@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import prange
 
+from sim.model.beliefs import draw_types
 from sim.model.dynamics import play, record_round, start_run
 from sim.model.jit import kernel
 from sim.model.likelihood import replay
@@ -30,6 +31,7 @@ def simulate_batch(
     t_stop, fresh,
     X, TRUST, LAST, TALLY, COUNTS, PEAK,
     record, REC_X, REC_ACTIONS, REC_TRUST, REC_FLAG,
+    tshift, tparams, n_types, fixed_type, model, TYPES, BELIEF,
 ):  # fmt: skip
     """Play every run r (parameters ``slot[r]``, seed ``seeds[r]``) through round ``t_stop``.
 
@@ -45,11 +47,14 @@ def simulate_batch(
         starts = np.empty(streams.shape[0], dtype=np.uint64)
         actions, out = np.empty(n_actors, dtype=np.int64), np.empty(3)
         f, u = np.empty(n_features), np.empty(3)
+        lik, mix = np.empty(tparams.shape[2]), np.empty(3)
         stream_starts(seeds[r], streams, starts)
         if fresh:
             start_run(
-                X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r], initial[s], trust0[s], rounds
-            )
+                X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r], initial[s], trust0[s], rounds,
+                BELIEF[r], tparams[s], n_types, model,
+            )  # fmt: skip
+            draw_types(TYPES[r], tparams[s], n_types, fixed_type, starts)
             if record:
                 record_round(
                     0,
@@ -68,6 +73,7 @@ def simulate_batch(
             theta[s], initial[s], weights[s], effects[s], starts,
             counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
             record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, out, f, u,
+            tshift[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik, mix,
         )  # fmt: skip
 
 
@@ -76,14 +82,18 @@ def replay_batch(
     observed, flagged, theta, initial, trust0, weights, effects,
     counterpart, target, principal, policy, period, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+    tshift, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
     """Replay one recorded history under every parameter set s (rows of theta, …), on
-    all threads: ``LOGP[s, t, i]``, ``PROBS[s, t, i]`` and the state after the record."""
+    all threads: ``LOGP[s, t, i]``, ``PROBS[s, t, i]``, ``LOGF[s, t]`` and the state and
+    belief after the record."""
     n_features = weights.shape[3]
     for s in prange(theta.shape[0]):
         out, f, u = np.empty(3), np.empty(n_features), np.empty(3)
+        lik, mix = np.empty(tparams.shape[2]), np.empty(3)
         replay(
             observed, flagged, theta[s], initial[s], trust0[s], weights[s], effects[s],
             counterpart, target, principal, policy, period, script, forced, shift, tracked,
             X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
+            tshift[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
         )  # fmt: skip

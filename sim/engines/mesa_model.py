@@ -17,7 +17,7 @@ Example:
     >>> from sim import NegotiationModel
     >>> m = NegotiationModel(assurance=0.4, relief=0.0, rounds=20, rng=7)
     >>> m.run()
-    >>> m.outcome in {"agreement", "stalemate", "hedged_stalemate", "breakdown"}
+    >>> m.outcome in {"agreement", "stalemate", "hedged_stalemate", "breakdown", "undecided"}
     True
     >>> [a.name for a in m.agents]
     ['USA', 'DPRK', 'ROK', 'PRC']
@@ -37,6 +37,7 @@ from sim.engines.kernels import stream_starts
 from sim.engines.point import DecisionPoint
 from sim.engines.state import MAX_SEED, History, State
 from sim.model.actors import describe_action
+from sim.model.beliefs import BELIEFS, draw_types
 from sim.model.compile import compile_configs, slot, with_run_values
 from sim.model.decisions import felt_relief
 from sim.model.dynamics import (
@@ -45,10 +46,11 @@ from sim.model.dynamics import (
     end_round,
     finish_round,
     imagery,
+    learn_moves,
     record_round,
     start_run,
 )
-from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action, Outcome, T, V
+from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, TP, Action, Outcome, T, V
 from sim.model.params import ModelConfig, config_dict, make_config
 from sim.model.policies import code as policy_code
 from sim.model.uncertainty import Uncertainty
@@ -348,7 +350,7 @@ class NegotiationModel(mesa.Model):
         self.compiled = c
         self.structure = s = c.structure
         A = s.n_actors
-        self.state = State.empty(1, A)
+        self.state = State.empty(1, A, c.tparams.shape[2])
         self.history = History.empty(1, s.rounds, A)
         self._starts = np.empty(A + 1, dtype=np.uint64)
         stream_starts(self.seed, s.streams, self._starts)
@@ -356,19 +358,27 @@ class NegotiationModel(mesa.Model):
         self._actions = np.full(A, 1, dtype=np.int64)
         self._f = np.empty(c.weights.shape[3])  # work arrays: features, utilities
         self._u = np.empty(3)
+        self._lik, self._mix, self._out = np.empty(c.tparams.shape[2]), np.empty(3), np.empty(3)
         st = self.state
         # one-run views, made once: each step hands the compiled functions the same arrays
         run = (st.x[0], st.trust[0], st.last[0], st.tally[0])
-        self._decide_args = (*run, c.weights[0], c.theta[0], self._starts, s.counterpart, s.principal,
-                             s.policy, s.period, s.script, s.forced)  # fmt: skip
+        self._decide_args = (*run, c.weights[0], c.tshift[0], st.types[0], c.theta[0], self._starts,
+                             s.counterpart, s.principal, s.policy, s.period, s.script, s.forced)  # fmt: skip
+        self._learn_args = (self._actions, *run, c.weights[0], c.tshift[0], c.theta[0], s.counterpart,
+                            s.principal, s.policy, s.period, s.script, s.forced, st.belief[0], s.n_types,
+                            self._lik, self._mix, self._out, self._f, self._u)  # fmt: skip
         h = self.history
+        self._types_args = (st.types[0], st.belief[0], c.tparams[0], s.n_types, s.model, self._lik)
         self._finish_args = (*run, st.counts[0], st.peak[0], self._actions, c.theta[0], c.initial[0],
                              c.effects[0], self._starts, s.report, s.target, self._tracked, s.counterpart,
-                             True, h.x[0], h.actions[0], h.trust[0], h.flag[0])  # fmt: skip
+                             True, h.x[0], h.actions[0], h.trust[0], h.flag[0],
+                             *self._types_args)  # fmt: skip
         self._begin_args = (st.x[0], st.trust[0], st.tally[0], s.shift, s.target, s.principal)
         self._tally = st.tally[0]
         start_run(st.x[0], st.trust[0], st.last[0], st.tally[0], st.counts[0], st.peak[0],
-                  c.initial[0], c.trust0[0], s.rounds)  # fmt: skip
+                  c.initial[0], c.trust0[0], s.rounds, st.belief[0], c.tparams[0], s.n_types,
+                  s.model)  # fmt: skip
+        draw_types(st.types[0], c.tparams[0], s.n_types, s.fixed_type, self._starts)
         h = self.history
         record_round(0, st.x[0], st.trust[0], st.tally[0], st.last[0], s.counterpart,
                      h.x[0], h.actions[0], h.trust[0], h.flag[0])  # fmt: skip
@@ -416,7 +426,9 @@ class NegotiationModel(mesa.Model):
         """The coming round as the actors will face it (its events applied), without
         changing the run: utilities and probabilities for teaching tools."""
         st = self.state
-        return DecisionPoint.coming(self.compiled, st.x[0], st.trust[0], st.last[0], st.tally[0])
+        return DecisionPoint.coming(
+            self.compiled, st.x[0], st.trust[0], st.last[0], st.tally[0], st.types[0]
+        )
 
     def actions_of(self, actor: str) -> np.ndarray:
         """The actions ``actor`` played in rounds 1 .. :attr:`round` (codes of :class:`Action`)."""
@@ -441,22 +453,26 @@ class NegotiationModel(mesa.Model):
             return
         begin_round(*self._begin_args)
         self.agents.do("decide").do("advance")
+        if self.structure.model == BELIEFS:  # everyone sees the moves: Bayes' rule on the types
+            learn_moves(int(self._tally[T.round]) + 1, *self._learn_args)
         if self.verifier is None:
             finish_round(*self._finish_args)
         else:
             self._verify_and_finish()
         tally = self._tally
         self.datacollector.collect(self)
-        if tally[T.outcome] != Outcome.UNDECIDED:
+        if tally[T.outcome] != Outcome.UNDECIDED or tally[T.round] >= self.structure.rounds:
             self.running = False
 
     def _verify_and_finish(self) -> None:
         """:func:`finish_round` with the verifier's say on the imagery (its random number
         is drawn either way, so nothing else in the run moves)."""
         (x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts, report,
-         target, tracked, counterpart, _, rec_x, rec_actions, rec_trust, rec_flag) = self._finish_args  # fmt: skip
+         target, tracked, counterpart, _, rec_x, rec_actions, rec_trust, rec_flag,
+         types, belief, tparams, n_types, model, lik) = self._finish_args  # fmt: skip
         t = int(tally[T.round]) + 1
-        flagged, detected, false_alarm = imagery(t, actions[target], theta, starts, report)
+        covert = tparams[target, types[target], TP.covert]
+        flagged, detected, false_alarm = imagery(t, actions[target], covert, theta, starts, report)
         shown = self.verifier(self, Verification(t, Action(int(actions[target])), bool(flagged)))
         if shown is not None and bool(shown) != bool(flagged):
             hedged = actions[target] == Action.HEDGE
@@ -466,7 +482,8 @@ class NegotiationModel(mesa.Model):
                 bool(shown) and not hedged,
             )
         end_round(t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm,
-                  effects, initial, theta, target, tracked, report.shape[0])  # fmt: skip
+                  effects, initial, theta, target, tracked, report.shape[0], belief, tparams, n_types,
+                  model, model == BELIEFS, report[t - 1], covert, lik)  # fmt: skip
         record_round(
             t, x, trust, tally, actions, counterpart, rec_x, rec_actions, rec_trust, rec_flag
         )

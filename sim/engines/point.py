@@ -34,6 +34,7 @@ class DecisionPoint:
         compiled: the run's compiled parameters (one parameter set).
         x, trust, last, tally: copies of the run's arrays (see :mod:`sim.model.dynamics`).
         ended: the run had already ended (then this is the state it ended in).
+        types: each actor's private type in this run (its utilities are its type's).
     """
 
     compiled: Compiled
@@ -42,16 +43,17 @@ class DecisionPoint:
     last: np.ndarray
     tally: np.ndarray
     ended: bool
+    types: np.ndarray
 
     @classmethod
-    def coming(cls, compiled: Compiled, x, trust, last, tally) -> DecisionPoint:
+    def coming(cls, compiled: Compiled, x, trust, last, tally, types) -> DecisionPoint:
         """The point before the coming round of a run in this state (events applied)."""
         s = compiled.structure
         x, trust, last, tally = x.copy(), trust.copy(), last.copy(), tally.copy()
         ended = tally[T.outcome] != Outcome.UNDECIDED or tally[T.round] >= s.rounds
         if not ended:
             begin_round(x, trust, tally, s.shift, s.target, s.principal)
-        return cls(compiled, x, trust, last, tally, bool(ended))
+        return cls(compiled, x, trust, last, tally, bool(ended), np.array(types, dtype=np.int64))
 
     @property
     def round(self) -> int:
@@ -71,8 +73,9 @@ class DecisionPoint:
         if reacting_to is not None:
             last[self.index(reacting_to)] = action
         f, u = np.empty(c.weights.shape[3]), np.empty(3)
-        actor_utilities(self.index(actor), self.x, self.trust, last, self.tally, c.weights[0], c.theta[0],
-                        s.counterpart, s.principal, f, u)  # fmt: skip
+        i = self.index(actor)
+        actor_utilities(i, self.types[i], self.x, self.trust, last, self.tally, c.weights[0],
+                        c.tshift[0], c.theta[0], s.counterpart, s.principal, f, u)  # fmt: skip
         return u
 
     def probabilities(self, actor: str, policy: str = "logit") -> np.ndarray:
@@ -81,9 +84,10 @@ class DecisionPoint:
         s, c = self.compiled.structure, self.compiled
         pol = s.policy if policy == "own" else np.full_like(s.policy, policy_code("logit"))
         out, f, u = np.empty(3), np.empty(c.weights.shape[3]), np.empty(3)
-        action_probabilities(self.index(actor), self.round, self.x, self.trust, self.last, self.tally,
-                             c.weights[0], c.theta[0], s.counterpart, s.principal, pol, s.period, s.script,
-                             out, f, u)  # fmt: skip
+        i = self.index(actor)
+        action_probabilities(i, self.types[i], self.round, self.x, self.trust, self.last, self.tally,
+                             c.weights[0], c.tshift[0], c.theta[0], s.counterpart, s.principal, pol,
+                             s.period, s.script, out, f, u)  # fmt: skip
         return out
 
 
@@ -99,4 +103,4 @@ def decision_point(cfg: ModelConfig, seed: int, round: int) -> DecisionPoint:
         raise ValueError(f"round = {round} is outside 1..{cfg.rounds}")
     c = compile_configs([cfg])
     st, _ = simulate(c, [seed], record=False, stop=round - 1, threads=1)  # stop 0: the start
-    return DecisionPoint.coming(c, st.x[0], st.trust[0], st.last[0], st.tally[0])
+    return DecisionPoint.coming(c, st.x[0], st.trust[0], st.last[0], st.tally[0], st.types[0])

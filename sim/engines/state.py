@@ -27,22 +27,32 @@ class State:
     tally: np.ndarray
     counts: np.ndarray
     peak: np.ndarray
+    types: np.ndarray
+    belief: np.ndarray
 
     @classmethod
-    def empty(cls, n_runs: int, n_actors: int) -> State:
+    def empty(cls, n_runs: int, n_actors: int, n_types: int = 1) -> State:
         return cls(
             x=np.zeros((n_runs, len(STATE_VARS))),
             trust=np.zeros((n_runs, n_actors, n_actors)),
             last=np.zeros((n_runs, n_actors), dtype=np.int64),
             tally=np.zeros((n_runs, len(T)), dtype=np.int64),
             counts=np.zeros((n_runs, n_actors, 3), dtype=np.int64),
-            peak=np.zeros((n_runs, 1)),
+            peak=np.zeros((n_runs, 2)),
+            types=np.zeros((n_runs, n_actors), dtype=np.int64),
+            belief=np.zeros((n_runs, n_actors, n_types)),
         )
 
     def copy(self) -> State:
         return State(
-            *(a.copy() for a in (self.x, self.trust, self.last, self.tally, self.counts, self.peak))
-        )
+            *(
+                a.copy()
+                for a in (
+                    self.x, self.trust, self.last, self.tally, self.counts, self.peak,
+                    self.types, self.belief,
+                )
+            )
+        )  # fmt: skip
 
     @property
     def round(self) -> int:
@@ -54,7 +64,14 @@ class State:
         return self.tally[:, T.outcome]
 
     def final(self) -> dict[str, np.ndarray]:
-        return {"x": self.x, "tally": self.tally, "counts": self.counts, "peak": self.peak}
+        return {
+            "x": self.x,
+            "tally": self.tally,
+            "counts": self.counts,
+            "peak": self.peak,
+            "types": self.types,
+            "belief": self.belief,
+        }
 
 
 @dataclass

@@ -25,14 +25,14 @@ import pyarrow as pa
 
 from sim.model.compile import Compiled
 from sim.model.decisions import felt_relief
-from sim.model.names import ACTION_NAMES, STATE_VARS, Action, Outcome, T, V
+from sim.model.names import ACTION_NAMES, STATE_VARS, TP, Action, Outcome, T, V
 from sim.model.params import ModelConfig, scalar_params
 
 if TYPE_CHECKING:  # pandas is imported where tables become DataFrames, not before
     import pandas as pd
 
 #: Outcome categories in a fixed order (the categorical column's categories).
-OUTCOME_ORDER = ["agreement", "stalemate", "hedged_stalemate", "breakdown"]
+OUTCOME_ORDER = ["agreement", "stalemate", "hedged_stalemate", "breakdown", "undecided"]
 #: Outcome code -> position in OUTCOME_ORDER.
 _OUTCOME_POS = np.full(len(Outcome), -1, dtype=np.int32)
 for _o in Outcome:
@@ -68,11 +68,14 @@ def runs_table(
 ) -> pa.Table:
     """One row per run: ``run_id``, ``seed``, the scalar parameters, outcome and metrics.
 
-    Metrics: ``rounds_played``; ``rounds_to_agreement`` (NaN unless agreement);
+    Metrics: ``rounds_played``; ``rounds_to_agreement`` and ``rounds_to_breakdown``
+    (NaN unless that outcome); ``ended`` (agreement or breakdown; else censored at the
+    horizon); ``rounds_without_progress`` at the end (see :mod:`sim.model.outcomes`);
     ``peak_tension``; the final value of every state variable (``final_*``);
     ``undeclared_growth`` since round 0; ``detections`` and ``false_alarms``; and
     for every actor the share of played rounds it conceded, hedged and escalated
-    (``hedge_share_DPRK`` …).
+    (``hedge_share_DPRK`` …); for every actor with private types its type
+    (``type_DPRK``) and the others' final belief that it keeps its word (``belief_DPRK``).
 
     Args:
         distinct_cfgs: the distinct configs, in the order of ``c``'s parameter sets.
@@ -92,6 +95,10 @@ def runs_table(
     cols["outcome"] = _dictionary(_OUTCOME_POS[outcome], OUTCOME_ORDER)
     cols["rounds_played"] = played
     cols["rounds_to_agreement"] = np.where(agreed, played, np.nan)
+    ended = agreed | (outcome == Outcome.BREAKDOWN)
+    cols["rounds_to_breakdown"] = np.where(outcome == Outcome.BREAKDOWN, played, np.nan)
+    cols["ended"] = ended  # agreement or breakdown; otherwise censored at the horizon
+    cols["rounds_without_progress"] = played - tally[:, T.progress_round].astype(np.int64)
     cols["peak_tension"] = final["peak"][:, 0]
     for v in V:
         cols[f"final_{v.name}"] = x[:, v]
@@ -99,9 +106,23 @@ def runs_table(
     cols["detections"] = tally[:, T.detections].astype(np.int64)
     cols["false_alarms"] = tally[:, T.false_alarms].astype(np.int64)
     counts = final["counts"]
-    for i, name in enumerate(c.structure.names):
+    st = c.structure
+    for i, name in enumerate(st.names):
         for a in Action:
             cols[f"{ACTION_NAMES[a]}_share_{name}"] = counts[:, i, a] / played
+    if "types" in final:
+        tp = c.tparams[c.slot]
+        for i, name in enumerate(st.names):
+            if st.n_types[i] == 0:
+                continue
+            cols[f"type_{name}"] = _dictionary(
+                final["types"][:, i].astype(np.int32), list(st.type_names[i])
+            )
+            # the public belief at the end: how far the others expect it to keep its word
+            n = st.n_types[i]
+            cols[f"belief_{name}"] = np.einsum(
+                "rk,rk->r", final["belief"][:, i, :n], tp[:, i, :n, TP.trustworthy]
+            )
     return pa.table(cols)
 
 

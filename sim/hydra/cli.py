@@ -304,6 +304,11 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
         n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
         fig = plot_trajectories(states, actions_, app.description or app.name, n_note)
         written["figure"] = save_figure(fig, out / "trajectories.png", dpi=110)
+    if summary.horizon:
+        from sim.report.plots import plot_survival
+
+        fig = plot_survival({app.name: summary.survival()}, app.description or app.name, app.seeds)
+        written["survival"] = save_figure(fig, out / "survival.png", dpi=110)
     print()
     print(summary.format())
     if narrate:  # told from the batch engine's own record of the run: no Mesa needed

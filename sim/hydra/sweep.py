@@ -194,7 +194,23 @@ def _summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         .add_prefix("mean_")
         .reset_index()
     )
-    return shares.merge(means, on=by)
+    return shares.merge(means, on=by).merge(time_quantiles(runs, by), on=by)
+
+
+def time_quantiles(runs: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per point: the quartiles of the rounds to agreement and to breakdown (over the runs
+    that ended so; NaN where none did), e.g. ``rounds_to_agreement_q50``."""
+    g = runs.groupby(by, observed=True, sort=True)
+    parts = []
+    for col in ("rounds_to_agreement", "rounds_to_breakdown"):
+        if col not in runs.columns:
+            continue
+        q = g[col].quantile([0.25, 0.5, 0.75]).unstack()
+        q.columns = [f"{col}_q{int(round(c * 100))}" for c in q.columns]
+        parts.append(q)
+    if not parts:
+        return g.size().reset_index()[by]
+    return pd.concat(parts, axis=1).reset_index()
 
 
 def report(c: Collected, sweep_dir, command: str | None = None) -> str:

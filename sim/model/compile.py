@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.model.events import SHIFT_KEYS, event_effects
-from sim.model.names import ACTION_NAMES, FEATURES, STATE_VARS
-from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects
+from sim.model.names import ACTION_NAMES, FEATURES, MODELS, STATE_VARS, TP, TypeParam
+from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects, type_priors
 from sim.model.policies import code as policy_code
 from sim.model.rng import IMAGERY, stream_id
 from sim.model.sequencing import conditionality
@@ -52,6 +52,12 @@ class Structure:
         report: (rounds,) a published report flags the target's hedging that round.
         shift: (rounds, len(SHIFT_KEYS)) event shifts at the start of each round.
         streams: (A + 1,) uint64 random-stream ids: one per actor (by name), then imagery.
+        model: the code of the model of what actors know (index in :data:`~sim.model.names.MODELS`).
+        type_names: each actor's type names (empty: one implicit type).
+        n_types: (A,) each actor's number of declared types (0: one implicit type, whose
+            trust follows ``actors.<actor>.trust`` and is never learned).
+        fixed_type: (A,) the type an actor is fixed to, -1 where it is drawn from the prior.
+        rest_type: (A,) the type whose prior is the rest (1 - the others'), -1 for none.
     """
 
     names: tuple[str, ...]
@@ -67,10 +73,24 @@ class Structure:
     report: np.ndarray
     shift: np.ndarray
     streams: np.ndarray
+    model: int = 0
+    type_names: tuple[tuple[str, ...], ...] = ()
+    n_types: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    fixed_type: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    rest_type: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def n_actors(self) -> int:
         return len(self.names)
+
+    @property
+    def model_name(self) -> str:
+        return MODELS[self.model]
+
+    def type_name(self, actor: int, k: int) -> str:
+        """The name of type ``k`` of actor ``actor`` ('' for an actor without types)."""
+        names = self.type_names[actor]
+        return names[k] if names else ""
 
     def tracked(self, full_trust: bool = False) -> np.ndarray:
         """The trust columns the engines update: those decisions read (trust in the
@@ -91,6 +111,10 @@ class Compiled:
         trust0: (U, A) each actor's initial trust in every other actor.
         weights: (U, A, 3, K) utility weights ``weights[u, actor, action, feature]``.
         effects: (U, A, 3, V) each action's push on each state variable.
+        tshift: (U, A, Kt, 3, K) each type's shift of the weights (a type's weights are
+            ``weights + tshift[..., type, :, :]``); Kt is the most types any actor has.
+        tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness and
+            covert work (:class:`~sim.model.names.TypeParam`); padding types have prior 0.
         slot: (R,) which parameter set each run uses.
     """
 
@@ -100,6 +124,8 @@ class Compiled:
     trust0: np.ndarray
     weights: np.ndarray
     effects: np.ndarray
+    tshift: np.ndarray
+    tparams: np.ndarray
     slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
@@ -118,7 +144,7 @@ class Compiled:
 def structure_key(cfg: ModelConfig) -> tuple:
     """What must be equal for configs to share one batch."""
     actors = tuple(
-        (n, a.role, a.policy, tuple(a.script), a.grit_period)
+        (n, a.role, a.policy, tuple(a.script), a.grit_period, tuple(a.types), a.type)
         for n, a in cfg.actors.items()
         if a.enabled
     )
@@ -126,7 +152,7 @@ def structure_key(cfg: ModelConfig) -> tuple:
         (e.round, e.kind, tuple(sorted(e.shift.items())), tuple(sorted(e.force.items())))
         for e in cfg.events
     )
-    return (cfg.rounds, actors, events)
+    return (cfg.rounds, actors, events, cfg.model)
 
 
 def compile_structure(cfg: ModelConfig) -> Structure:
@@ -167,7 +193,26 @@ def compile_structure(cfg: ModelConfig) -> Structure:
         report=report,
         shift=shift,
         streams=np.array([stream_id(n) for n in (*names, IMAGERY)], dtype=np.uint64),
+        model=MODELS.index(cfg.model),
+        type_names=tuple(tuple(a.types) for a in actors.values()),
+        n_types=np.array([len(a.types) for a in actors.values()], dtype=np.int64),
+        fixed_type=np.array(
+            [list(a.types).index(a.type) if a.type else -1 for a in actors.values()],
+            dtype=np.int64,
+        ),
+        rest_type=np.array(
+            [_rest_type(a.types) for a in actors.values()],
+            dtype=np.int64,
+        ),
     )
+
+
+def _rest_type(types: dict) -> int:
+    """The index of the type that takes the rest of the prior, or -1."""
+    for k, t in enumerate(types.values()):
+        if t.get("prior") is None:
+            return k
+    return -1
 
 
 def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
@@ -198,6 +243,9 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     trust0 = np.zeros((U, A))
     weights = np.zeros((U, A, 3, len(FEATURES)))
     effects = np.zeros((U, A, 3, len(STATE_VARS)))
+    Kt = max(1, int(structure.n_types.max()))
+    tshift = np.zeros((U, A, Kt, 3, len(FEATURES)))
+    tparams = np.zeros((U, A, Kt, len(TypeParam)))
     feat_ix = {f: k for k, f in enumerate(FEATURES)}
     var_ix = {v: j for j, v in enumerate(STATE_VARS)}
     for u, cfg in enumerate(unique):
@@ -215,7 +263,19 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                     weights[u, i, a, feat_ix[f]] = w
                 for v, push in pushes.get(action, {}).items():
                     effects[u, i, a, var_ix[v]] = push
-    return Compiled(structure, theta, initial, trust0, weights, effects, slot)
+            if not actor.types:  # one implicit type: prior 1, trust as configured
+                tparams[u, i, 0, TP.prior] = 1.0
+                tparams[u, i, 0, TP.trustworthy] = actor.trust
+                continue
+            priors = type_priors(actor.types)
+            for k, (tname, spec) in enumerate(actor.types.items()):
+                tparams[u, i, k, TP.prior] = priors[tname]
+                tparams[u, i, k, TP.trustworthy] = spec.get("trustworthy", 0.5)
+                tparams[u, i, k, TP.covert] = spec.get("covert", 0.0)
+                for a, action in enumerate(ACTION_NAMES):
+                    for f, w in (spec.get(action) or {}).items():
+                        tshift[u, i, k, a, feat_ix[f]] = w
+    return Compiled(structure, theta, initial, trust0, weights, effects, tshift, tparams, slot)
 
 
 @dataclass(frozen=True)
@@ -225,7 +285,8 @@ class Slot:
     Attributes:
         key: the dotted config key, as ``stalemate`` accepts it (``rationality``,
             ``actors.DPRK.concede.package``, ``actors.USA.trust``, ``tension``).
-        array: ``theta``, ``initial``, ``trust0``, ``weights`` or ``effects``.
+        array: ``theta``, ``initial``, ``trust0``, ``weights``, ``effects``, ``tshift`` or
+            ``tparams``.
         index: the index within one parameter set.
         bounds: the allowed range (None: unbounded on that side).
     """
@@ -268,6 +329,22 @@ def slot(structure: Structure, key: str) -> Slot:
         i = structure.names.index(name)
         if len(parts) == 3 and parts[2] == "trust":
             return Slot(key, "trust0", (i,), (0.0, 1.0))
+        types = structure.type_names[i]
+        if len(parts) >= 5 and parts[2] == "types" and parts[3] in types:
+            k = types.index(parts[3])
+            if len(parts) == 5 and parts[4] in TypeParam.__members__:
+                if parts[4] == "prior" and structure.rest_type[i] == k:
+                    raise ConfigError(
+                        f"{key}: this type takes the rest of the prior; set the other types' priors"
+                    )
+                return Slot(key, "tparams", (i, k, int(TP[parts[4]])), (0.0, 1.0))
+            if len(parts) == 6 and parts[4] in ACTION_NAMES and parts[5] in FEATURES:
+                return Slot(
+                    key,
+                    "tshift",
+                    (i, k, ACTION_NAMES.index(parts[4]), int(F[parts[5]])),
+                    (-100.0, 100.0),
+                )
         if len(parts) == 4 and parts[2] in ACTION_NAMES and parts[3] in FEATURES:
             return Slot(
                 key, "weights", (i, ACTION_NAMES.index(parts[2]), int(F[parts[3]])), (-100.0, 100.0)
@@ -284,7 +361,9 @@ def slot(structure: Structure, key: str) -> Slot:
     raise ConfigError(
         f"{key} is not a numeric parameter that can be set per run; allowed: a per-run parameter "
         f"({', '.join(RUN_PARAMS)}), a starting value ({', '.join(STATE_VARS)}), actors.<actor>.trust, "
-        "actors.<actor>.<action>.<feature> or actors.<actor>.effects.<action>.<state var>"
+        "actors.<actor>.<action>.<feature>, actors.<actor>.effects.<action>.<state var>, "
+        "actors.<actor>.types.<type>.(prior|trustworthy|covert) or "
+        "actors.<actor>.types.<type>.<action>.<feature>"
     )
 
 
@@ -303,12 +382,25 @@ def with_values(c: Compiled, slots: list[Slot], values: np.ndarray, base: int = 
     values = np.atleast_2d(np.asarray(values, dtype=float))
     n = values.shape[0]
     arrays = {
-        name: np.repeat(getattr(c, name)[base : base + 1], n, axis=0).copy()
-        for name in ("theta", "initial", "trust0", "weights", "effects")
+        name: np.repeat(getattr(c, name)[base : base + 1], n, axis=0).copy() for name in ARRAYS
     }
     for k, sl in enumerate(slots):
         arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
+    _rest_of_prior(c.structure, arrays["tparams"])
     return Compiled(c.structure, slot=np.arange(n, dtype=np.int64), **arrays)
+
+
+#: The parameter arrays of a :class:`Compiled`, one row per parameter set.
+ARRAYS = ("theta", "initial", "trust0", "weights", "effects", "tshift", "tparams")
+
+
+def _rest_of_prior(structure: Structure, tparams: np.ndarray) -> None:
+    """Give each actor's rest type 1 - the other types' priors (after priors were set)."""
+    for i, k in enumerate(structure.rest_type):
+        if k >= 0:
+            n = max(1, structure.n_types[i])
+            others = tparams[:, i, :n, TP.prior].sum(axis=1) - tparams[:, i, k, TP.prior]
+            tparams[:, i, k, TP.prior] = np.clip(1.0 - others, 0.0, 1.0)
 
 
 def with_run_values(c: Compiled, slots: list[Slot], values: np.ndarray) -> Compiled:
@@ -317,10 +409,8 @@ def with_run_values(c: Compiled, slots: list[Slot], values: np.ndarray) -> Compi
     values = np.atleast_2d(np.asarray(values, dtype=float))
     if values.shape[0] != c.n_runs:
         raise ValueError(f"{values.shape[0]} rows of values for {c.n_runs} runs")
-    arrays = {
-        name: getattr(c, name)[c.slot].copy()
-        for name in ("theta", "initial", "trust0", "weights", "effects")
-    }
+    arrays = {name: getattr(c, name)[c.slot].copy() for name in ARRAYS}
     for k, sl in enumerate(slots):
         arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
+    _rest_of_prior(c.structure, arrays["tparams"])
     return Compiled(c.structure, slot=np.arange(c.n_runs, dtype=np.int64), **arrays)

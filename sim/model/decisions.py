@@ -3,7 +3,10 @@
 Every actor i scores each action a by a weighted sum of features of the state
 it faces, seen from its own seat:
 
-    U_i(a) = sum_k  w_i[a, k] * f_i[k]
+    U_i(a) = sum_k  (w_i[a, k] + s_i[type_i, a, k]) * f_i[k]
+
+where ``s_i[type_i]`` is the shift of the actor's private type (zero for an actor
+without types; see :mod:`sim.model.beliefs`),
 
 and, under the default ``logit`` policy, plays a with probability
 
@@ -80,13 +83,14 @@ def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta):
 
 
 @kernel(inline="always")
-def utilities(u, weights, i, f):
-    """Actor ``i``'s ``u[a] = sum_k weights[i, a, k] * f[k]`` for the three actions,
-    summed in feature order."""
+def utilities(u, weights, tshift, i, ty, f):
+    """Actor ``i``'s utilities as type ``ty``:
+    ``u[a] = sum_k (weights[i, a, k] + tshift[i, ty, a, k]) * f[k]`` for the three
+    actions, summed in feature order."""
     for a in range(3):
         s = 0.0
         for k in range(f.shape[0]):
-            s += weights[i, a, k] * f[k]
+            s += (weights[i, a, k] + tshift[i, ty, a, k]) * f[k]
         u[a] = s
 
 

@@ -32,11 +32,18 @@ trust         (A, A) float   trust[i, j]: i's trust in j (diagonal 1)
 last          (A,) int       each actor's last action (HEDGE before round 1)
 tally         (T,) int       round, outcome, end_round, flagged, detections, …
 counts        (A, 3) int     rounds each actor played each action
-peak          (1,) float     the highest tension so far
+peak          (2,) float     the highest tension so far; the best progress so far
+types         (A,) int       each actor's private type (drawn once per run)
+belief        (A, Kt) float  the public belief about each actor's type
 theta         (P,) float     per-run parameters by name (``theta[P.detect_prob]``)
 initial       (V,) float     the state at round 0 (resting levels for drift)
 trust0        (A,) float     each actor's initial trust in the others
 weights       (A, 3, K)      utility weights: weights[i, action, feature]
+tshift        (A, Kt, 3, K)  each type's shift of the weights (sim.model.beliefs)
+tparams       (A, Kt, 3)     each type's prior, trustworthiness, covert work
+n_types       (A,) int       each actor's number of declared types (0: none)
+fixed_type    (A,) int       a type fixed by the config, -1 to draw it
+model         int            0 beliefs, 1 trust_rule (sim.model.beliefs)
 effects       (A, 3, V)      each action's push on each state variable
 starts        (A + 1,) u64   random stream starts: one per actor, then imagery
 counterpart   (A,) int       whom each actor watches
@@ -53,10 +60,17 @@ tracked       (n,) int       the trust columns to update (see :func:`transition`
 from __future__ import annotations
 
 from sim.model import events
+from sim.model.beliefs import (
+    BELIEFS,
+    bayes,
+    derive_trust,
+    learn_flag,
+    start_beliefs,
+)
 from sim.model.decisions import draw, features, utilities
 from sim.model.jit import kernel
-from sim.model.names import Action, Outcome, T, V
-from sim.model.outcomes import check_absorbing, classify_final
+from sim.model.names import TP, Action, Outcome, T, V
+from sim.model.outcomes import check_absorbing, classify_final, progress
 from sim.model.params import P
 from sim.model.policies import Context
 from sim.model.policies.dispatch import policy_probabilities
@@ -70,8 +84,12 @@ apply_shift = kernel(inline="always")(events.apply_shift)
 
 
 @kernel(inline="always")
-def start_run(x, trust, last, tally, counts, peak, initial, trust0, rounds):
-    """Round 0: the configured starting values, trust, nobody has moved."""
+def start_run(
+    x, trust, last, tally, counts, peak, initial, trust0, rounds, belief, tparams, n_types, model
+):
+    """Round 0: the configured starting values, trust, nobody has moved, every belief
+    at the common prior (under ``model=beliefs``, trust in actors with types is that
+    belief). Types are drawn separately (:func:`sim.model.beliefs.draw_types`)."""
     n = trust.shape[0]
     for v in range(x.shape[0]):
         x[v] = initial[v]
@@ -86,6 +104,12 @@ def start_run(x, trust, last, tally, counts, peak, initial, trust0, rounds):
     tally[T.outcome] = Outcome.UNDECIDED
     tally[T.end_round] = rounds
     peak[0] = initial[V.tension]
+    peak[1] = progress(initial)
+    start_beliefs(belief, tparams)
+    if model == BELIEFS:
+        for j in range(n):
+            if n_types[j] > 0:
+                derive_trust(trust, belief, tparams, n_types, j)
 
 
 @kernel(inline="always")
@@ -105,12 +129,14 @@ def begin_round(x, trust, tally, shift, target, principal):
 @kernel(inline="always")
 def action_probabilities(
     i,
+    ty,
     t,
     x,
     trust,
     last,
     tally,
     weights,
+    tshift,
     theta,
     counterpart,
     principal,
@@ -121,14 +147,15 @@ def action_probabilities(
     f,
     u,
 ):
-    """Actor ``i``'s probabilities of (concede, hedge, escalate) in round ``t``, into ``out``.
+    """Actor ``i``'s probabilities of (concede, hedge, escalate) in round ``t`` if it is of
+    type ``ty``, into ``out``.
 
     Features of the state seen from i's seat (into ``f``), then utilities (into
     ``u``), then i's policy.
     """
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
-    utilities(u, weights, i, f)
+    utilities(u, weights, tshift, i, ty, f)
     ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
     policy_probabilities(policy[i], ctx, u, out)
 
@@ -141,6 +168,8 @@ def decide(
     last,
     tally,
     weights,
+    tshift,
+    types,
     theta,
     starts,
     counterpart,
@@ -153,8 +182,9 @@ def decide(
     f,
     u,
 ):
-    """Actor ``i``'s action in the coming round t: its policy's probabilities, drawn with
-    its own uniform number of round t; an action forced by an event replaces the draw.
+    """Actor ``i``'s action in the coming round t: its policy's probabilities as its own
+    type (``types[i]``), drawn with its own uniform number of round t; an action forced
+    by an event replaces the draw.
 
     Returns the action code; ``out`` holds the policy's probabilities, ``f`` and
     ``u`` the features and utilities (work arrays).
@@ -162,12 +192,14 @@ def decide(
     t = tally[T.round] + 1
     action_probabilities(
         i,
+        types[i],
         t,
         x,
         trust,
         last,
         tally,
         weights,
+        tshift,
         theta,
         counterpart,
         principal,
@@ -184,18 +216,72 @@ def decide(
     return action
 
 
+@kernel
+def type_mixture(
+    i, move, t, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
+    policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+):  # fmt: skip
+    """What an observer who does not know actor ``i``'s type expects it to do in round
+    ``t``: ``mix[a] = sum_k belief[i, k] * P(a | type k)`` (the type-k probabilities from
+    :func:`action_probabilities`), and ``lik[k] = P(move | type k)`` for its types. A move
+    forced by an event has probability 1 whatever the type."""
+    n = max(1, n_types[i])
+    for a in range(3):
+        mix[a] = 0.0
+    for k in range(n):
+        if forced[t - 1, i] >= 0:
+            for a in range(3):
+                out[a] = 1.0 if a == forced[t - 1, i] else 0.0
+        else:
+            action_probabilities(
+                i, k, t, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
+                policy, period, script, out, f, u,
+            )  # fmt: skip
+        w = belief[i, k] if n_types[i] > 0 else 1.0
+        for a in range(3):
+            mix[a] += w * out[a]
+        lik[k] = out[move]
+
+
+@kernel
+def learn_moves(
+    t, actions, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
+    policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+):  # fmt: skip
+    """Bayes' rule on every actor with types from its move this round (the state the
+    actors decided in: call it after the decisions, before :func:`finish_round`)."""
+    for j in range(actions.shape[0]):
+        if n_types[j] > 1:
+            type_mixture(
+                j, actions[j], t, x, trust, last, tally, weights, tshift, theta, counterpart,
+                principal, policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+            )  # fmt: skip
+            bayes(belief, j, lik, n_types[j])
+
+
 @kernel(inline="always")
-def transition(x, trust, actions, flagged, effects, initial, theta, target, tracked):
-    """Move the shared state and trust by one round's actions.
+def transition(
+    x, trust, actions, flagged, effects, initial, theta, target, tracked,
+    belief, tparams, n_types, model, learn, reported, covert, lik,
+):  # fmt: skip
+    """Move the shared state, beliefs and trust by one round's actions; return the
+    probability of the imagery's verdict given the history (see
+    :func:`sim.model.beliefs.learn_flag`; 1 without ``learn``).
 
     1. Action effects: each actor's action pushes each variable v; positive
        pushes move v toward 1, negative toward 0:
-       ``v += step_size * (sum(push+) * (1 - v) - sum(push-) * v)``.
+       ``v += step_size * (sum(push+) * (1 - v) - sum(push-) * v)``. A target
+       that did not hedge adds ``covert`` (its type's covert work) times its
+       hedge's pushes: undeclared work goes on behind a concession.
     2. Snapback: a flag withdraws ``kappa * snapback`` of the relief in force.
     3. Drift: assurance, relief and enforcement revert to their starting levels
        (``reversion``), tension to its resting level (``tension_decay``), and
        verified denuclearization decays (``reversibility``).
-    4. Trust: observer i's trust in j rises by ``trust_gain * (1 - trust)`` when j
+    4. Beliefs (with ``learn``): the belief about the target's type takes in the
+       imagery's verdict (its moves were taken in by :func:`learn_moves`).
+    5. Trust: under ``model=beliefs``, trust in an actor with types is the belief
+       about it (:func:`sim.model.beliefs.derive_trust`). Otherwise (the trust
+       rule) observer i's trust in j rises by ``trust_gain * (1 - trust)`` when j
        concedes and falls by ``trust_loss * trust`` when j escalates or, for the
        target, when it is flagged. Only the columns in ``tracked`` are updated:
        decisions read trust in the target and in the principal, so the engines
@@ -203,11 +289,16 @@ def transition(x, trust, actions, flagged, effects, initial, theta, target, trac
     """
     n = actions.shape[0]
     step = theta[P.step_size]
+    hid = covert if actions[target] != Action.HEDGE else 0.0
     for v in range(x.shape[0]):
         pos = 0.0
         neg = 0.0
         for i in range(n):  # summed in actor order
             push = effects[i, actions[i], v]
+            pos += max(push, 0.0)
+            neg += max(-push, 0.0)
+        if hid > 0.0:
+            push = hid * effects[target, Action.HEDGE, v]
             pos += max(push, 0.0)
             neg += max(-push, 0.0)
         x[v] = x[v] + step * (pos * (1.0 - x[v]) - neg * x[v])
@@ -220,9 +311,17 @@ def transition(x, trust, actions, flagged, effects, initial, theta, target, trac
     for v in range(x.shape[0]):
         x[v] = min(1.0, max(0.0, x[v]))
 
+    p_flag = 1.0
+    if learn:
+        p_flag = learn_flag(
+            belief, tparams, n_types, target, actions[target], flagged, reported, theta, lik
+        )
     gain, loss = theta[P.trust_gain], theta[P.trust_loss]
     for c in range(tracked.shape[0]):
         j = tracked[c]
+        if model == BELIEFS and n_types[j] > 0:
+            derive_trust(trust, belief, tparams, n_types, j)
+            continue
         conceded = actions[j] == Action.CONCEDE
         escalated = actions[j] == Action.ESCALATE
         caught = flagged and j == target
@@ -237,29 +336,22 @@ def transition(x, trust, actions, flagged, effects, initial, theta, target, trac
             if caught:
                 tr = tr - loss * tr
             trust[i, j] = min(1.0, max(0.0, tr))
+    return p_flag
 
 
 @kernel(inline="always")
 def advance(
-    t,
-    x,
-    trust,
-    last,
-    tally,
-    counts,
-    peak,
-    actions,
-    flagged,
-    effects,
-    initial,
-    theta,
-    target,
-    tracked,
-):
+    t, x, trust, last, tally, counts, peak, actions, flagged, effects, initial, theta, target,
+    tracked, belief, tparams, n_types, model, learn, reported, covert, lik,
+):  # fmt: skip
     """Move the run through round ``t`` with these ``actions`` and this ``flagged``: the
     transition and the bookkeeping, but no outcome. (The likelihood replays a recorded
-    history with it: the record goes on whatever the model would call its outcome.)"""
-    transition(x, trust, actions, flagged, effects, initial, theta, target, tracked)
+    history with it: the record goes on whatever the model would call its outcome.)
+    Returns the probability of the imagery's verdict (see :func:`transition`)."""
+    p_flag = transition(
+        x, trust, actions, flagged, effects, initial, theta, target, tracked,
+        belief, tparams, n_types, model, learn, reported, covert, lik,
+    )  # fmt: skip
     tally[T.round] = t
     tally[T.flagged] = 1 if flagged else 0
     for i in range(actions.shape[0]):
@@ -267,51 +359,32 @@ def advance(
         counts[i, actions[i]] += 1
     if x[V.tension] > peak[0]:
         peak[0] = x[V.tension]
+    level = progress(x)
+    if level >= peak[1] + theta[P.progress_step]:
+        peak[1] = level
+        tally[T.progress_round] = t
+    return p_flag
 
 
 @kernel(inline="always")
 def end_round(
-    t,
-    x,
-    trust,
-    last,
-    tally,
-    counts,
-    peak,
-    actions,
-    flagged,
-    detected,
-    false_alarm,
-    effects,
-    initial,
-    theta,
-    target,
-    tracked,
-    rounds,
-):
+    t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm, effects,
+    initial, theta, target, tracked, rounds, belief, tparams, n_types, model, learn, reported,
+    covert, lik,
+):  # fmt: skip
     """Finish round ``t`` with the actors' ``actions`` and the imagery's verdict
     (``flagged``, ``detected``, ``false_alarm``; see :func:`imagery`): :func:`advance`,
     then the outcome and the verification tallies. The outcome is final once
-    decided; at the horizon an undecided run is classified as a (hedged) stalemate."""
+    decided; at the horizon an undecided run is a (hedged) stalemate if it made no
+    progress in its last ``stalemate_window`` rounds, else it stays undecided
+    (:func:`sim.model.outcomes.classify_final`)."""
     advance(
-        t,
-        x,
-        trust,
-        last,
-        tally,
-        counts,
-        peak,
-        actions,
-        flagged,
-        effects,
-        initial,
-        theta,
-        target,
-        tracked,
-    )
+        t, x, trust, last, tally, counts, peak, actions, flagged, effects, initial, theta, target,
+        tracked, belief, tparams, n_types, model, learn, reported, covert, lik,
+    )  # fmt: skip
     outcome = check_absorbing(x, theta)
     if outcome == Outcome.UNDECIDED and t == rounds:
-        outcome = classify_final(x, initial, theta)
+        outcome = classify_final(x, initial, theta, t - tally[T.progress_round])
     tally[T.outcome] = outcome
     if outcome != Outcome.UNDECIDED:
         tally[T.end_round] = t
@@ -320,11 +393,13 @@ def end_round(
 
 
 @kernel(inline="always")
-def imagery(t, target_action, theta, starts, report):
-    """This round's verification of the target with the run's imagery number:
-    (flagged, detected, false_alarm)."""
+def imagery(t, target_action, covert, theta, starts, report):
+    """This round's verification of the target (whose type works covertly with
+    probability ``covert``) with the run's imagery number: (flagged, detected, false_alarm)."""
     u = uniform(starts[starts.shape[0] - 1], t)
-    return inspect(target_action, u, theta[P.detect_prob], theta[P.false_alarm_prob], report[t - 1])
+    return inspect(
+        target_action, u, theta[P.detect_prob], theta[P.false_alarm_prob], covert, report[t - 1]
+    )
 
 
 @kernel(inline="always")
@@ -343,14 +418,18 @@ def record_round(t, x, trust, tally, actions, counterpart, rec_x, rec_actions, r
 def finish_round(
     x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts,
     report, target, tracked, counterpart, record, rec_x, rec_actions, rec_trust, rec_flag,
+    types, belief, tparams, n_types, model, lik,
 ):  # fmt: skip
-    """The second half of the coming round t once every actor has chosen: verification
+    """The second half of the coming round t once every actor has chosen (and, under
+    ``model=beliefs``, beliefs took in the moves: :func:`learn_moves`): verification
     with the run's imagery number, :func:`end_round`, and (with ``record``) the history."""
     t = tally[T.round] + 1
-    flagged, detected, false_alarm = imagery(t, actions[target], theta, starts, report)
+    covert = tparams[target, types[target], TP.covert]
+    flagged, detected, false_alarm = imagery(t, actions[target], covert, theta, starts, report)
     end_round(
         t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm,
-        effects, initial, theta, target, tracked, report.shape[0],
+        effects, initial, theta, target, tracked, report.shape[0], belief, tparams, n_types,
+        model, model == BELIEFS, report[t - 1], covert, lik,
     )  # fmt: skip
     if record:
         record_round(
@@ -363,13 +442,14 @@ def play(
     t_stop, x, trust, last, tally, counts, peak, theta, initial, weights, effects, starts,
     counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
     record, rec_x, rec_actions, rec_trust, rec_flag, actions, out, f, u,
+    tshift, tparams, n_types, model, types, belief, lik, mix,
 ):  # fmt: skip
     """Play one run from the round after ``tally[T.round]`` through ``t_stop``, or until it ends.
 
     The state arrays are updated in place. With ``record``, the state after each
     round goes into the history arrays (see :func:`record_round`). ``actions``
-    (one int per actor), ``out`` (3), ``f`` (one per feature) and ``u`` (3) are
-    work arrays.
+    (one int per actor), ``out`` (3), ``f`` (one per feature), ``u`` (3), ``lik``
+    (one per type) and ``mix`` (3) are work arrays.
     """
     n = last.shape[0]
     for _ in range(
@@ -380,19 +460,29 @@ def play(
         begin_round(x, trust, tally, shift, target, principal)
         for i in range(n):
             actions[i] = decide(
-                i, x, trust, last, tally, weights, theta, starts,
+                i, x, trust, last, tally, weights, tshift, types, theta, starts,
                 counterpart, principal, policy, period, script, forced, out, f, u,
+            )  # fmt: skip
+        if model == BELIEFS:
+            learn_moves(
+                tally[T.round] + 1, actions, x, trust, last, tally, weights, tshift, theta,
+                counterpart, principal, policy, period, script, forced, belief, n_types, lik, mix,
+                out, f, u,
             )  # fmt: skip
         finish_round(
             x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts,
             report, target, tracked, counterpart, record, rec_x, rec_actions, rec_trust, rec_flag,
+            types, belief, tparams, n_types, model, lik,
         )  # fmt: skip
 
 
 @kernel
-def actor_utilities(i, x, trust, last, tally, weights, theta, counterpart, principal, f, u):
-    """Actor ``i``'s utilities of its three actions in this state, into ``u`` (``f`` gets the
-    features): the same features and weights the decisions use, for teaching tools."""
+def actor_utilities(
+    i, ty, x, trust, last, tally, weights, tshift, theta, counterpart, principal, f, u
+):
+    """Actor ``i``'s utilities of its three actions in this state as type ``ty``, into ``u``
+    (``f`` gets the features): the same features and weights the decisions use, for
+    teaching tools."""
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
-    utilities(u, weights, i, f)
+    utilities(u, weights, tshift, i, ty, f)

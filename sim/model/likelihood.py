@@ -17,7 +17,16 @@ How the other pieces enter:
   an event that forces an action counts like a rule (probability 1 on the forced move);
 - **outcomes** are not applied: the record goes on whatever the model would call
   its outcome (a replay cannot "end" a history that went on);
-- **flags** come from the record, not from the imagery draw.
+- **flags** come from the record, not from the imagery draw; their probability
+  given the history and the target's move is returned separately (``logf``), so
+  the joint likelihood of moves and flags is ``logp.sum() + logf.sum()``;
+- **private types** (:mod:`sim.model.beliefs`) are not known to the likelihood any
+  more than to the actors: each move's probability is the belief-weighted mixture
+  over the actor's types, and the belief is updated by Bayes' rule from the move
+  and the flag. Beliefs are a deterministic function of the recorded history, so
+  this forward filter is the exact likelihood: it equals the sum over type
+  profiles of prior x product of the type-conditional probabilities
+  (``tests/test_beliefs.py`` checks it against the Mesa agents).
 
 Example:
     >>> import numpy as np
@@ -35,7 +44,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.dynamics import action_probabilities, advance, begin_round, start_run
+from sim.model.beliefs import bayes
+from sim.model.dynamics import advance, begin_round, start_run, type_mixture
 from sim.model.jit import kernel
 from sim.model.names import T
 
@@ -45,62 +55,68 @@ def replay(
     observed, flagged, theta, initial, trust0, weights, effects,
     counterpart, target, principal, policy, period, script, forced, shift, tracked,
     x, trust, last, tally, counts, peak, logp, probs, out, f, u,
+    tshift, tparams, n_types, model, report, belief, lik, mix, logf,
 ):  # fmt: skip
     """Replay ``observed`` (months, actors) with ``flagged`` (months,) for one parameter set.
 
     Fills ``logp[t, i]`` with log P(actor i did what it did in month t) and
     ``probs[t, i]`` with its three probabilities, both one step ahead (from the
-    history before month t); leaves the state after the last month in the state
-    arrays. ``out``, ``f``, ``u`` are work arrays.
+    history before month t), and ``logf[t]`` with log P(month t's imagery verdict |
+    the history and the target's move). Actors with private types enter through
+    the forward filter: the probabilities are mixtures over their types weighted
+    by the public belief, which Bayes' rule then updates (:mod:`sim.model.beliefs`;
+    an observer does not know the types, and neither does the likelihood). Leaves
+    the state after the last month in the state arrays and the final belief in
+    ``belief``. ``out``, ``f``, ``u``, ``lik``, ``mix`` are work arrays.
     """
     n_months, n_actors = observed.shape
-    start_run(x, trust, last, tally, counts, peak, initial, trust0, script.shape[0])
+    start_run(
+        x, trust, last, tally, counts, peak, initial, trust0, script.shape[0],
+        belief, tparams, n_types, model,
+    )  # fmt: skip
     for t in range(1, n_months + 1):
         begin_round(x, trust, tally, shift, target, principal)
         for i in range(n_actors):
-            action_probabilities(
-                i,
-                t,
-                x,
-                trust,
-                last,
-                tally,
-                weights,
-                theta,
-                counterpart,
-                principal,
-                policy,
-                period,
-                script,
-                out,
-                f,
-                u,
-            )
-            move = forced[t - 1, i]
-            if move >= 0:  # an event fixed this move: it had probability 1
-                for a in range(3):
-                    out[a] = 1.0 if a == move else 0.0
+            move = observed[t - 1, i]
+            type_mixture(
+                i, move, t, x, trust, last, tally, weights, tshift, theta, counterpart,
+                principal, policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+            )  # fmt: skip
             for a in range(3):
-                probs[t - 1, i, a] = out[a]
-            logp[t - 1, i] = np.log(out[observed[t - 1, i]])
-        advance(t, x, trust, last, tally, counts, peak, observed[t - 1], flagged[t - 1], effects, initial, theta,
-                target, tracked)  # fmt: skip
+                probs[t - 1, i, a] = mix[a]
+            logp[t - 1, i] = np.log(mix[move])
+            # safe before the other actors: decisions read trust, which moves in advance()
+            if n_types[i] > 1:
+                bayes(belief, i, lik, n_types[i])
+        p_flag = advance(
+            t, x, trust, last, tally, counts, peak, observed[t - 1], flagged[t - 1], effects,
+            initial, theta, target, tracked, belief, tparams, n_types, model, True,
+            report[t - 1], 0.0, lik,
+        )  # fmt: skip
+        logf[t - 1] = np.log(p_flag)
 
 
-def replay_record(c, s: int, observed, flagged, logp, probs, state=None) -> None:
+def replay_record(c, s: int, observed, flagged, logp, probs, state=None, logf=None) -> None:
     """:func:`replay` for parameter set ``s`` of a :class:`~sim.model.compile.Compiled`
     (Python convenience; the estimation loops over sets in :mod:`sim.engines.kernels`)."""
     st = c.structure
     A = st.n_actors
     x, trust = np.empty(c.initial.shape[1]), np.empty((A, A))
     last, tally = np.empty(A, dtype=np.int64), np.empty(len(T), dtype=np.int64)
-    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(1)
+    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(2)
+    belief = np.empty(c.tparams.shape[1:3])
+    if logf is None:
+        logf = np.empty(observed.shape[0])
     replay(
         np.ascontiguousarray(observed, dtype=np.int64), np.ascontiguousarray(flagged, dtype=np.bool_),
         c.theta[s], c.initial[s], c.trust0[s], c.weights[s], c.effects[s],
         st.counterpart, st.target, st.principal, st.policy, st.period, st.script, st.forced, st.shift,
         st.tracked(), x, trust, last, tally, counts, peak, logp, probs,
         np.empty(3), np.empty(c.weights.shape[3]), np.empty(3),
+        c.tshift[s], c.tparams[s], st.n_types, st.model, st.report, belief,
+        np.empty(c.tparams.shape[2]), np.empty(3), logf,
     )  # fmt: skip
     if state is not None:
-        state.update(x=x, trust=trust, last=last, tally=tally, counts=counts, peak=peak)
+        state.update(
+            x=x, trust=trust, last=last, tally=tally, counts=counts, peak=peak, belief=belief
+        )

@@ -29,7 +29,8 @@ class Action(IntEnum):
 
 
 class Outcome(IntEnum):
-    """How a run ends. ``UNDECIDED`` only while a run is still going."""
+    """How a run ends. ``UNDECIDED`` while a run is going, and at the horizon for a run
+    that was still making progress (see :mod:`sim.model.outcomes`)."""
 
     UNDECIDED = 0
     AGREEMENT = 1
@@ -75,15 +76,28 @@ class Tally(IntEnum):
     flagged = 3  # 1 if the target's hedging was flagged in the last round played
     detections = 4  # true detections of hedging so far
     false_alarms = 5  # false alarms so far
+    progress_round = 6  # the last round in which the talks made progress (see sim.model.outcomes)
+
+
+class TypeParam(IntEnum):
+    """What a private type declares besides its weights (``tparams[actor, type, TypeParam.prior]``)."""
+
+    prior = 0  # P(the actor is this type), the common prior
+    trustworthy = 1  # 1 if this type keeps its side of a deal, 0 if not (trust = E[trustworthy])
+    covert = 2  # target only: P(it works at undeclared sites while it does not hedge)
 
 
 #: Short aliases used in the equations: ``x[V.tension]``, ``f[F.package]``, ``tally[T.outcome]``.
 V = Var
 F = Feature
 T = Tally
+TP = TypeParam
 
 ACTION_NAMES = tuple(a.name.lower() for a in Action)  # ("concede", "hedge", "escalate")
 OUTCOME_NAMES = {o: o.name.lower() for o in Outcome}
 STATE_VARS = tuple(v.name for v in Var)
 FEATURES = tuple(f.name for f in Feature)
 ROLES = ("target", "principal", "ally", "enforcer")
+#: The two models of what actors know about each other (``model=``): public Bayesian
+#: beliefs over private types, or the heuristic trust rule (docs/model.md).
+MODELS = ("beliefs", "trust_rule")

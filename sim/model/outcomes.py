@@ -4,9 +4,14 @@
 - **agreement**: verified denuclearization and the package the principal has
   delivered, :func:`delivered` = mean(assurance, relief), both reach
   ``agreement_threshold`` (the run ends); breakdown wins if both happen in one round;
-- at the horizon, a run still undecided is a **hedged stalemate** if undeclared
-  capability grew by more than ``hedged_margin`` since round 0, else a
-  **stalemate**.
+- **progress** is :func:`progress`, min(verified denuclearization, delivered):
+  how far the talks have come toward agreement. A round makes progress when it
+  lifts this to a new high by at least ``progress_step``;
+- at the horizon, a run still undecided that made no progress in its last
+  ``stalemate_window`` rounds (K) is stalled: a **hedged stalemate** if
+  undeclared capability grew by more than ``hedged_margin`` since round 0, else a
+  **stalemate**. A run that was still making progress is **undecided**: the
+  horizon came too early to say.
 
 (:func:`delivered` is what the principal has *given*, the agreement test; the
 utility feature ``package`` is what the target *feels*, assurance x felt relief.)
@@ -35,6 +40,12 @@ def delivered(x):
 
 
 @kernel(inline="always")
+def progress(x):
+    """How far the talks have come: min(verified denuclearization, :func:`delivered`)."""
+    return min(x[V.denuclearization], delivered(x))
+
+
+@kernel(inline="always")
 def check_absorbing(x, theta):
     """AGREEMENT, BREAKDOWN or UNDECIDED after a round (an :class:`Outcome` code)."""
     if x[V.tension] >= theta[P.breakdown_threshold]:
@@ -46,8 +57,12 @@ def check_absorbing(x, theta):
 
 
 @kernel(inline="always")
-def classify_final(x, initial, theta):
-    """STALEMATE or HEDGED_STALEMATE for a run that reaches the horizon undecided."""
+def classify_final(x, initial, theta, stalled):
+    """STALEMATE or HEDGED_STALEMATE for a run that reaches the horizon undecided after
+    ``stalled`` rounds without progress, if that is at least ``stalemate_window``;
+    else UNDECIDED."""
+    if stalled < theta[P.stalemate_window]:
+        return Outcome.UNDECIDED
     if x[V.undeclared] - initial[V.undeclared] > theta[P.hedged_margin]:
         return Outcome.HEDGED_STALEMATE
     return Outcome.STALEMATE

@@ -25,7 +25,7 @@ from typing import Any
 
 from sim.model.actors import ROLE_EFFECTS
 from sim.model.events import EVENT_KINDS, SHIFT_KEYS
-from sim.model.names import ACTION_NAMES, FEATURES, ROLES, STATE_VARS
+from sim.model.names import ACTION_NAMES, FEATURES, MODELS, ROLES, STATE_VARS
 from sim.model.policies import POLICIES
 from sim.model.sequencing import REGIMES
 from sim.model.validation import (
@@ -44,15 +44,18 @@ __all__ = [
     "ConfigError",
     "EventConfig",
     "MODEL_KEYS",
+    "NO_TYPES",
     "ModelConfig",
     "RUN_PARAMS",
     "P",
     "RunParam",
     "START_VALUES",
+    "TYPE_KEYS",
     "config_dict",
     "default_actors",
     "make_config",
     "scalar_params",
+    "type_priors",
     "validate",
 ]
 
@@ -65,6 +68,11 @@ class ActorConfig:
     :class:`sim.model.names.Feature`) to weights: the utility of an action is the sum
     of weight x feature. ``effects`` overrides the role's default effect of each
     action on the shared state (see :data:`sim.model.actors.ROLE_EFFECTS`).
+
+    ``types`` are the actor's private types (see :data:`TYPE_KEYS`): each run draws
+    one from their prior; a type's weights are the actor's weights plus the type's
+    own ``concede``/``hedge``/``escalate`` shifts. ``type`` fixes the type instead
+    (for a lesson, a test, or the likelihood's check over type profiles).
     """
 
     role: str = param("ally", doc="target | principal | ally | enforcer")
@@ -79,6 +87,44 @@ class ActorConfig:
     )
     script: list[str] = param(list, doc="actions for scripted play, one per round")
     grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
+    types: dict[str, dict[str, Any]] = param(
+        dict,
+        doc="private types: name -> {prior, trustworthy, covert, concede/hedge/escalate shifts}",
+    )
+    type: str = param(
+        "", doc="fix the actor's type to one of its types ('' draws it from the prior)"
+    )
+
+
+#: What a type may declare. ``prior``: its prior probability (one type per actor may
+#: leave it out and take the rest, 1 - the others'); ``trustworthy``: 1 if the type
+#: keeps its side of a deal (trust in an actor is the belief-weighted mean of its
+#: types' ``trustworthy``); ``covert``: for the target, the chance it works at
+#: undeclared sites while it concedes or escalates (what imagery can catch);
+#: ``concede``/``hedge``/``escalate``: feature -> shift added to the actor's weights.
+TYPE_KEYS = ("prior", "trustworthy", "covert", *ACTION_NAMES)
+
+
+#: An ``actors`` override that removes the default actors' private types (the
+#: trust-rule model of earlier versions: ``make_config(model="trust_rule", actors=NO_TYPES)``).
+NO_TYPES: dict[str, dict] = {
+    "DPRK": {"types": {"dealmaker": None, "holdout": None}},
+    "USA": {"types": {"conciliatory": None, "resolved": None}},
+}
+
+
+def type_priors(types: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """Each type's prior, the one left out taking the rest.
+
+    Example:
+        >>> type_priors({"dealmaker": {"prior": 0.3}, "holdout": {}})
+        {'dealmaker': 0.3, 'holdout': 0.7}
+        >>> type_priors({})
+        {}
+    """
+    given = {n: t.get("prior") for n, t in types.items()}
+    rest = 1.0 - sum(p for p in given.values() if p is not None)
+    return {n: (rest if p is None else float(p)) for n, p in given.items()}
 
 
 def default_actors() -> dict[str, ActorConfig]:
@@ -90,6 +136,20 @@ def default_actors() -> dict[str, ActorConfig]:
             concede={"bias": -0.5, "reciprocity": 2.0, "unverified": -1.5, "stalemate": 1.0},
             hedge={"bias": 0.0},
             escalate={"bias": -1.5, "provocation": 2.0, "alarm": 1.0, "tension": -1.0},
+            types={
+                # ready to trade relief for steps before verification is complete
+                "conciliatory": {
+                    "prior": 0.5,
+                    "trustworthy": 1.0,
+                    "concede": {"bias": 0.5, "unverified": 0.75},
+                },
+                # holds out for verified denuclearization first, punishes detections harder
+                "resolved": {
+                    "trustworthy": 0.0,
+                    "concede": {"bias": -0.5},
+                    "escalate": {"alarm": 1.0},
+                },
+            },
         ),
         "DPRK": ActorConfig(
             role="target",
@@ -108,6 +168,24 @@ def default_actors() -> dict[str, ActorConfig]:
                 "insecurity": 0.5,
                 "tension": -1.0,
                 "package": -2.0,
+            },
+            types={
+                # values the package (security and relief) more than the bomb
+                "dealmaker": {
+                    "prior": 0.5,
+                    "trustworthy": 1.0,
+                    "covert": 0.0,
+                    "concede": {"package": 2.0},
+                    "escalate": {"bias": -0.5},
+                },
+                # values the bomb more: concessions are cheap talk, work goes on in secret
+                "holdout": {
+                    "trustworthy": 0.0,
+                    "covert": 0.5,
+                    "concede": {"package": -2.0},
+                    "hedge": {"bias": 0.5},
+                    "escalate": {"bias": 0.5},
+                },
             },
         ),
         "ROK": ActorConfig(
@@ -150,6 +228,10 @@ class ModelConfig:
     """Every parameter of one negotiation run (defaults: the 2018 baseline)."""
 
     rounds: int = param(200, 1, 100_000, "rounds in the horizon")
+    model: str = param(
+        "beliefs",
+        doc="beliefs (Bayesian beliefs over private types set trust) | trust_rule (the heuristic rule)",
+    )
     regime: str = param("denuclearization_first", doc="sequencing regime")
     assurance: float = param(
         0.4, 0, 1, "security assurance on the table at the start", kind="state"
@@ -202,6 +284,20 @@ class ModelConfig:
     hedged_margin: float = param(
         0.05, 0, 1, "growth of undeclared capability marking a hedged stalemate", kind="run"
     )
+    stalemate_window: float = param(
+        50.0,
+        1,
+        100_000,
+        "rounds without progress after which undecided talks are a stalemate",
+        kind="run",
+    )
+    progress_step: float = param(
+        0.01,
+        0,
+        1,
+        "rise of min(denuclearization, delivered package) that counts as progress",
+        kind="run",
+    )
     actors: dict[str, ActorConfig] = param(default_actors, doc="the states at the table")
     events: list[EventConfig] = param(list, doc="scheduled shocks")
 
@@ -250,8 +346,9 @@ def make_config(**params: Any) -> ModelConfig:
                 f"actors.{name} = {spec!r} must be a mapping of actor settings "
                 f"(role, policy, trust, concede, hedge, escalate, …)"
             )
-        spec = asdict(spec) if is_dataclass_instance(spec) else dict(spec)
-        if name in actors:
+        complete = is_dataclass_instance(spec)  # a whole ActorConfig replaces; a dict merges
+        spec = asdict(spec) if complete else dict(spec)
+        if name in actors and not complete:
             base = asdict(actors[name])
             # weights merge key by key so one preference can be changed alone
             for action in ACTION_NAMES:
@@ -261,6 +358,8 @@ def make_config(**params: Any) -> ModelConfig:
                             f"actors.{name}.{action} = {spec[action]!r} must be a mapping feature -> weight"
                         )
                     spec[action] = {**base[action], **spec[action]}
+            if isinstance(spec.get("types"), dict) and spec["types"]:  # {} removes every type
+                spec["types"] = merge_types(base["types"], spec["types"], f"actors.{name}.types")
             spec = {**base, **spec}
         actors[name] = to_dataclass(ActorConfig, spec, f"actors.{name}")
     events = params.pop("events", None) or []
@@ -274,6 +373,68 @@ def make_config(**params: Any) -> ModelConfig:
     return cfg
 
 
+def merge_types(base: dict, given: dict, key: str) -> dict:
+    """Types merged type by type and key by key (``types.holdout.covert=0.8`` changes one
+    number); a type set to None is removed, and an empty mapping (``types: {}``) given
+    for an actor removes all of them (see :func:`make_config`)."""
+    out = {n: dict(t) for n, t in base.items()}
+    for name, spec in given.items():
+        if spec is None:
+            out.pop(name, None)
+            continue
+        if not isinstance(spec, dict):
+            raise ConfigError(
+                f"{key}.{name} = {spec!r} must be a mapping of {', '.join(TYPE_KEYS)}"
+            )
+        merged = dict(out.get(name, {}))
+        for k, v in spec.items():
+            if k in ACTION_NAMES and isinstance(v, dict) and isinstance(merged.get(k), dict):
+                v = {**merged[k], **v}
+            merged[k] = v
+        out[name] = merged
+    return out
+
+
+def validate_types(actor: ActorConfig, key: str) -> None:
+    """Types: known keys, numbers in range, priors in [0, 1] that sum to 1."""
+    if not isinstance(actor.types, dict):
+        raise ConfigError(f"{key}.types = {actor.types!r} must be a mapping type name -> settings")
+    missing = []
+    for name, spec in actor.types.items():
+        tkey = f"{key}.types.{name}"
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{tkey} = {spec!r} must be a mapping of {', '.join(TYPE_KEYS)}")
+        for k, v in spec.items():
+            check_choice(f"{tkey} key", k, TYPE_KEYS)
+            if k in ACTION_NAMES:
+                if not isinstance(v, dict):
+                    raise ConfigError(f"{tkey}.{k} = {v!r} must be a mapping feature -> shift")
+                for feat, w in v.items():
+                    check_choice(f"{tkey}.{k} feature", feat, FEATURES)
+                    check_number(f"{tkey}.{k}.{feat}", w, -100, 100)
+            elif k == "prior" and v is None:
+                missing.append(name)
+            else:
+                check_number(f"{tkey}.{k}", v, 0, 1)
+        if "prior" not in spec:
+            missing.append(name)
+    if len(missing) > 1:
+        raise ConfigError(
+            f"{key}.types: only one type may leave out its prior (it takes the rest); "
+            f"{', '.join(missing)} do"
+        )
+    priors = type_priors(actor.types)
+    total = sum(priors.values())
+    if actor.types and (min(priors.values()) < -1e-9 or abs(total - 1.0) > 1e-9):
+        shown = ", ".join(f"{n}={p:g}" for n, p in priors.items())
+        raise ConfigError(
+            f"{key}.types priors ({shown}) must be in [0, 1] and sum to 1"
+            + (" (the type without a prior takes the rest)" if missing else "")
+        )
+    if actor.type:
+        check_choice(f"{key}.type", actor.type, tuple(actor.types) or ("",))
+
+
 def is_dataclass_instance(obj: Any) -> bool:
     """True for an instance (not a class) of a dataclass."""
     return hasattr(type(obj), "__dataclass_fields__")
@@ -283,6 +444,7 @@ def validate(cfg: ModelConfig) -> None:
     """Raise :class:`ConfigError` for the first value the model does not allow."""
     check_fields(cfg, "")
     check_choice("regime", cfg.regime, tuple(REGIMES))
+    check_choice("model", cfg.model, MODELS)
     active = {n: a for n, a in cfg.actors.items() if a.enabled}
     for name, actor in cfg.actors.items():
         key = f"actors.{name}"
@@ -305,6 +467,7 @@ def validate(cfg: ModelConfig) -> None:
                 check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
         for i, a in enumerate(actor.script):
             check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
+        validate_types(actor, key)
         if actor.policy == "scripted" and actor.enabled and not actor.script:
             raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")
     for role in ("target", "principal"):

@@ -110,6 +110,8 @@ def prior_for(key: str) -> Prior:
     """The weak prior of a dotted parameter key (see the module docstring)."""
     if key == "rationality":
         return PRIORS["rationality"]
+    if key.endswith((".prior", ".trustworthy", ".covert")) and ".types." in key:
+        return PRIORS["unit"]
     if key in _UNIT or key.endswith(".trust") or key in ("assurance", "relief", "enforcement", "denuclearization",
                                                           "undeclared", "tension"):  # fmt: skip
         return PRIORS["unit"]

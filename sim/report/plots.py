@@ -161,6 +161,7 @@ OUTCOME_COLORS = {
     "stalemate": "#8d99ae",
     "hedged_stalemate": "#e9c46a",
     "breakdown": "#e76f51",
+    "undecided": "#cfcfcf",
 }
 
 
@@ -350,4 +351,30 @@ def plot_record_fit(periods, actors, observed, probs, train, test, title: str = 
         fontsize=13,
         fontweight="bold",
     )
+    return fig
+
+
+def plot_survival(curves: dict[str, dict[str, np.ndarray]], title: str = "", n: int | None = None):
+    """Survival of the talks: for each scenario (a key of ``curves``, each from
+    :meth:`sim.report.summary.RunningSummary.survival`), the share of runs still talking
+    round by round (Kaplan–Meier, censored at the horizon), and the cumulative shares
+    that ended in agreement and in breakdown."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharex=True, sharey=True)
+    panels = (
+        ("talking", "still talking (survival)"),
+        ("agreement", "ended in agreement"),
+        ("breakdown", "ended in breakdown"),
+    )
+    for ax, (key, label) in zip(axes, panels):
+        for name, c in curves.items():
+            ax.step(c["round"], c[key], where="post", lw=2, label=name.replace("_", " "))
+        ax.set_title(label, fontsize=12)
+        ax.set_xlabel("round")
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("share of runs")
+    axes[0].legend(fontsize=10, frameon=False)
+    note = f" ({n:,} runs each)" if n else ""
+    fig.suptitle((title or "How long the talks last") + note, fontsize=13, fontweight="bold")
+    fig.tight_layout()
     return fig

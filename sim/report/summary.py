@@ -84,6 +84,10 @@ def outcome_shares(runs: pd.DataFrame, by: list[str] | None = None) -> pd.DataFr
     return out.reset_index(drop=True)
 
 
+#: The outcomes that end a run before its horizon (the survival analysis' events).
+ENDINGS = ("agreement", "breakdown")
+
+
 @dataclass
 class RunningSummary:
     """Outcome counts and metric sums accumulated over chunks of a runs table.
@@ -94,9 +98,11 @@ class RunningSummary:
         >>> s.add(pd.DataFrame({"outcome": ["agreement", "stalemate"], "rounds_to_agreement": [5.0, None],
         ...     "peak_tension": [0.4, 0.5], "final_undeclared": [0.3, 0.6], "undeclared_growth": [0.0, 0.3],
         ...     "detections": [1, 2], "false_alarms": [0, 1], "concede_share_USA": [0.5, 0.1],
-        ...     "hedge_share_USA": [0.5, 0.9], "escalate_share_USA": [0.0, 0.0]}))
+        ...     "hedge_share_USA": [0.5, 0.9], "escalate_share_USA": [0.0, 0.0], "rounds_played": [5, 20]}))
         >>> s.n, s.counts["agreement"], s.mean("peak_tension")
         (2, 1, 0.45)
+        >>> float(s.survival()["talking"][4]), float(s.survival()["talking"][5])
+        (1.0, 0.5)
     """
 
     actors: list[str]
@@ -106,6 +112,11 @@ class RunningSummary:
     agreements: int = 0
     agreement_rounds: float = 0.0
     grew: int = 0
+    horizon: int = 0
+    #: runs that ended in agreement / breakdown in each round (index: the round)
+    ended_at: dict[str, np.ndarray] = field(
+        default_factory=lambda: {o: np.zeros(1, dtype=np.int64) for o in ENDINGS}
+    )
 
     def metrics(self) -> list[str]:
         cols = ["peak_tension", "final_undeclared", "detections", "false_alarms"]
@@ -131,6 +142,37 @@ class RunningSummary:
         self.agreements += len(agreed)
         self.agreement_rounds += float(agreed.sum())
         self.grew += int((col("undeclared_growth") > 0).sum())
+        played = np.asarray(col("rounds_played"), dtype=np.int64)
+        if len(played):
+            self.horizon = max(self.horizon, int(played.max()))
+        for o in ENDINGS:
+            t = played[outcome == o]
+            counts = np.bincount(t, minlength=len(self.ended_at[o]))
+            if len(counts) > len(self.ended_at[o]):
+                self.ended_at[o] = np.pad(
+                    self.ended_at[o], (0, len(counts) - len(self.ended_at[o]))
+                )
+            self.ended_at[o] += counts
+
+    def survival(self, horizon: int | None = None) -> dict[str, np.ndarray]:
+        """Round by round (0 .. horizon): the share of runs still talking (Kaplan–Meier with
+        every run censored at the horizon, which is this empirical share), and the
+        cumulative share that ended in agreement and in breakdown."""
+        h = self.horizon if horizon is None else int(horizon)
+        out = {}
+        for o in ENDINGS:
+            c = np.zeros(h + 1, dtype=np.int64)
+            k = min(len(self.ended_at[o]), h + 1)
+            c[:k] = self.ended_at[o][:k]
+            out[o] = np.cumsum(c) / max(self.n, 1)
+        out["talking"] = 1.0 - sum(out[o] for o in ENDINGS)
+        out["round"] = np.arange(h + 1)
+        return out
+
+    def horizons(self) -> list[int]:
+        """Three horizons to report shares at: a quarter, half and all of the horizon."""
+        h = self.horizon
+        return sorted({max(1, h // 4), max(1, h // 2), h}) if h else []
 
     def mean(self, col: str) -> float:
         return self.sums[col] / self.n if self.n else float("nan")
@@ -142,6 +184,15 @@ class RunningSummary:
         for o in OUTCOME_ORDER:
             share, lo, hi = share_ci(self.counts[o], n)
             lines.append(f"  {o.replace('_', ' '):<17} {share:6.1%}   [{lo:5.1%} – {hi:5.1%}]")
+        if self.horizon:
+            surv = self.survival()
+            lines.append("Over time (share of runs ended by each round; the rest still talking):")
+            lines.append("  by round   agreement  breakdown  still talking")
+            for h in self.horizons():
+                lines.append(
+                    f"  {h:>8}   {surv['agreement'][h]:9.1%}  {surv['breakdown'][h]:9.1%}"
+                    f"  {surv['talking'][h]:13.1%}"
+                )
         lines.append("Mean metrics:")
         if self.agreements:
             lines.append(
