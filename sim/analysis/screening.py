@@ -38,10 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.analysis.sensitivity import REGIME_LEVELS  # the thirds of ``regime`` in [0, 1]
 from sim.model.sequencing import REGIMES
-
-#: Regimes in increasing conditionality (kappa): the thirds of ``regime`` in [0, 1].
-REGIME_LEVELS = tuple(sorted(REGIMES, key=REGIMES.get))
 
 #: Ranges of the per-run parameters and starting values (the rest keep their default).
 #: Wider than any scenario sets them, narrower than what the model allows where that

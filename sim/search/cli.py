@@ -62,7 +62,7 @@ def preflight(argv: list[str]) -> list[str]:
     Raises:
         Refusal: with a one-line message.
     """
-    from sim.search.moea import CHECKPOINT, fingerprint, read_checkpoint
+    from sim.search.moea import CHECKPOINT, CheckpointMismatch, fingerprint, read_checkpoint
     from sim.search.spec import base_dict, check
 
     try:
@@ -94,7 +94,7 @@ def preflight(argv: list[str]) -> list[str]:
     check_output_dir(out, "run")
     try:
         read_checkpoint(out / CHECKPOINT, fingerprint(checked, base))
-    except ValueError as err:
+    except CheckpointMismatch as err:
         raise Refusal(f"hydra.run.dir = {out}: {err}") from None
     return overrides
 
@@ -118,6 +118,7 @@ def _compose(overrides: list[str]):
 
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="search", version_base="1.3")
 def _main(cfg: DictConfig) -> None:
+    from sim.search.moea import CheckpointMismatch
     from sim.search.pipeline import policy_search
 
     try:
@@ -128,7 +129,7 @@ def _main(cfg: DictConfig) -> None:
             processes=check_processes(app.processes),
             progress=app.progress and sys.stderr.isatty(),
         )
-    except (ConfigError, ValueError) as err:
+    except (ConfigError, CheckpointMismatch) as err:
         print(f"stalemate-search: config error: {explain(err)}", file=sys.stderr)
         raise SystemExit(2) from None
 

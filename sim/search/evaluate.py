@@ -60,14 +60,6 @@ class Scenarios:
     def __len__(self) -> int:
         return len(self.seeds)
 
-    def table(self):
-        """One row per scenario: its seed and uncertain values (for discovery)."""
-        import pandas as pd
-
-        df = pd.DataFrame(self.values, columns=list(self.keys))
-        df.insert(0, "seed", self.seeds)
-        return df
-
 
 def sample_scenarios(checked: Checked, n: int, out_of_sample: bool = False) -> Scenarios:
     """``n`` scenarios: a Latin hypercube over the ranged uncertainties (seeded by the

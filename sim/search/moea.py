@@ -171,6 +171,10 @@ def fingerprint(checked: Checked, base: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+class CheckpointMismatch(ValueError):
+    """A checkpoint in the search's directory belongs to another search."""
+
+
 def write_checkpoint(path: Path, algorithm, state: SearchState, fp: str) -> None:
     """Pickle the search to ``path`` atomically (temporary file, fsync, rename)."""
     from sim.report.io import atomic_path
@@ -184,14 +188,14 @@ def read_checkpoint(path: Path, fp: str):
     """The (algorithm, state) of a checkpoint, or None if there is none.
 
     Raises:
-        ValueError: if it belongs to another search (another preset, base or version).
+        CheckpointMismatch: if it belongs to another search (another preset, base or version).
     """
     if not path.exists():
         return None
     with open(path, "rb") as f:
         saved = pickle.load(f)  # noqa: S301 - our own checkpoint, in the search's own directory
     if saved.get("fingerprint") != fp:
-        raise ValueError(
+        raise CheckpointMismatch(
             f"{path} holds a checkpoint of another search (another preset, base model or "
             "version): choose a new directory (hydra.run.dir=…)"
         )
