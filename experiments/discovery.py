@@ -11,11 +11,14 @@ It then describes the stalemate region with readable rules, each with its
 coverage (share of all stalemate points inside) and density (share of the
 rule's points that are stalemate):
 
-- PRIM boxes with covering (:func:`sim.analysis.discovery.prim_boxes`): box 1 is the
-  largest box on the peeling trajectory with density >= ``--density``, pruned of
+- PRIM boxes with covering (:func:`sim.analysis.discovery.prim_boxes`, EMA Workbench's
+  PRIM): box 1 is the largest box on the peeling and pasting trajectory with density >= ``--density``, pruned of
   conditions that do not earn their keep; box 2 is found among the points box 1
   leaves, and so on (read "otherwise, stalemate when …");
-- the leaves of a depth-3 decision tree that predict stalemate.
+- the leaves of a depth-3 decision tree (EMA Workbench's CART) that predict stalemate.
+
+The sequencing regime enters as a categorical column ``regime``: a box keeps a set
+of regimes.
 
 Writes
 
@@ -26,7 +29,7 @@ Writes
 
 Usage::
 
-    python experiments/discovery.py                     # 4000 points x 32 seeds
+    python experiments/discovery.py                     # 8000 points x 24 seeds
     python experiments/discovery.py --points 8000 --seeds 64 --density 0.9
 """
 
@@ -42,24 +45,19 @@ import numpy as np
 import pandas as pd
 
 import sim
-from sim.analysis.discovery import prim_boxes, prim_peel, rules_table, tree_boxes, union_stats
+from sim.analysis.discovery import prim_boxes, rules_table, tree_boxes, union_stats
 from sim.analysis.sensitivity import FACTOR_NAMES, REGIME_LEVELS, evaluate, scale, select
 from sim.model.decisions import felt_relief
 from sim.model.sequencing import REGIMES
 from sim.report.io import save_figure, write_parquet, write_text
 
 
-def regime_condition(name, lo, hi) -> str:
-    """``conditionality`` limits (kappa) in words: which regimes the box allows."""
-    lo = -np.inf if lo is None else lo
-    hi = np.inf if hi is None else hi
-    allowed = [r for r in REGIME_LEVELS if lo <= REGIMES[r] <= hi]
-    if len(allowed) == 1:
-        return f"regime is {allowed[0]}"
-    return "regime in {" + ", ".join(allowed) + "}"
+def regime_column(kappa) -> pd.Categorical:
+    """The sequencing regime of each point, by name, from its conditionality kappa: PRIM and
+    the tree treat it as categorical (a box keeps a set of regimes)."""
+    names = {REGIMES[r]: r for r in REGIME_LEVELS}
+    return pd.Categorical([names[float(k)] for k in kappa], categories=list(REGIME_LEVELS))
 
-
-FORMATTERS = {"conditionality": regime_condition}
 
 #: Derived dimensions PRIM and the tree may also cut on: functions of the
 #: parameters that the model itself weighs. ``package`` is the DPRK's feature
@@ -116,9 +114,8 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
     n = 1 + len(boxes)
     fig, axes = plt.subplots(1, n, figsize=(5.4 * n, 4.9), layout="constrained", squeeze=False)
     ax = axes[0, 0]
-    cov = [b.coverage for b in trajectory]
-    dens = [b.density for b in trajectory]
-    sc = ax.scatter(cov, dens, c=[len(b.limits) for b in trajectory], cmap="viridis", s=14)
+    cov, dens = trajectory["coverage"], trajectory["density"]
+    sc = ax.scatter(cov, dens, c=trajectory["res_dim"], cmap="viridis", s=14)
     fig.colorbar(sc, ax=ax, label="restricted parameters")
     if boxes:
         ax.scatter(
@@ -133,14 +130,14 @@ def plot_discovery(trajectory, boxes, X: pd.DataFrame, p_stalemate, title: str):
         ax.legend(loc="lower left", fontsize=8)
     ax.set_xlabel("coverage")
     ax.set_ylabel("density")
-    ax.set_title("PRIM peeling trajectory (box 1)", fontsize=10)
+    ax.set_title("PRIM peeling and pasting trajectory (box 1)", fontsize=10)
     ax.grid(alpha=0.3)
     covered = np.zeros(len(X), dtype=bool)
     for k, box in enumerate(boxes):
         ax = axes[0, k + 1]
         # the two restricted parameters whose limits cut the most of their range
-        # (the regime is discrete: it stays among the box's other conditions)
-        continuous = [d for d in X.columns if d != "conditionality"]
+        # (the regime is categorical: it stays among the box's other conditions)
+        continuous = [d for d in X.columns if pd.api.types.is_numeric_dtype(X[d])]
         cut = sorted(
             (d for d in box.limits if d in continuous),
             key=lambda d: (
@@ -238,8 +235,10 @@ def main(argv=None) -> None:
     names = [f.name for f in factors]
     X = Y[names].copy()
     bounds = {f.name: (f.lo, f.hi) for f in factors}
-    if "conditionality" in bounds:
-        bounds["conditionality"] = (0.0, 1.0)  # kappa
+    if "conditionality" in names:  # kappa -> the regime's name, a categorical column
+        del bounds["conditionality"]
+        X = X.drop(columns="conditionality")
+        X["regime"] = Y["regime"] = regime_column(Y["conditionality"])
     if not args.no_derived:
         for name, (needs, fn) in DERIVED.items():
             if set(needs) <= set(names):
@@ -255,7 +254,6 @@ def main(argv=None) -> None:
         max_boxes=args.max_boxes,
         keep_density=0.0,
         bounds=bounds,
-        formatters=FORMATTERS,
     )
     prim = []  # boxes are kept while most of their points stall
     for box in candidates:
@@ -263,10 +261,12 @@ def main(argv=None) -> None:
             break
         prim.append(box)
     rejected = candidates[len(prim)] if len(prim) < len(candidates) else None
-    trajectory = prim_peel(X, y, bounds=bounds)
-    tree, _ = tree_boxes(
-        X, y, max_depth=args.depth, min_coverage=0.05, bounds=bounds, formatters=FORMATTERS
+    trajectory = (
+        candidates[0].trajectory
+        if candidates
+        else pd.DataFrame({"coverage": [], "density": [], "res_dim": []})
     )
+    tree, _ = tree_boxes(X, y, max_depth=args.depth, min_coverage=0.05, bounds=bounds)
     elapsed = time.perf_counter() - t0
 
     head = (

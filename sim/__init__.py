@@ -10,8 +10,9 @@ The package is layered; a lower layer never imports a higher one
 2. :mod:`sim.engines` — the Mesa model, the batch engine, result tables;
 3. :mod:`sim.report` — summaries, narration, figures, file writing;
 4. :mod:`sim.hydra` — configs, the ``stalemate`` command, sweeps;
-5. :mod:`sim.analysis` — replay, sensitivity, scenario discovery, stage game;
-6. :mod:`sim.classroom` — the classroom page and the terminal game.
+5. :mod:`sim.analysis` — replay, screening, sensitivity, scenario discovery, stage game;
+6. :mod:`sim.search` — robust policy search (``stalemate-search``);
+7. :mod:`sim.classroom` — the classroom page and the terminal game.
 
 The names below are the public API. The engines are imported on first use, so
 ``import sim`` stays light (no Mesa, pandas or compiler until they are needed).

@@ -12,7 +12,7 @@ import pytest
 from helpers import diff_ci
 
 from sim import make_config, run_batch
-from sim.analysis.discovery import prim_boxes, prim_peel, tree_boxes, union_stats
+from sim.analysis.discovery import prim_boxes, tree_boxes, union_stats
 from sim.analysis.replay import (
     branch,
     check_branchable,
@@ -279,8 +279,8 @@ def test_prim_recovers_a_known_box(synthetic):
     box.score(X, truth)
     assert box.coverage > 0.9 and box.density > 0.9  # of the true box
     assert box.rule().startswith("relief ≤ 0.") and " and detect_prob ≥ 0." in box.rule()
-    traj = prim_peel(X, y, bounds=bounds)
-    assert traj[0].coverage == 1.0 and traj[-1].density > traj[0].density
+    traj = box.trajectory  # EMA Workbench's peeling (and pasting) trajectory
+    assert traj["coverage"].iloc[0] == 1.0 and traj["density"].max() > traj["density"].iloc[0]
 
 
 def test_prim_covering_finds_both_boxes_of_a_union(synthetic):
@@ -318,13 +318,20 @@ def test_discovery_quick_writes_rules(tmp_path):
     assert (tmp_path / "discovery.png").stat().st_size > 0
 
 
-def test_regime_rule_reads_as_regimes():
-    mod = experiment("discovery")
-    assert mod.regime_condition("conditionality", 0.75, None) == "regime is denuclearization_first"
-    assert (
-        mod.regime_condition("conditionality", 0.25, None)
-        == "regime in {action_for_action, denuclearization_first}"
-    )
+def test_prim_and_tree_find_a_box_with_a_categorical_dimension(synthetic):
+    """A case that needs a set of regimes and an interval: PRIM and the tree both keep
+    exactly the two regimes and the relief limit, and the rule reads in words."""
+    X = synthetic.copy()
+    levels = ["relief_first", "action_for_action", "denuclearization_first"]
+    X["regime"] = pd.Categorical(np.random.default_rng(3).choice(levels, len(X)), levels)
+    y = ((X.relief < 0.4) & (X.regime != "relief_first")).to_numpy()
+    box = prim_boxes(X, y, min_density=0.95, objective="lenient1")[0]
+    assert box.limits["regime"] == {"action_for_action", "denuclearization_first"}
+    assert set(box.limits) == {"relief", "regime"} and abs(box.limits["relief"][1] - 0.4) < 0.03
+    assert "regime in {action_for_action, denuclearization_first}" in box.rule()
+    tree, _ = tree_boxes(X, y, max_depth=3)
+    assert tree[0].coverage > 0.95 and tree[0].density > 0.95
+    assert tree[0].limits["regime"] == {"action_for_action", "denuclearization_first"}
 
 
 # --- sensitivity -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The package's shape: layers that only import downward, no import cycles, no reach-ins.
 
 The layer order is declared once, in ``pyproject.toml`` (``[tool.importlinter]``):
-classroom > analysis > hydra > report > engines > model. import-linter checks it
+classroom > search > analysis > hydra > report > engines > model. import-linter checks it
 over every import, including those inside functions.
 """
 

@@ -1,0 +1,368 @@
+"""What a policy search is made of: levers, uncertainties, objectives — as config, checked.
+
+A **lever** is what the principal controls: any key of the model's config
+(``assurance``, ``regime``, ``detection_response``, ``actors.USA.policy``,
+``actors.USA.grit_period`` …) with a range (``lo``/``hi``, whole numbers with
+``integer: true``) or a list of ``choices``. Every end of a range and every
+choice is checked by building the model's config with it
+(:func:`sim.model.params.make_config`), so a lever can be any key the model
+accepts, with the model's own limits.
+
+An **uncertainty** is what nobody knows: a numeric per-run parameter (any key
+:func:`sim.model.compile.slot` resolves — a per-run scalar, a starting value, an
+actor's trust or utility weight or effect) with a stated range, sampled by a
+Latin hypercube; and/or the draws of a posterior (``posterior``, e.g. the fitted
+``us_dprk_2018_2019``), one draw per scenario, picked by the scenario's seed as
+``uncertainty=posterior`` does.
+
+An **objective** is a per-run metric (:data:`METRICS`) summarised over the
+scenarios by a **robustness** statistic: ``mean`` (for the outcome shares, the
+probability over what we do not know) or a percentile ``pNN`` (``p90`` of relief
+given: what the package costs in the worst tenth of the worlds).
+
+Example:
+    >>> spec = PolicySearch(name="toy", levers=[LeverSpec("relief", 0.0, 1.0)],
+    ...                     uncertainties=[RangeSpec("detect_prob", 0.1, 0.6)],
+    ...                     objectives=[ObjectiveSpec("p_agreement"), ObjectiveSpec("relief_given", "p90")])
+    >>> checked = check(spec)
+    >>> [o.column for o in checked.objectives], checked.objectives[0].sense
+    (['p_agreement', 'relief_given_p90'], 'max')
+    >>> check(PolicySearch(name="toy", levers=[LeverSpec("relief", 0.0, 1.5)]))
+    Traceback (most recent call last):
+    ...
+    sim.model.validation.ConfigError: policy_search.levers[0] (relief): hi = 1.5: relief = 1.5 is outside the allowed range [0, 1]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from omegaconf import MISSING
+
+from sim.model.validation import ConfigError, suggest
+
+#: Per-run metrics an objective can summarise: name -> (sense, what it is).
+METRICS: dict[str, tuple[str, str]] = {
+    "p_agreement": ("max", "the run ends in agreement (1) or not (0)"),
+    "p_breakdown": ("min", "the run ends in breakdown (1) or not (0)"),
+    "relief_given": ("min", "nominal sanctions relief on the table when the run ends"),
+    "undeclared_end": ("min", "undeclared (hidden) capability when the run ends"),
+    "rounds_to_agreement": (
+        "min",
+        "rounds until agreement; a run without agreement counts the whole horizon",
+    ),
+}
+#: Metrics that are 0/1 per run: their only robustness statistic is the mean (a share).
+BINARY = ("p_agreement", "p_breakdown")
+_PERCENTILE = re.compile(r"p([1-9][0-9]?)")
+
+
+@dataclass
+class LeverSpec:
+    """A policy lever: a model config key and the values the search may give it."""
+
+    key: str = MISSING
+    lo: float | None = None
+    hi: float | None = None
+    choices: list[str] = field(default_factory=list)
+    integer: bool = False
+    doc: str = ""
+
+
+@dataclass
+class RangeSpec:
+    """An uncertain per-run parameter, uniform on [lo, hi] (Latin hypercube)."""
+
+    key: str = MISSING
+    lo: float = MISSING
+    hi: float = MISSING
+    doc: str = ""
+
+
+@dataclass
+class ObjectiveSpec:
+    """An objective: a metric of :data:`METRICS`, its robustness statistic over the
+    scenarios (``mean`` or ``pNN``) and the ε of its ε-box archive (in the metric's
+    own units; rounds are divided by the horizon)."""
+
+    metric: str = MISSING
+    robustness: str = "mean"
+    epsilon: float = 0.01
+
+
+@dataclass
+class PolicySearch:
+    """A ``policy_search/`` preset: the whole question, as data."""
+
+    name: str = MISSING
+    description: str = ""
+    #: ``stalemate`` overrides of the model the levers act on (scenario, actors, …).
+    base: list[str] = field(default_factory=list)
+    levers: list[LeverSpec] = field(default_factory=list)
+    uncertainties: list[RangeSpec] = field(default_factory=list)
+    #: posterior draws as a further uncertainty: a packaged name, a ``posterior.parquet``
+    #: of ``stalemate-fit``, or ``""`` for none.
+    posterior: str = ""
+    objectives: list[ObjectiveSpec] = field(
+        default_factory=lambda: [
+            ObjectiveSpec("p_agreement"),
+            ObjectiveSpec("p_breakdown"),
+            ObjectiveSpec("relief_given", "p90"),
+            ObjectiveSpec("undeclared_end", "p90"),
+        ]
+    )
+    #: uncertainty scenarios every candidate is scored on (the same for all: common
+    #: random numbers).
+    scenarios: int = 256
+    population: int = 48
+    generations: int = 60
+    seed: int = 0
+    #: fresh scenarios for the out-of-sample re-evaluation of the Pareto set.
+    reevaluate: int = 1024
+    #: chosen policies whose failures scenario discovery explains (0 to skip).
+    discover: int = 2
+
+
+@dataclass
+class SearchApp:
+    """The ``stalemate-search`` app: a preset and how to run it."""
+
+    policy_search: PolicySearch = MISSING
+    processes: str = "auto"
+    progress: bool = True
+
+
+@dataclass(frozen=True)
+class Objective:
+    """A checked objective."""
+
+    metric: str
+    robustness: str
+    epsilon: float
+
+    @property
+    def sense(self) -> str:
+        return METRICS[self.metric][0]
+
+    @property
+    def column(self) -> str:
+        """Its column in the tables: ``p_agreement``, ``relief_given_p90`` …"""
+        return self.metric if self.robustness == "mean" else f"{self.metric}_{self.robustness}"
+
+
+@dataclass(frozen=True)
+class Lever:
+    """A checked lever: ``kind`` is ``real``, ``integer`` or ``choice``."""
+
+    key: str
+    kind: str
+    lo: float = 0.0
+    hi: float = 0.0
+    choices: tuple = ()
+
+    def decode(self, u: float):
+        """The lever's value at ``u`` in [0, 1] (the search's gene)."""
+        if self.kind == "choice":
+            return self.choices[min(int(u * len(self.choices)), len(self.choices) - 1)]
+        if self.kind == "integer":
+            n = int(self.hi - self.lo) + 1
+            return int(self.lo) + min(int(u * n), n - 1)
+        return float(self.lo + u * (self.hi - self.lo))
+
+
+@dataclass(frozen=True)
+class Checked:
+    """A preset after :func:`check`: levers, ranged uncertainties and objectives, typed."""
+
+    spec: PolicySearch
+    levers: tuple[Lever, ...]
+    ranges: tuple[RangeSpec, ...]
+    objectives: tuple[Objective, ...]
+
+    @property
+    def lever_keys(self) -> list[str]:
+        return [lv.key for lv in self.levers]
+
+
+def _where(kind: str, i: int, key: str) -> str:
+    return f"policy_search.{kind}[{i}] ({key})"
+
+
+def set_key(data: dict, key: str, value: Any) -> None:
+    """Set a dotted key in a plain config dict (``actors.USA.grit_period``); the parent
+    must exist, except below an actor's utility weights and effects, which are open."""
+    *path, last = key.split(".")
+    node = data
+    for i, part in enumerate(path):
+        if isinstance(node, dict) and part not in node and i >= 2 and path[0] == "actors":
+            node[part] = {}
+        if not isinstance(node, dict) or part not in node:
+            allowed = sorted(node) if isinstance(node, dict) else []
+            raise ConfigError(
+                f"{'.'.join(path[: i + 1])} is not a known key{suggest(part, allowed)}"
+            )
+        node = node[part]
+    if not isinstance(node, dict) or (last not in node and len(path) < 3):
+        allowed = sorted(node) if isinstance(node, dict) else []
+        raise ConfigError(f"{key} is not a known key{suggest(last, allowed)}")
+    node[last] = value
+
+
+def model_values(base: dict) -> dict:
+    """The model's keyword arguments from a plain app-config dict."""
+    from sim.model.params import MODEL_KEYS
+
+    return {k: base[k] for k in MODEL_KEYS}
+
+
+def build_config(base: dict, values: dict):
+    """The model config of ``base`` (a plain dict of the app config) with ``values``
+    (dotted key -> value) set, validated by the model."""
+    import copy
+
+    from sim.model.params import make_config
+
+    data = copy.deepcopy(base)
+    for key, value in values.items():
+        set_key(data, key, value)
+    return make_config(**model_values(data))
+
+
+def base_dict(spec: PolicySearch) -> dict:
+    """The base model as a plain dict: the ``stalemate`` config composed with
+    ``spec.base`` (validated as the ``stalemate`` command would)."""
+    from sim.hydra.compose import compose
+    from sim.hydra.refuse import explain
+
+    try:
+        return asdict(compose(list(spec.base)))
+    except Exception as err:  # noqa: BLE001 - Hydra's and the model's errors, in one line
+        raise ConfigError(f"policy_search.base = {list(spec.base)}: {explain(err)}") from None
+
+
+def check(spec: PolicySearch, base: dict | None = None) -> Checked:
+    """Check a preset against the model; return it typed.
+
+    Raises:
+        ConfigError: one line naming the key, the value and what is allowed.
+    """
+    from sim.model.compile import compile_configs, slot
+
+    if base is None:
+        base = base_dict(spec)
+    for name, lo in (
+        ("scenarios", 2),
+        ("population", 4),
+        ("generations", 1),
+        ("reevaluate", 2),
+        ("seed", 0),
+        ("discover", 0),
+    ):
+        value = getattr(spec, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+            raise ConfigError(f"policy_search.{name} = {value!r} must be a whole number >= {lo}")
+    if spec.seed > 10_000:
+        raise ConfigError(f"policy_search.seed = {spec.seed} must be a whole number in [0, 10000]")
+    if not spec.levers:
+        raise ConfigError(
+            "policy_search.levers is empty: give at least one lever (key, lo, hi or choices)"
+        )
+    if len(spec.objectives) < 2:
+        raise ConfigError(
+            f"policy_search.objectives has {len(spec.objectives)}; a multi-objective search needs "
+            f"at least two of: {', '.join(METRICS)}"
+        )
+    levers = []
+    seen: dict[str, str] = {}
+    for i, lv in enumerate(spec.levers):
+        where = _where("levers", i, lv.key)
+        if lv.key in seen:
+            raise ConfigError(f"{where}: {lv.key} is already {seen[lv.key]}; give each key once")
+        seen[lv.key] = f"lever {i}"
+        if lv.choices:
+            if lv.lo is not None or lv.hi is not None or lv.integer:
+                raise ConfigError(f"{where}: give either choices or lo/hi, not both")
+            values = list(lv.choices)
+            if len(set(map(str, values))) != len(values) or len(values) < 2:
+                raise ConfigError(
+                    f"{where}: choices = {values} must be at least two distinct values"
+                )
+            lever = Lever(lv.key, "choice", choices=tuple(values))
+        else:
+            if lv.lo is None or lv.hi is None:
+                raise ConfigError(f"{where}: give lo and hi (a range) or choices (a list)")
+            if not lv.lo < lv.hi:
+                raise ConfigError(f"{where}: lo = {lv.lo} must be below hi = {lv.hi}")
+            if lv.integer and (lv.lo != int(lv.lo) or lv.hi != int(lv.hi)):
+                raise ConfigError(
+                    f"{where}: integer lever needs whole lo and hi, got {lv.lo}, {lv.hi}"
+                )
+            lever = Lever(lv.key, "integer" if lv.integer else "real", float(lv.lo), float(lv.hi))
+            values = [int(lv.lo), int(lv.hi)] if lv.integer else [float(lv.lo), float(lv.hi)]
+        for end, value in zip(
+            ("lo", "hi") if not lv.choices else [f"choice {v!r}" for v in values], values
+        ):
+            try:
+                build_config(base, {lv.key: value})
+            except ConfigError as err:
+                raise ConfigError(f"{where}: {end} = {value}: {err}") from None
+        levers.append(lever)
+    structure = compile_configs([build_config(base, {})]).structure
+    for i, rg in enumerate(spec.uncertainties):
+        where = _where("uncertainties", i, rg.key)
+        if rg.key in seen:
+            raise ConfigError(
+                f"{where}: {rg.key} is already {seen[rg.key]}: a key is a lever or an uncertainty, not both"
+            )
+        seen[rg.key] = f"uncertainty {i}"
+        try:
+            s = slot(structure, rg.key)
+        except ConfigError as err:
+            raise ConfigError(f"{where}: {err}") from None
+        if not rg.lo < rg.hi:
+            raise ConfigError(f"{where}: lo = {rg.lo} must be below hi = {rg.hi}")
+        lo_ok = s.bounds[0] is None or rg.lo >= s.bounds[0]
+        hi_ok = s.bounds[1] is None or rg.hi <= s.bounds[1]
+        if not (lo_ok and hi_ok):
+            raise ConfigError(
+                f"{where}: [{rg.lo}, {rg.hi}] is outside the allowed range "
+                f"[{s.bounds[0]}, {s.bounds[1]}] of {rg.key}"
+            )
+    if spec.posterior:
+        from sim.report.io import read_posterior
+
+        post = read_posterior(spec.posterior)
+        for key in post.keys:
+            if key in seen:
+                raise ConfigError(
+                    f"policy_search.posterior = {spec.posterior!r} draws {key}, which is already "
+                    f"{seen[key]}: drop it there or set posterior: ''"
+                )
+            slot(structure, key)
+    objectives = []
+    names = set()
+    for i, ob in enumerate(spec.objectives):
+        where = f"policy_search.objectives[{i}]"
+        if ob.metric not in METRICS:
+            raise ConfigError(
+                f"{where}.metric = {ob.metric!r} is not a metric; allowed: {', '.join(METRICS)}"
+                + suggest(ob.metric, list(METRICS))
+            )
+        if ob.robustness != "mean" and not _PERCENTILE.fullmatch(ob.robustness):
+            raise ConfigError(
+                f"{where}.robustness = {ob.robustness!r} is not allowed; give mean or a percentile p1 … p99 (e.g. p90)"
+            )
+        if ob.metric in BINARY and ob.robustness != "mean":
+            raise ConfigError(
+                f"{where}.robustness = {ob.robustness!r}: {ob.metric} is 0 or 1 per run, its robustness is its mean (a share)"
+            )
+        if not 0 < ob.epsilon < 1:
+            raise ConfigError(f"{where}.epsilon = {ob.epsilon} must be in (0, 1)")
+        objective = Objective(ob.metric, ob.robustness, float(ob.epsilon))
+        if objective.column in names:
+            raise ConfigError(f"{where}: {objective.column} is already an objective")
+        names.add(objective.column)
+        objectives.append(objective)
+    return Checked(spec, tuple(levers), tuple(spec.uncertainties), tuple(objectives))
