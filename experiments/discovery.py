@@ -311,6 +311,8 @@ def main(argv=None) -> None:
     rules = pd.concat(
         [rules_table(prim, "prim", X), rules_table(tree, "tree", X)], ignore_index=True
     )
+    if rules.empty:  # no box kept: the columns still say what a row would hold
+        rules = pd.DataFrame(columns=["method", "rule", "coverage", "density", "mass"])
     write_text(rules.to_csv(index=False, float_format="%.4f"), out / "rules.csv")
     title = f"Where talks stall: PRIM over {args.points} points ({y.mean():.0%} stalemate)"
     save_figure(
