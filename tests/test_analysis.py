@@ -158,7 +158,9 @@ def test_replay_experiment_writes_figures_and_summary(tmp_path):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert set(summary["history"]) == {"factual", "relief offered", "relief + assurances, phased"}
     assert summary["horizon"].nunique() == 2
-    shares = summary[["agreement", "stalemate", "hedged_stalemate", "breakdown"]].sum(axis=1)
+    shares = summary[["agreement", "stalemate", "hedged_stalemate", "breakdown", "undecided"]].sum(
+        axis=1
+    )
     np.testing.assert_allclose(shares, 1.0)
     assert (summary["agreement_lo"] <= summary["agreement"]).all()
     assert (summary["agreement"] <= summary["agreement_hi"]).all()

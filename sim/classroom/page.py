@@ -367,7 +367,7 @@ def log_lines(model) -> list[str]:
         return ["Round 0 — the parties sit down. Press Step or ▶ to play."]
     lines = narrate(model, max_rounds=model.structure.rounds, color=False).splitlines()
     story, end = lines[:-1], lines[-1]
-    if model.outcome != "undecided":
+    if model.outcome != "undecided" or model.round >= model.structure.rounds:
         story.append(end)
     return story[::-1]
 

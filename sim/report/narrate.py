@@ -58,6 +58,12 @@ def ending(model) -> str:
         )
     if out == Outcome.STALEMATE:
         return f"No deal after {t} rounds: a stalemate (verified denuclearization {d:.2f})."
+    if model.round >= model.structure.rounds:
+        last = int(tally[T.progress_round])
+        return (
+            f"Undecided after {t} rounds: the talks were still moving (last progress in round "
+            f"{last}); a stalemate needs {theta[P.stalemate_window]:.0f} rounds without progress."
+        )
     return f"Still negotiating after {model.round} rounds."
 
 
