@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 ## test: the whole test suite (unit, property-based, statistical, CLI, browser) — what CI runs
 test: $(STAMP) chromium
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadfile
 
 ## test-fast: unit and property tests only (no statistical, CLI or browser tests), under a minute
 test-fast: $(STAMP)
