@@ -1,23 +1,31 @@
 """The classroom page in a real browser: Debian's chromium driven by Playwright.
 
-The server is started as a subprocess on a free loopback port, exactly as a
-teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``), with Solara's CDN
-pointed at an unreachable address: every front-end file must come from the
-local asset cache (``scripts/fetch-solara-assets.py``), as on a machine with no
-network. The test loads the page, presses Step (the round counter and the chart
-change), moves a slider (it takes effect at Reset, not before), checks that the
-browser reported no JavaScript error and no failed request, and saves a
-screenshot to ``results/test-artifacts/classroom_page.png``.
+Each server is started as a subprocess on a free loopback port, exactly as a
+teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``,
+``python -m sim.classroom.room_app`` = ``stalemate-room``), with Solara's CDN
+pointed at an unreachable address: every front-end file (Solara's, Vega's) must
+come from the local asset cache (``scripts/fetch-solara-assets.py``), as on a
+machine with no network.
+
+What a teacher does, and what broke in front of a class:
+
+- the picker and Reset (Reset ignored the scenario picked);
+- ▶ at the fastest speed for 20 s (it crashed with a traceback);
+- bad seeds ("abc", "3.7", "-5" showed a traceback);
+- the page at 1366×768: controls, status and two charts visible without scrolling,
+  no text under 12 px;
 
 Chromium comes from ``scripts/install-chromium.sh`` (Playwright cannot download
-its own browsers here). Without it the test is skipped, except under ``CI=true``,
-where it fails.
+its own browsers here). Without it the tests are skipped, except under
+``CI=true``, where they fail. Screenshots go to ``results/test-artifacts/``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -47,8 +55,9 @@ CHROMIUM_ARGS = [
 ]
 #: nothing listens there: a file missing from the asset cache fails at once
 UNREACHABLE_CDN = "http://127.0.0.1:9/npm/"
-STARTUP_TIMEOUT = 90  # seconds for the server to answer
+STARTUP_TIMEOUT = 120  # seconds for a server to answer
 UI_TIMEOUT = 30_000  # milliseconds for the page to show something
+SCREEN = {"width": 1366, "height": 768}
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -91,9 +100,8 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The page served on a free loopback port; yields its URL."""
+def _serve(module: str, args: list[str], tmp_path_factory):
+    """Start ``python -m module --host 127.0.0.1 --port P *args``; yields (url, log path)."""
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -105,7 +113,7 @@ def server(tmp_path_factory):
     )
     _require(
         check.returncode == 0,
-        "Solara's asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
+        "the front-end asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
         + check.stdout,
     )
     port = _free_port()
@@ -118,27 +126,26 @@ def server(tmp_path_factory):
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sim.classroom.page",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    return proc, f"http://127.0.0.1:{port}/", log
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The classroom page served on a free loopback port; yields its URL."""
+    proc, url, log = _serve("sim.classroom.page", [], tmp_path_factory)
     try:
-        url = f"http://127.0.0.1:{port}/"
         _wait_ready(url, proc, log)
         yield url
     finally:
         _stop(proc)
+    assert "Traceback" not in log.read_text(), log.read_text()
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +157,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _require(False, "playwright is not installed (the app extra)")
+        _require(False, "playwright is not installed (the test extra)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -159,65 +166,207 @@ def browser():
             b.close()
 
 
-def test_page_in_a_real_browser(server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1400, "height": 1500})
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
-    page.on(
-        "console",
-        lambda msg: errors.append(f"console error: {msg.text}") if msg.type == "error" else None,
+class Watch:
+    """A browser page (in its own context) that records every error it sees."""
+
+    def __init__(self, browser, viewport=SCREEN):
+        self.context = browser.new_context(viewport=viewport, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(UI_TIMEOUT)
+        self.errors: list[str] = []
+        p = self.page
+        p.on("pageerror", lambda err: self.errors.append(f"page error: {err}"))
+        p.on(
+            "console",
+            lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None,
+        )
+        p.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
+        p.on(
+            "response",
+            lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        )
+        p.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
+
+    def close(self, shot: str | None = None):
+        if shot:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(ARTIFACTS / shot))
+        self.context.close()
+        assert not self.errors, "the browser reported:\n" + "\n".join(self.errors)
+
+
+@pytest.fixture
+def watch(browser):
+    opened: list[Watch] = []
+
+    def make(viewport=SCREEN) -> Watch:
+        w = Watch(browser, viewport)
+        opened.append(w)
+        return w
+
+    yield make
+    for w in opened:
+        w.context.close()
+
+
+# --------------------------------------------------------------------------------------
+# The page
+
+
+def open_page(w: Watch, url: str):
+    page = w.page
+    page.goto(url)
+    page.locator(".stalemate-round", has_text="Round 0 of 200").wait_for()
+    page.locator(".sm-chart-state svg").first.wait_for()
+    return page
+
+
+def round_is(page, text: str) -> None:
+    page.locator(".stalemate-round", has_text=text).wait_for()
+
+
+def pick(page, label: str, option: str) -> None:
+    page.locator(".v-input", has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def test_page_offline_step_charts_and_exports(server, watch):
+    w = watch()
+    page = open_page(w, server)
+    assert page.locator(".stalemate-vega svg").count() == 3  # drawn by the browser
+    button(page, "Step").click()
+    round_is(page, "Round 1 of 200")
+    page.get_by_text("Outcome: undecided").wait_for()
+    # each chart saves itself as SVG and PNG; the run as CSV
+    with page.expect_download() as got:
+        page.locator(".sm-chart-state").get_by_role("button", name="Save SVG").click()
+    svg = Path(got.value.path()).read_text()
+    assert got.value.suggested_filename == "stalemate_baseline_2018_seed0_state.svg"
+    assert svg.lstrip().startswith("<svg") and "Security assurance" in svg
+    with page.expect_download() as got:
+        page.locator(".sm-chart-moves").get_by_role("button", name="Save PNG").click()
+    assert Path(got.value.path()).read_bytes()[:4] == b"\x89PNG"
+    with page.expect_download() as got:
+        page.get_by_text("Download this run (CSV)").click()
+    rows = list(csv.reader(io.StringIO(Path(got.value.path()).read_text())))
+    assert rows[0][:3] == ["round", "assurance", "relief"] and len(rows) == 3
+    # the other tabs
+    page.get_by_role("tab", name="Stage game").click()
+    page.locator(".sm-game").wait_for()
+    page.get_by_text("Best reply:").wait_for()
+    page.get_by_role("tab", name="Info").click()
+    for section in (
+        "What is it?",
+        "How it works",
+        "Things to notice",
+        "Things to try",
+        "Extending the model",
+    ):
+        page.get_by_role("heading", name=section).wait_for()
+    w.close()
+
+
+def test_picker_then_reset(server, watch):
+    """Defect 1: Reset ignored the scenario picker."""
+    w = watch()
+    page = open_page(w, server)
+    running = page.locator(".stalemate-table")
+    pick(page, "Scenario", "Relief first")
+    page.locator(
+        ".stalemate-table",
+        has_text="Running: Relief first · relief first · assurance 0.50 · relief 0.50",
+    ).wait_for()
+    button(page, "Step").click()
+    round_is(page, "Round 1 of 200")
+    button(page, "Reset").click()
+    round_is(page, "Round 0 of 200")
+    assert "Relief first · relief first · assurance 0.50 · relief 0.50" in running.inner_text()
+    pick(page, "Scenario", "2018 replay, month by month")
+    round_is(page, "Before April 2018 (round 0 of 11)")
+    button(page, "Reset").click()
+    button(page, "Step").click()
+    round_is(page, "April 2018 (round 1 of 11)")
+    assert "11 rounds" in running.inner_text()
+    w.close()
+
+
+def test_fast_play_for_20_seconds(server, watch):
+    """Defect 2: ▶ with threads or a 1 ms interval replaced the page with a traceback."""
+    w = watch()
+    page = open_page(w, server)
+    page.locator(".v-btn-toggle").get_by_role("button", name="20", exact=True).click()
+    rounds = 0
+    start = time.monotonic()
+    while time.monotonic() - start < 20:
+        button(page, "▶ Play").click()
+        page.wait_for_timeout(3000)
+        text = page.locator(".stalemate-round").inner_text()
+        rounds += int(re.search(r"Round (\d+)", text).group(1))
+        if button(page, "▶ Play").is_disabled():  # the run ended: start another
+            button(page, "Reset").click()
+            round_is(page, "Round 0 of 200")
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error" not in body
+    assert rounds >= 60  # it played (the speed itself is measured by experiments/benchmark_page.py)
+    w.close()
+
+
+@pytest.mark.parametrize("bad", ["abc", "3.7", "-5"])
+def test_bad_seed_is_refused_inline(server, watch, bad):
+    """Defect 3: a bad seed showed a raw traceback."""
+    w = watch()
+    page = open_page(w, server)
+    box = page.get_by_label("Seed (blank: a random one)")
+    box.fill(bad)
+    page.get_by_text("The seed must be a whole number").first.wait_for()
+    button(page, "Reset").click()
+    page.locator(".sm-error", has_text="Reset refused").wait_for()
+    button(page, "Step").click()  # the page keeps working
+    round_is(page, "Round 1 of 200")
+    box.fill("7")
+    button(page, "Reset").click()
+    page.locator(".stalemate-table", has_text="seed 7").wait_for()
+    assert page.locator(".sm-error").count() == 0
+    w.close()
+
+
+def test_layout_at_1366x768(server, watch):
+    w = watch(SCREEN)
+    page = open_page(w, server)
+    for _ in range(3):
+        button(page, "Step").click()
+    round_is(page, "Round 3 of 200")
+    page.wait_for_timeout(800)
+
+    def inside(locator) -> bool:
+        box = locator.bounding_box()
+        return (
+            box is not None
+            and box["x"] >= 0
+            and box["y"] >= 0
+            and box["x"] + box["width"] <= SCREEN["width"] + 0.5
+            and box["y"] + box["height"] <= SCREEN["height"] + 0.5
+        )
+
+    for control in ("Step", "▶ Play", "Reset"):
+        assert inside(button(page, control)), control
+    assert inside(page.locator(".v-input", has_text="Scenario").first)
+    assert inside(page.locator(".stalemate-round")) and inside(page.locator(".stalemate-table"))
+    assert inside(page.locator(".sm-chart-state svg")) and inside(
+        page.locator(".sm-chart-moves svg")
     )
-    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-    page.on(
-        "response",
-        lambda resp: (
-            errors.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None
-        ),
+    # nothing smaller than 12 px in the charts and cards; no tabs without content; nothing to drag
+    small = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.sm-main text, .sm-main span, .sm-main p, .sm-main td, .sm-main th'))
+            .filter(e => e.textContent.trim() && e.getClientRects().length)
+            .map(e => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)])
+            .filter(([t, size]) => size < 12)"""
     )
-    page.set_default_timeout(UI_TIMEOUT)
-    try:
-        page.goto(server)
-        page.get_by_text("Round 0 of 200").wait_for()
-        charts = page.locator(".stalemate-chart img")
-        charts.first.wait_for()
-        assert charts.count() == 3
-        src0 = charts.first.get_attribute("src")
-
-        # Step: the round counter and the chart move
-        page.get_by_role("button", name="Step", exact=True).click()
-        page.get_by_text("Round 1 of 200").wait_for()
-        page.wait_for_function(
-            "src0 => document.querySelector('.stalemate-chart img').src !== src0", arg=src0
-        )
-        page.get_by_text("Outcome: undecided").wait_for()
-
-        # a slider: takes effect at Reset, not before
-        table = page.locator(".stalemate-table")
-        assert "assurance 0.40" in table.inner_text()
-        slider = page.locator(".v-input", has_text="Security assurance on the table").get_by_role(
-            "slider"
-        )
-        slider.focus()
-        for _ in range(3):
-            slider.press("ArrowRight")
-        page.wait_for_timeout(300)
-        assert "assurance 0.40" in table.inner_text()
-        page.get_by_role("button", name="Reset", exact=True).click()
-        page.get_by_text("Round 0 of 200").wait_for()
-        page.wait_for_function(
-            "() => document.querySelector('.stalemate-table').innerText.includes('assurance 0.55')"
-        )
-
-        # a few rounds for the screenshot: the log and the timeline fill up
-        for n in range(1, 6):
-            page.get_by_role("button", name="Step", exact=True).click()
-            page.get_by_text(f"Round {n} of 200").wait_for()
-        page.wait_for_timeout(500)
-        assert "Round" in page.locator(".stalemate-log").inner_text()
-    finally:
-        shot = tmp_path / "classroom_page.png"
-        page.screenshot(path=str(shot), full_page=True)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, ARTIFACTS / "classroom_page.png")
-        page.close()
-    assert not errors, "the browser reported:\n" + "\n".join(errors)
+    assert not small, small
+    assert page.get_by_text("Page 0").count() == 0
+    assert page.locator(".vue-grid-item, [draggable=true]").count() == 0
+    w.close(shot="classroom_page.png")
