@@ -1,4 +1,4 @@
-"""The classroom page in a real browser: Debian's chromium driven by Playwright.
+"""The classroom page and the room in a real browser: Debian's chromium driven by Playwright.
 
 Each server is started as a subprocess on a free loopback port, exactly as a
 teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``,
@@ -14,6 +14,11 @@ What a teacher does, and what broke in front of a class:
 - bad seeds ("abc", "3.7", "-5" showed a traceback);
 - the page at 1366×768: controls, status and two charts visible without scrolling,
   no text under 12 px;
+- the room: one teacher (console and projector) and four students in their own
+  browser contexts play five rounds — with a wrong code, a late student who tries
+  to take a seat held by others, a student who edits the page to act for another
+  state, a justification that is HTML, one that is too long, and a round the
+  teacher closes early.
 
 Chromium comes from ``scripts/install-chromium.sh`` (Playwright cannot download
 its own browsers here). Without it the tests are skipped, except under
@@ -370,3 +375,154 @@ def test_layout_at_1366x768(server, watch):
     assert page.get_by_text("Page 0").count() == 0
     assert page.locator(".vue-grid-item, [draggable=true]").count() == 0
     w.close(shot="classroom_page.png")
+
+
+# --------------------------------------------------------------------------------------
+# The room
+
+
+@pytest.fixture(scope="module")
+def room(tmp_path_factory):
+    """``stalemate-room`` on a free loopback port (no timer, seed 0); yields its URLs."""
+    proc, url, log = _serve(
+        "sim.classroom.room_app",
+        ["--seed", "0", "--timer", "0", "--code", "ABC234"],
+        tmp_path_factory,
+    )
+    try:
+        _wait_ready(url, proc, log)
+        printed = log.read_text()
+        key = re.search(r"teacher\?key=(\S+)", printed).group(1)
+        assert "Join code:        ABC234" in printed
+        assert "listens on this machine only" in printed
+        yield {
+            "student": url,
+            "teacher": f"{url}teacher?key={key}",
+            "projector": f"{url}projector?key={key}",
+        }
+    finally:
+        _stop(proc)
+    assert "Traceback" not in log.read_text(), log.read_text()
+
+
+def join(w: Watch, url: str, name: str, code: str = "ABC234"):
+    page = w.page
+    page.goto(url)
+    page.get_by_label("Room code").fill(code)
+    page.get_by_label("Your name").fill(name)
+    button(page, "Join").click()
+    return page
+
+
+def send(page, move: str, why: str) -> None:
+    button(page, move).click()
+    page.locator("textarea").fill(why)
+    button(page, "Send our move").click()
+
+
+def test_room_five_rounds_one_teacher_four_students(room, watch):
+    projector_w, teacher_w = watch(), watch()
+    projector, teacher = projector_w.page, teacher_w.page
+    teacher.goto(room["student"] + "teacher?key=wrong")
+    teacher.get_by_text("This page needs the teacher's key").wait_for()
+    projector.goto(room["projector"])
+    projector.locator(".sm-join-code", has_text="ABC234").wait_for()
+    teacher.goto(room["teacher"])
+    button(teacher, "Start the talks").wait_for()
+
+    students = {name: watch() for name in ("Ana", "Ben", "Cleo", "Dev")}
+    # a wrong code is refused
+    ana = join(students["Ana"], room["student"], "Ana", code="ZZZ999")
+    ana.locator(".sm-join-error", has_text="not this room's code").wait_for()
+    ana.get_by_label("Room code").fill("abc234")  # case and spaces do not matter
+    button(ana, "Join").click()
+    seats = {"Ana": "USA", "Ben": "DPRK", "Cleo": "ROK"}
+    pages = {"Ana": ana}
+    for name, actor in seats.items():
+        page = pages.get(name) or join(students[name], room["student"], name)
+        pages[name] = page
+        button(page, f"Play {actor}").click()
+        page.locator(".sm-you", has_text=f"You are {actor}").wait_for()
+    projector.get_by_text("Ben", exact=True).wait_for()
+    button(teacher, "Start the talks").click()
+    projector.locator(".sm-room-clock", has_text="April 2018 — round 1 of 11").wait_for()
+
+    # a late student may not take a seat that others hold; a free one is fine
+    dev = join(students["Dev"], room["student"], "Dev")
+    button(dev, "Play DPRK").click()
+    dev.locator(".sm-claim-error", has_text="already has a team").wait_for()
+    button(dev, "Play PRC").click()
+    dev.locator(".sm-you", has_text="You are PRC").wait_for()
+    pages["Dev"] = dev
+    seats["Dev"] = "PRC"
+
+    # each seat sees its own private information only
+    ben_private = pages["Ben"].locator(".sm-private-info").inner_text()
+    assert "DPRK dismantles a site" in ben_private and "Your trust in USA" in ben_private
+    assert "DPRK dismantles" not in pages["Ana"].locator(".sm-private-info").inner_text()
+
+    plan = [  # round: what each sends (Dev skips round 3: the teacher closes it)
+        {"Ana": ("Hedge", "Keep sanctions until we see a list"), "Ben": ("Concede", "Show good faith"),
+         "Cleo": ("Concede", "Engage"), "Dev": ("Hedge", "Wait and see")},
+        {"Ana": ("Hedge", "No list yet"), "Ben": ("Concede", "<img src=x onerror=alert(1)> tunnels"),
+         "Cleo": ("Hedge", "Stay with the US"), "Dev": ("Concede", "Ease enforcement")},
+        {"Ana": ("Concede", "Offer assurances"), "Ben": ("Hedge", "Keep the bases"),
+         "Cleo": ("Concede", "Summit!"), "Dev": None},
+        {"Ana": ("Concede", "Relief for a freeze"), "Ben": ("Concede", "Freeze Yongbyon"),
+         "Cleo": ("Concede", "Engage"), "Dev": ("Concede", "Lax")},
+        {"Ana": ("Hedge", "Verify first"), "Ben": ("Escalate", "Test, to be heard"),
+         "Cleo": ("Escalate", "Drills"), "Dev": ("Hedge", "Nominal")},
+    ]  # fmt: skip
+    months = ["April", "May", "June", "July", "August", "September"]
+    for r, moves in enumerate(plan):
+        for name, move in moves.items():
+            if move is None:
+                continue
+            page = pages[name]
+            page.locator(".sm-room-clock", has_text=f"{months[r]} 2018").wait_for()
+            if name == "Ana" and r == 0:  # a justification that is too long is refused
+                button(page, "Hedge").click()
+                page.locator("textarea").fill("x" * 230)
+                page.get_by_text("Too long by 30 characters.").wait_for()
+                assert button(page, "Send our move").is_disabled()
+            if name == "Cleo" and r == 1:
+                # editing the page changes nothing the server believes: Cleo still acts for ROK
+                page.evaluate(
+                    "() => { const h = document.querySelector('.sm-you'); h.textContent = 'You are USA'; }"
+                )
+            send(page, *move)
+            if r == 2 and name == "Cleo":
+                teacher.locator(".sm-waiting", has_text="Waiting for: PRC").wait_for()
+                button(teacher, "Close the round now").click()
+        projector.locator(".sm-room-clock", has_text=f"{months[r + 1]} 2018").wait_for()
+        last = projector.locator(".sm-last-round")
+        last.get_by_text(f"{months[r]} 2018: the moves").wait_for()
+        if r == 1:  # what the class typed is shown as text, never run
+            assert "“<img src=x onerror=alert(1)> tunnels” — Ben" in last.inner_text()
+            assert projector.locator("img").count() == 0
+
+    assert "“<img src=x onerror=alert(1)> tunnels” — Ben" in teacher.locator("body").inner_text()
+    assert teacher.locator(".sm-room img").count() == 0
+    # teacher: reveal types, export the session
+    button(teacher, "Reveal types").click()
+    projector.get_by_text("PRC's private information").wait_for()
+    with teacher.expect_download() as got:
+        teacher.get_by_text("Export the session (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text())))
+    assert len(rows) == 5 * 4 and {r["round"] for r in rows} == {"1", "2", "3", "4", "5"}
+    by = {(r["round"], r["state"]): r for r in rows}
+    assert by[("1", "USA")]["justification"] == "Keep sanctions until we see a list"
+    assert by[("1", "USA")]["chosen_by"] == "Ana" and by[("1", "USA")]["source"] == "class"
+    assert (
+        by[("2", "ROK")]["move"] == "hedge" and by[("2", "USA")]["move"] == "hedge"
+    )  # Cleo's edit
+    assert by[("2", "DPRK")]["source"] == "event"  # May 2018: the tunnels, forced by the scenario
+    assert by[("3", "PRC")]["source"] == "timeout" and by[("3", "PRC")]["chosen_by"] == ""
+    assert by[("5", "DPRK")]["move"] == "escalate"
+    assert float(by[("5", "DPRK")]["tension"]) > 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    projector.screenshot(path=str(ARTIFACTS / "room_projector.png"))
+    for name, w in students.items():
+        w.close(shot=f"room_student_{name}.png" if name == "Ben" else None)
+    teacher_w.close(shot="room_teacher.png")
+    projector_w.close()
