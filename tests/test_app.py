@@ -9,7 +9,9 @@ line, the chart rows, the log and the tabs. The real-browser tests are in
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import threading
 import time
 
@@ -23,7 +25,7 @@ import ipyvuetify as v  # noqa: E402
 import solara  # noqa: E402
 
 from sim.classroom import page as app  # noqa: E402
-from sim.classroom.charts import VegaChart  # noqa: E402
+from sim.classroom.charts import VegaChart, _unwrap  # noqa: E402
 from sim.classroom.runner import Runner, what_if  # noqa: E402
 from sim.classroom.seats import ClassroomModel  # noqa: E402
 from sim.classroom.snapshot import take  # noqa: E402
@@ -40,11 +42,20 @@ def page():
 
 
 def texts(rc, css_class: str) -> list[str]:
-    return [
+    """Texts with ``css_class``: spans of the status line (one HTML block) and plain spans."""
+    found = []
+    for w in rc.find(solara.widgets.HTML).widgets:
+        for cls, body in re.findall(
+            r'<span class="([^"]*)">(.*?)</span>', w.unsafe_innerHTML or ""
+        ):
+            if css_class in cls.split():
+                found.append(html.unescape(body))
+    found += [
         w.children[0]
         for w in rc.find(v.Html, tag="span").widgets
         if css_class in (w.class_ or "").split() and w.children
     ]
+    return found
 
 
 def text(rc, css_class: str) -> str:
@@ -73,6 +84,11 @@ def charts(rc) -> list[VegaChart]:
     return list(rc.find(VegaChart).widgets)
 
 
+def rows(chart: VegaChart) -> list[dict]:
+    """The rows a chart sends to the browser."""
+    return _unwrap(chart.values, chart)
+
+
 def test_page_shows_controls_status_charts_and_log(page):
     assert text(page, "stalemate-round") == "Round 0 of 200"
     assert text(page, "stalemate-outcome") == "Outcome: undecided — the talks go on"
@@ -99,8 +115,8 @@ def test_page_shows_controls_status_charts_and_log(page):
     assert "Nobody (the model plays every state)" in select(page, "Play as a state").items
     # the Run tab: three browser-drawn charts (state, moves, trust), each with data rows
     drawn = charts(page)
-    assert len(drawn) == 3 and all(c.spec for c in drawn)
-    assert len(drawn[0].values) == 1  # the state at round 0
+    assert len(drawn) == 3 and all(_unwrap(c.spec, c) for c in drawn)
+    assert len(rows(drawn[0])) == 1  # the state at round 0
     spans = " ".join(w.children[0] for w in page.find(v.Html, tag="span").widgets if w.children)
     assert "hedged_stalemate" not in spans and "denuclearization_first" not in spans
 
@@ -110,11 +126,11 @@ def test_step_sends_only_new_rows(page):
     spec = state.spec
     click(page, "Step")
     assert text(page, "stalemate-round") == "Round 1 of 200"
-    assert len(state.values) == 2 and state.spec == spec  # same chart, new rows
+    assert len(rows(state)) == 2 and state.spec is spec  # same chart (spec not resent), new rows
     for _ in range(4):
         click(page, "Step")
     assert text(page, "stalemate-round") == "Round 5 of 200"
-    assert len(charts(page)[1].values) >= 5 * 4  # a move per state and round
+    assert len(rows(charts(page)[1])) >= 5 * 4  # a move per state and round
 
 
 def test_picker_then_reset_builds_what_the_column_shows(page):
@@ -185,7 +201,7 @@ def test_play_as_a_state(page):
     spans = " ".join(w.children[0] for w in page.find(v.Html, tag="span").widgets if w.children)
     assert "Round 3: you chose escalate" in spans
     assert "The others: USA " in spans  # what the others did in reply
-    moves = charts(page)[1].values
+    moves = rows(charts(page)[1])
     assert sum(r["kind"] == "yours" for r in moves) == 3  # the student's moves are marked
     for _ in range(7):
         click(page, "Step")  # the model plays the seat
@@ -195,14 +211,37 @@ def test_play_as_a_state(page):
 
 
 def test_every_control_has_a_tooltip(page):
-    tips = {
-        w.children[0]
-        for w in page.find(v.Tooltip).widgets
-        if w.children and isinstance(w.children[0], str)
-    }
+    tips = {w.attributes.get("title") for w in page.find(v.Html, class_="sm-tip").widgets}
     for key in ("scenario", "step", "play", "reset", "speed", "assurance", "relief", "detect_prob",
                 "rationality", "regime", "rounds", "seed", "player", "csv"):  # fmt: skip
         assert TIPS[key] in tips, key
+
+
+def test_chart_text_is_at_least_12_px():
+    """Axis labels, titles, legends and every text mark of every chart spec."""
+    from sim.classroom import charts as c
+
+    specs = [
+        c.state_spec(False, 0.6, 0.9),
+        c.actions_spec(True, ("USA", "DPRK"), "DPRK"),
+        c.trust_spec(False, ("USA → DPRK",)),
+        c.fan_spec(True),
+    ]
+
+    def sizes(node):
+        if isinstance(node, dict):
+            for k, val in node.items():
+                if k.lower().endswith("fontsize") and isinstance(val, int | float):
+                    yield val
+                yield from sizes(val)
+        elif isinstance(node, list):
+            for item in node:
+                yield from sizes(item)
+
+    for spec in specs:
+        found = list(sizes(spec))
+        assert found and min(found) >= 12, found
+        assert {"labelFontSize", "titleFontSize"} <= set(spec["config"]["axis"])
 
 
 def test_tabs_and_info_panel(page):

@@ -222,7 +222,7 @@ def open_page(w: Watch, url: str):
     page = w.page
     page.goto(url)
     page.locator(".stalemate-round", has_text="Round 0 of 200").wait_for()
-    page.locator(".sm-chart-state svg").first.wait_for()
+    page.locator(".sm-chart-state canvas").first.wait_for()
     return page
 
 
@@ -242,7 +242,7 @@ def button(page, name: str):
 def test_page_offline_step_charts_and_exports(server, watch):
     w = watch()
     page = open_page(w, server)
-    assert page.locator(".stalemate-vega svg").count() == 3  # drawn by the browser
+    assert page.locator(".stalemate-vega canvas").count() == 3  # drawn by the browser
     button(page, "Step").click()
     round_is(page, "Round 1 of 200")
     page.get_by_text("Outcome: undecided").wait_for()
@@ -361,8 +361,8 @@ def test_layout_at_1366x768(server, watch):
         assert inside(button(page, control)), control
     assert inside(page.locator(".v-input", has_text="Scenario").first)
     assert inside(page.locator(".stalemate-round")) and inside(page.locator(".stalemate-table"))
-    assert inside(page.locator(".sm-chart-state svg")) and inside(
-        page.locator(".sm-chart-moves svg")
+    assert inside(page.locator(".sm-chart-state canvas")) and inside(
+        page.locator(".sm-chart-moves canvas")
     )
     # nothing smaller than 12 px in the charts and cards; no tabs without content; nothing to drag
     small = page.evaluate(

@@ -244,7 +244,7 @@ def html_of(rc) -> str:
     return " ".join(w.unsafe_innerHTML or "" for w in rc.find(solara.widgets.HTML).widgets)
 
 
-def until(check, timeout=5.0):
+def until(check, timeout=15.0):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if check():

@@ -50,12 +50,38 @@ TRUST_COLORS = ("#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93", "#8d99ae"
 TRUST_DASHES = ([1, 0], [8, 4], [2, 3], [10, 3, 2, 3], [4, 2], [1, 0])
 
 
+class Opaque:
+    """A value handed to a component that Solara compares by ``key`` and never looks inside.
+
+    Solara walks a component's arguments (lists, dicts) on every redraw; a chart's
+    rows are hundreds of dicts, so they travel wrapped, equal keys mean "unchanged",
+    and the widget unwraps them only to send them to the browser.
+    """
+
+    __slots__ = ("value", "key")
+
+    def __init__(self, value, key):
+        self.value, self.key = value, key
+
+    def __eq__(self, other):
+        return isinstance(other, Opaque) and self.key == other.key
+
+    def __hash__(self):
+        return hash(self.key)
+
+
+def _unwrap(value, widget):
+    return value.value if isinstance(value, Opaque) else value
+
+
 class VegaChart(v.VuetifyTemplate):
     """A Vega-Lite chart embedded once; new ``values`` replace its ``table`` dataset in place."""
 
     template_file = (__file__, "vega_chart.vue")
-    spec = traitlets.Dict().tag(sync=True)
-    values = traitlets.List().tag(sync=True)
+    # Any (not Dict/List): rows are not validated one by one; Opaque values are unwrapped
+    # only when sent, and a new one is sent only when its key changes
+    spec = traitlets.Any({}).tag(sync=True, to_json=_unwrap)
+    values = traitlets.Any([]).tag(sync=True, to_json=_unwrap)
     filename = traitlets.Unicode("").tag(sync=True)
     cdn = traitlets.Unicode(None, allow_none=True).tag(sync=True)
 
@@ -68,10 +94,10 @@ class VegaChart(v.VuetifyTemplate):
 
 
 @solara.component
-def Chart(spec: dict, values: list, filename: str = "", classes: list[str] | None = None):
-    """A browser-drawn chart (a Solara element of :class:`VegaChart`)."""
+def Chart(spec, rows, filename: str = "", classes: list[str] | None = None):
+    """A browser-drawn chart; ``spec`` and ``rows`` are plain values or :class:`Opaque` ones."""
     with solara.Div(classes=["sm-chart", *(classes or [])]):
-        VegaChart.element(spec=spec, values=values, filename=filename)
+        VegaChart.element(spec=spec, values=rows, filename=filename)
 
 
 # --------------------------------------------------------------------------------------

@@ -39,6 +39,7 @@ import argparse
 import os
 import sys
 import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import solara
@@ -187,65 +188,127 @@ def pending_changes(settings: dict, snap: Snapshot) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Controls:
+    """What the controls show; it changes only when ▶ starts or stops, the run ends or
+    the speed or run changes (so a round redraws the status and the charts only)."""
+
+    playing: bool
+    running: bool
+    speed: int
+    scenario: str
+    filename: str
+    seat: str | None
+
+
+def controls_of(snap: Snapshot) -> Controls:
+    return Controls(
+        playing=bool(snap.extra.get("playing")),
+        running=snap.running,
+        speed=int(snap.extra.get("speed", SPEEDS[2])),
+        scenario=snap.scenario_name,
+        filename=snap.filename("rounds"),
+        seat=snap.seat,
+    )
+
+
+class Session:
+    """One browser tab's page: the left column's settings, the run, and what the buttons do.
+
+    Made once per tab; components get this object (stable) and read the reactive
+    values they need, so a round redraws only what shows the round.
+    """
+
+    def __init__(self, runner: Runner, settings, snap, controls, message):
+        self.settings, self.snap, self.controls, self.message = settings, snap, controls, message
+        self.runner = runner
+        runner.publish_to = self.publish
+
+    def publish(self, snap: Snapshot) -> None:
+        self.snap.set(snap)
+        self.controls.set(controls_of(snap))
+
+    def reset(self) -> None:
+        """Reset: build exactly what the left column shows, or say why not."""
+        problem = seed_problem(self.settings.value["seed"])
+        if problem is not None:
+            self.message.set("Reset refused: " + problem)
+            return
+        try:
+            model = build(self.settings.value)
+        except ConfigError as err:
+            self.message.set(f"Reset refused: {err}")
+            return
+        self.message.set(None)
+        self.runner.replace(model)
+
+    def pick_scenario(self, name: str) -> None:
+        s = self.settings.value
+        self.settings.set(scenario_settings(name, s["seed"], s["player"]))
+        self.reset()
+
+    def set_seed(self, text: str | None) -> None:
+        text = (text or "")[:40]
+        self.settings.set({**self.settings.value, "seed": text})
+        if seed_problem(text) is None and self.message.value:
+            self.message.set(None)
+
+    def set(self, key: str, value) -> None:
+        self.settings.set({**self.settings.value, key: value})
+
+
 # --------------------------------------------------------------------------------------
 # The left column
 
 
 @solara.component
-def ScenarioPicker(settings: solara.Reactive, on_scenario):
-    names = scenario_names()
-    titles = {scenario_title(n): n for n in names}
-    current = settings.value["scenario"]
+def ScenarioPicker(session: Session):
+    titles = {scenario_title(n): n for n in scenario_names()}
+    current = session.settings.value["scenario"]
     with Tip(TIPS["scenario"]):
         solara.Select(
             "Scenario",
             value=scenario_title(current),
             values=list(titles),
-            on_value=lambda t: on_scenario(titles[t]),
+            on_value=lambda t: session.pick_scenario(titles[t]),
             dense=True,
         )
     solara.Text(scenario_description(current), classes=["sm-note"])
 
 
 @solara.component
-def RunControls(runner: Runner, snap: Snapshot, settings: solara.Reactive, on_reset):
-    playing = bool(snap.extra.get("playing"))
-    running = snap.running
+def RunControls(session: Session):
+    runner, c = session.runner, session.controls.value
     with solara.Row(gap="6px", style={"margin-top": "6px"}):
         with Tip(TIPS["step"]):
             solara.Button(
                 "Step",
                 on_click=lambda: runner.step(),
-                disabled=playing or not running,
+                disabled=c.playing or not c.running,
                 color="primary",
             )
         with Tip(TIPS["play"]):
             solara.Button(
-                "❚❚ Pause" if playing else "▶ Play",
-                on_click=lambda: runner.pause() if playing else runner.play(),
-                disabled=not running and not playing,
+                "❚❚ Pause" if c.playing else "▶ Play",
+                on_click=lambda: runner.pause() if c.playing else runner.play(),
+                disabled=not c.running and not c.playing,
                 color="primary",
             )
         with Tip(TIPS["reset"]):
-            solara.Button("Reset", on_click=on_reset, color="primary", outlined=True)
-    speed = snap.extra.get("speed", runner.speed)
+            solara.Button("Reset", on_click=session.reset, color="primary", outlined=True)
     with Tip(TIPS["speed"]):
         solara.Text("Speed of ▶ (rounds per second)", classes=["sm-note"])
         solara.ToggleButtonsSingle(
-            value=speed, values=list(SPEEDS), on_value=runner.set_speed, dense=True
+            value=c.speed, values=list(SPEEDS), on_value=runner.set_speed, dense=True
         )
 
 
 @solara.component
-def Settings(settings: solara.Reactive, seed_error: str | None, on_seed):
-    s = settings.value
+def Settings(session: Session):
+    s = session.settings.value
     solara.HTML(
         tag="div", unsafe_innerHTML="Settings (take effect at Reset)", classes=["sm-section"]
     )
-
-    def setter(key):
-        return lambda value: settings.set({**settings.value, key: value})
-
     for key, label, lo, hi, step in SLIDERS:
         with Tip(TIPS[key]):
             solara.SliderFloat(
@@ -254,7 +317,7 @@ def Settings(settings: solara.Reactive, seed_error: str | None, on_seed):
                 min=lo,
                 max=hi,
                 step=step,
-                on_value=setter(key),
+                on_value=lambda value, key=key: session.set(key, value),
                 thumb_label=False,
             )
     words = {regime_words(k): k for k in REGIME_WORDS}
@@ -263,7 +326,7 @@ def Settings(settings: solara.Reactive, seed_error: str | None, on_seed):
             "Sequencing (who moves first)",
             value=regime_words(s["regime"]),
             values=list(words),
-            on_value=lambda w: setter("regime")(words[w]),
+            on_value=lambda w: session.set("regime", words[w]),
             dense=True,
         )
     lo, hi = rounds_range(s["scenario"])
@@ -274,16 +337,16 @@ def Settings(settings: solara.Reactive, seed_error: str | None, on_seed):
             min=lo,
             max=hi,
             step=1,
-            on_value=setter("rounds"),
+            on_value=lambda value: session.set("rounds", value),
             thumb_label=False,
         )
     with Tip(TIPS["seed"]):
         solara.InputText(
             "Seed (blank: a random one)",
             value=s["seed"],
-            on_value=on_seed,
+            on_value=session.set_seed,
             continuous_update=True,
-            error=seed_error or False,
+            error=seed_problem(s["seed"]) or False,
             dense=True,
         )
     actors = enabled_actors(scenario_kwargs(s["scenario"]))
@@ -294,17 +357,18 @@ def Settings(settings: solara.Reactive, seed_error: str | None, on_seed):
             "Play as a state",
             value=shown,
             values=list(seats),
-            on_value=lambda w: setter("player")(seats[w]),
+            on_value=lambda w: session.set("player", seats[w]),
             dense=True,
         )
 
 
 @solara.component
-def ExportButton(runner: Runner, snap: Snapshot):
+def ExportButton(session: Session):
+    c = session.controls.value
     with Tip(TIPS["csv"]):
         solara.FileDownload(
-            lambda: runner.snapshot.trajectory_csv().encode("utf-8"),
-            filename=snap.filename("rounds") + ".csv",
+            lambda: session.runner.snapshot.trajectory_csv().encode("utf-8"),
+            filename=c.filename + ".csv",
             label="Download this run (CSV)",
             icon_name=None,
             mime_type="text/csv",
@@ -325,24 +389,37 @@ def levels_line(snap: Snapshot) -> str:
     )
 
 
+def status_html(snap: Snapshot, pending: list[str], message: str | None) -> str:
+    """The status line as one piece of HTML (one message to the browser per round)."""
+    parts = [
+        ("sm-clock stalemate-round", snap.clock()),
+        ("sm-outcome stalemate-outcome", snap.outcome_line()),
+        (
+            "sm-now",
+            f"If the talks stopped now: {outcome_words(snap.provisional())}."
+            if snap.outcome == "undecided"
+            else snap.ending(),
+        ),
+        ("sm-levels", levels_line(snap)),
+        ("sm-running stalemate-table", f"Running: {snap.table_line()}"),
+    ]
+    if pending:
+        parts.append(
+            (
+                "sm-pending",
+                "Changed, not yet running — press Reset to run: " + ", ".join(pending) + ".",
+            )
+        )
+    if message:
+        parts.append(("sm-error", message))
+    return "".join(f'<span class="{cls}">{escape(text)}</span>' for cls, text in parts)
+
+
 @solara.component
 def StatusBar(snap: Snapshot, pending: list[str], message: str | None):
-    with solara.Div(classes=["sm-status"]):
-        solara.Text(snap.clock(), classes=["sm-clock", "stalemate-round"])
-        solara.Text(snap.outcome_line(), classes=["sm-outcome", "stalemate-outcome"])
-        if snap.outcome == "undecided":
-            solara.Text(f"If the talks stopped now: {outcome_words(snap.provisional())}.")
-        else:
-            solara.Text(snap.ending())
-        solara.Text(levels_line(snap), classes=["sm-levels"])
-        solara.Text(f"Running: {snap.table_line()}", classes=["sm-running", "stalemate-table"])
-        if pending:
-            solara.Text(
-                "Changed, not yet running — press Reset to run: " + ", ".join(pending) + ".",
-                classes=["sm-pending"],
-            )
-        if message:
-            solara.Text(message, classes=["sm-error"])
+    solara.HTML(
+        tag="div", unsafe_innerHTML=status_html(snap, pending, message), classes=["sm-status"]
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -438,7 +515,8 @@ def Ending(runner: Runner, snap: Snapshot):
 
 
 @solara.component
-def RunTab(runner: Runner, snap: Snapshot):
+def RunTab(session: Session, snap: Snapshot):
+    runner = session.runner
     PlayCard(runner, snap)
     with solara.Div(classes=["sm-grid"]):
         with solara.Div(classes=["sm-card"]):
@@ -450,7 +528,8 @@ def RunTab(runner: Runner, snap: Snapshot):
 
 
 @solara.component
-def WhatIfTab(runner: Runner, snap: Snapshot):
+def WhatIfTab(session: Session, snap: Snapshot):
+    runner = session.runner
     whatif = snap.extra.get("whatif")
     c = snap.config
     relief, set_relief = solara.use_state(max(0.5, float(c.relief)))
@@ -561,7 +640,7 @@ def WhatIfTab(runner: Runner, snap: Snapshot):
 
 
 @solara.component
-def StageGameTab(snap: Snapshot):
+def StageGameTab(session: Session, snap: Snapshot):
     show = snap.seat is None or not snap.running
     body = solara.use_memo(lambda: stage_game_html(snap, show_play=show), [snap.version, show])
     with solara.Div(classes=["sm-card"], style={"max-width": "900px"}):
@@ -569,7 +648,8 @@ def StageGameTab(snap: Snapshot):
 
 
 @solara.component
-def InfoTab(scenario: str):
+def InfoTab(session: Session):
+    scenario = session.controls.value.scenario
     info = scenario_info(scenario, scenario_description(scenario))
     with solara.Div(classes=["sm-card", "sm-info"], style={"max-width": "900px"}):
         solara.HTML(tag="h2", unsafe_innerHTML=escape(scenario_title(scenario)))
@@ -594,45 +674,42 @@ def initial_settings() -> dict:
 
 
 @solara.component
+def Main(session: Session, tab: solara.Reactive):
+    """The status line and the tabs: the one part of the page that follows the rounds."""
+    snap = session.snap.value  # the only reader of the round-by-round state: one redraw a round
+    pending = pending_changes(session.settings.value, snap)
+    with solara.Div(classes=["sm-main"]):
+        StatusBar(snap, pending, session.message.value)
+        with solara.lab.Tabs(value=tab, lazy=True):
+            with solara.lab.Tab("Run"):
+                RunTab(session, snap)
+            with solara.lab.Tab("What if…"):
+                WhatIfTab(session, snap)
+            with solara.lab.Tab("Stage game"):
+                StageGameTab(session, snap)
+            with solara.lab.Tab("Info"):
+                InfoTab(session)
+
+
+@solara.component
 def Page():
-    """The classroom page (one per browser tab: each has its own run)."""
+    """The classroom page (one per browser tab: each has its own run).
+
+    The page itself reads no round-by-round state: only the status line and the open
+    tab redraw after a round.
+    """
     settings = solara.use_reactive(initial_settings())
     runner = solara.use_memo(lambda: Runner(build(settings.value)), [])
     snap = solara.use_reactive(runner.snapshot)
+    controls = solara.use_reactive(controls_of(runner.snapshot))
     message = solara.use_reactive(None)
     tab = solara.use_reactive(0)
-    runner.publish_to = snap.set
+    session = solara.use_memo(lambda: Session(runner, settings, snap, controls, message), [])
 
     def stop_on_close():
-        return lambda: runner.pause(publish=False)
+        return lambda: session.runner.pause(publish=False)
 
     solara.use_effect(stop_on_close, [])
-
-    def on_scenario(name: str):
-        settings.set(scenario_settings(name, settings.value["seed"], settings.value["player"]))
-        reset()
-
-    def reset():
-        problem = seed_problem(settings.value["seed"])
-        if problem is not None:
-            message.set("Reset refused: " + problem)
-            return
-        try:
-            model = build(settings.value)
-        except ConfigError as err:
-            message.set(f"Reset refused: {err}")
-            return
-        message.set(None)
-        runner.replace(model)
-
-    def on_seed(text):
-        text = (text or "")[:40]
-        settings.set({**settings.value, "seed": text})
-        if seed_problem(text) is None and message.value:
-            message.set(None)
-
-    current = snap.value
-    seed_error = seed_problem(settings.value["seed"])
     solara.Style(CSS)
     solara.Title(TITLE)
     with solara.Div(classes=["sm-app"]):
@@ -646,21 +723,11 @@ def Page():
             )
         with solara.Div(classes=["sm-body"]):
             with solara.Div(classes=["sm-side"]):
-                ScenarioPicker(settings, on_scenario)
-                RunControls(runner, current, settings, reset)
-                Settings(settings, seed_error, on_seed)
-                ExportButton(runner, current)
-            with solara.Div(classes=["sm-main"]):
-                StatusBar(current, pending_changes(settings.value, current), message.value)
-                with solara.lab.Tabs(value=tab, lazy=True):
-                    with solara.lab.Tab("Run"):
-                        RunTab(runner, current)
-                    with solara.lab.Tab("What if…"):
-                        WhatIfTab(runner, current)
-                    with solara.lab.Tab("Stage game"):
-                        StageGameTab(current)
-                    with solara.lab.Tab("Info"):
-                        InfoTab(current.scenario_name)
+                ScenarioPicker(session)
+                RunControls(session)
+                Settings(session)
+                ExportButton(session)
+            Main(session, tab)
 
 
 @solara.component

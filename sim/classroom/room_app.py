@@ -36,7 +36,7 @@ from urllib.parse import parse_qs
 
 import solara
 
-from sim.classroom.charts import Chart, fan_spec
+from sim.classroom.charts import Chart, Opaque, fan_spec
 from sim.classroom.page import check_assets, solara_command, solara_env
 from sim.classroom.room import (
     DEFAULT_TIMER,
@@ -706,10 +706,9 @@ def comparison_lines(view: RoomView) -> list[str]:
 
 @solara.component
 def Comparison(view: RoomView):
-    rows = solara.use_memo(lambda: comparison_rows(view), [view.version])
-    spec = solara.use_memo(
-        lambda: fan_spec(view.snapshot.calendar is not None, title=""), [view.snapshot.calendar]
-    )
+    rows = solara.use_memo(lambda: Opaque(comparison_rows(view), view.version), [view.version])
+    calendar = view.snapshot.calendar is not None
+    spec = solara.use_memo(lambda: Opaque(fan_spec(calendar, title=""), calendar), [calendar])
     with solara.Div(classes=["sm-card", "sm-comparison"], style={"margin-top": "8px"}):
         solara.HTML(
             tag="h3",

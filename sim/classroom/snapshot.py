@@ -57,7 +57,7 @@ def _month(start: str, offset: int) -> tuple[int, int]:
     return k // 12, k % 12 + 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot is a new round
 class Snapshot:
     """A frozen copy of a :class:`~sim.classroom.seats.ClassroomModel` after some round.
 

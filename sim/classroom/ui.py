@@ -16,7 +16,7 @@ import numpy as np
 import solara
 
 from sim.analysis.stagegame import stage_game
-from sim.classroom.charts import Chart, actions_spec, state_spec, trust_spec
+from sim.classroom.charts import Chart, Opaque, actions_spec, state_spec, trust_spec
 from sim.classroom.snapshot import Snapshot
 from sim.classroom.words import BEST_REPLY, EQUILIBRIUM
 from sim.model.names import ACTION_NAMES
@@ -34,7 +34,8 @@ html, body, .v-application { font-size: 14px; }
 .sm-header a { color: #cfe3ff; font-size: 14px; }
 .sm-header .sm-spacer { flex: 1; }
 .sm-body { display: grid; grid-template-columns: 320px 1fr; flex: 1; min-height: 0; }
-.sm-side { overflow-y: auto; padding: 8px 10px; border-right: 1px solid #dde3ea; background: #f7f9fb; }
+.sm-side { overflow-y: auto; padding: 8px 10px; border-right: 1px solid #dde3ea; background: #f7f9fb;
+  contain: strict; }
 .sm-main { overflow-y: auto; padding: 6px 14px 14px 14px; min-width: 0; }
 .sm-section { font-size: 13px; font-weight: 700; text-transform: uppercase; letter-spacing: .04em;
   color: #44546a; margin: 10px 0 2px 0; }
@@ -42,13 +43,14 @@ html, body, .v-application { font-size: 14px; }
 .sm-error { font-size: 14px; color: #b00020; font-weight: 600; }
 .sm-pending { font-size: 14px; color: #8a5300; background: #fff4d6; padding: 3px 8px; border-radius: 4px; }
 .sm-status { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 18px; padding: 4px 2px 6px 2px;
-  border-bottom: 1px solid #dde3ea; }
+  border-bottom: 1px solid #dde3ea; contain: layout paint; }
 .sm-clock { font-size: 22px; font-weight: 700; color: #1d3557; }
 .sm-outcome { font-size: 17px; font-weight: 700; }
 .sm-running { font-size: 13px; color: #44546a; width: 100%; }
 .sm-levels { font-size: 14px; width: 100%; }
 .sm-grid { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px 14px; }
-.sm-card { border: 1px solid #dde3ea; border-radius: 6px; padding: 6px 8px 4px 8px; background: white; min-width: 0; }
+.sm-card { border: 1px solid #dde3ea; border-radius: 6px; padding: 6px 8px 4px 8px; background: white; min-width: 0;
+  contain: layout paint; }  /* a round redraws a card, not the page */
 .sm-card h3 { font-size: 15px; margin: 0 0 4px 0; }
 .sm-log { max-height: 330px; overflow-y: auto; font-size: 14px; line-height: 1.4; }
 .sm-log p { margin: 0 0 0.45em 0; }
@@ -75,9 +77,12 @@ html, body, .v-application { font-size: 14px; }
 
 @solara.component
 def Tip(text: str, children=[]):  # noqa: B006 - Solara's children convention
-    """A tooltip over ``children`` (wrapped in a div so that any element gets one)."""
-    with solara.Tooltip(text):
-        solara.Div(children=children)
+    """A tooltip over ``children``: the browser's own (a ``title``), one element, no script.
+
+    A Vuetify tooltip costs two widgets and an effect per control, redrawn with the
+    page; the native one costs nothing and reads the same to a screen reader.
+    """
+    solara.Div(children=children, attributes={"title": text}, classes=["sm-tip"])
 
 
 def escape(text: str) -> str:
@@ -88,40 +93,39 @@ def escape(text: str) -> str:
 # Charts of a snapshot
 
 
+def _rows(snap: Snapshot, rows_of) -> Opaque:
+    """A chart's rows for ``snap``, made once per snapshot and keyed by the snapshot itself.
+
+    Snapshots compare by identity and the key holds the snapshot, so a key is never
+    reused: the browser gets new rows exactly when there is a new snapshot.
+    """
+    return solara.use_memo(lambda: Opaque(rows_of(snap), snap), [snap])
+
+
 @solara.component
 def StateChart(snap: Snapshot, title: str = "Shared state", height: int = 210, save: bool = True):
     """The shared state over rounds (months), with the agreement bar and crisis line."""
-    spec = solara.use_memo(
-        lambda: state_spec(
-            snap.calendar is not None, snap.agreement_bar, snap.crisis_line, title, height
-        ),
-        [snap.calendar is not None, snap.agreement_bar, snap.crisis_line, title, height],
-    )
-    rows = solara.use_memo(snap.state_rows, [snap.version, id(snap)])
+    shape = (snap.calendar is not None, snap.agreement_bar, snap.crisis_line, title, height)
+    spec = solara.use_memo(lambda: Opaque(state_spec(*shape), shape), [shape])
+    rows = _rows(snap, Snapshot.state_rows)
     Chart(spec, rows, filename=snap.filename("state") if save else "", classes=["sm-chart-state"])
 
 
 @solara.component
 def MovesChart(snap: Snapshot, height: int = 150):
     """Each state's move in every round; × imagery flags; the seat's own moves marked."""
-    seat = snap.seat or ""
-    spec = solara.use_memo(
-        lambda: actions_spec(snap.calendar is not None, snap.names, seat, height),
-        [snap.calendar is not None, snap.names, seat, height],
-    )
-    rows = solara.use_memo(snap.action_rows, [snap.version, id(snap)])
+    shape = (snap.calendar is not None, snap.names, snap.seat or "", height)
+    spec = solara.use_memo(lambda: Opaque(actions_spec(*shape), shape), [shape])
+    rows = _rows(snap, Snapshot.action_rows)
     Chart(spec, rows, filename=snap.filename("moves"), classes=["sm-chart-moves"])
 
 
 @solara.component
 def TrustChart(snap: Snapshot, height: int = 170):
     """Each state's trust in its counterpart over rounds."""
-    pairs = snap.trust_pairs()
-    spec = solara.use_memo(
-        lambda: trust_spec(snap.calendar is not None, pairs, height),
-        [snap.calendar is not None, pairs, height],
-    )
-    rows = solara.use_memo(snap.trust_rows, [snap.version, id(snap)])
+    shape = (snap.calendar is not None, snap.trust_pairs(), height)
+    spec = solara.use_memo(lambda: Opaque(trust_spec(*shape), shape), [shape])
+    rows = _rows(snap, Snapshot.trust_rows)
     Chart(spec, rows, filename=snap.filename("trust"), classes=["sm-chart-trust"])
 
 
@@ -164,7 +168,7 @@ def log_html(lines: list[str]) -> str:
 
 @solara.component
 def EventLog(snap: Snapshot, title: str = "What happened (newest first)"):
-    lines = solara.use_memo(snap.log_lines, [snap.version, id(snap)])
+    lines = snap.log_lines()
     with solara.Div(classes=["sm-card"]):
         solara.HTML(tag="h3", unsafe_innerHTML=escape(title))
         solara.HTML(tag="div", unsafe_innerHTML=log_html(lines), classes=["sm-log"])
