@@ -137,7 +137,7 @@ _INFO: dict[str, dict[str, str]] = {
         "notice": (
             "- Both the USA and the DPRK hedge almost every round: it is the safe move for each.\n"
             "- Undeclared capability (orange) keeps growing while verified denuclearization stays near 0.\n"
-            "- Each × in the actions chart (imagery catches hedging) is followed by a drop in the USA's trust."
+            "- Each × in the moves chart (imagery catches hedging) is followed by a drop in the USA's trust."
         ),
         "try": (
             "- Raise *Sanctions relief* to 0.5, press Reset and ▶: does relief alone help?\n"
@@ -151,7 +151,7 @@ _INFO: dict[str, dict[str, str]] = {
             "halt, the Punggye-ri tunnels, the Singapore summit, the imagery reports, the "
             "cancelled meetings, and a second summit wanted 'early next year'."
         ),
-        "how": "Each event acts at the start of its month; the dotted lines in the actions chart mark them.",
+        "how": "Each event acts at the start of its month; the ▼ marks above the moves chart show them.",
         "notice": (
             "- The DPRK's concession in May 2018 is forced by the scenario (the tunnels were blown up).\n"
             "- The imagery reports of July and November flag the DPRK as if imagery had caught it.\n"
