@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINTED := sim tests experiments hydra_plugins scripts
 
-.PHONY: demo test test-fast app room chromium lint format wheel-check bench bench-page clean
+.PHONY: demo test test-fast app room chromium lint format wheel-check bench bench-page screenshots clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(sh scripts/find-python.sh) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
@@ -63,6 +63,10 @@ bench: $(STAMP)
 ## bench-page: the classroom page in real browser sessions (server time per step, ▶ rounds/s, 10 sessions)
 bench-page: $(STAMP) chromium
 	$(PY) experiments/benchmark_page.py
+
+## screenshots: the page at 1366x768 and the room's projector view, for docs/classroom.md
+screenshots: $(STAMP) chromium
+	$(PY) scripts/classroom-screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist
