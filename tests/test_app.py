@@ -176,6 +176,8 @@ def test_bad_seed_is_refused_inline_and_the_page_keeps_working(page, bad):
     assert text(page, "stalemate-round") == "Round 1 of 200"  # the run on screen goes on
     click(page, "Step")
     assert text(page, "stalemate-round") == "Round 2 of 200"
+    seed_box(page).v_model = bad + "x"  # another value: the box speaks of it, the old refusal goes
+    assert texts(page, "sm-error") == [] and seed_box(page).error
     seed_box(page).v_model = "12"
     click(page, "Reset")
     assert texts(page, "sm-error") == [] and "seed 12" in text(page, "stalemate-table")

@@ -250,7 +250,7 @@ class Session:
     def set_seed(self, text: str | None) -> None:
         text = (text or "")[:40]
         self.settings.set({**self.settings.value, "seed": text})
-        if seed_problem(text) is None and self.message.value:
+        if self.message.value:  # it spoke of the seed as it was; the box speaks of this one
             self.message.set(None)
 
     def set(self, key: str, value) -> None:
