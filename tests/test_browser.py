@@ -399,7 +399,25 @@ def test_layout_at_1366x768(server, watch):
     assert not small, small
     assert page.get_by_text("Page 0").count() == 0
     assert page.locator(".vue-grid-item, [draggable=true]").count() == 0
-    w.close(shot="classroom_page.png")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "classroom_page.png"))
+    # the stage game at 1024 px: the table fits its card and no heading breaks ("DPR K")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.get_by_role("tab", name="Stage game").click()
+    page.locator(".sm-game").wait_for()
+    fit = page.evaluate(
+        """() => {
+            const t = document.querySelector('.sm-game');
+            const lines = e => { const r = document.createRange(); r.selectNodeContents(e);
+                return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; };
+            return {overflow: t.getBoundingClientRect().right - t.parentElement.getBoundingClientRect().right,
+                    broken: [...t.querySelectorAll('th')].filter(th => th.textContent && lines(th) > 1)
+                        .map(th => th.textContent),
+                    title: lines(document.querySelector('.stalemate-stage .sm-big'))};
+        }"""
+    )
+    assert fit["overflow"] <= 0.5 and not fit["broken"] and fit["title"] == 1, fit
+    w.close(shot="stage_game_1024.png")
 
 
 # --------------------------------------------------------------------------------------
