@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,13 +87,13 @@ def test_seed_shifts_the_base_and_results_are_reproducible(tmp_path):
         ("actors.DPRK.policy=nice", ["actors.DPRK.policy", "nice", "logit"]),
         ("regime=peace_first", ["regime", "peace_first", "relief_first"]),
         ("events=[{round: 999, kind: summit}]", ["events[0].round", "999", "1..200"]),
-        ("scenario=nowhere", ["scenario/nowhere", "baseline_2018"]),
+        ("scenario=nowhere", ["scenario", "'nowhere'", "baseline_2018"]),
     ],
 )
 def test_bad_config_fails_before_writing_anything(tmp_path, override, words):
     out = tmp_path / "never"
     res = run(STALEMATE, override, f"hydra.run.dir={out}", check=False)
-    assert res.returncode != 0
+    assert res.returncode == 2 and len(res.stderr.splitlines()) == 1, res.stderr
     for w in words:
         assert w in res.stderr, (w, res.stderr)
     assert "Traceback" not in res.stderr
@@ -228,7 +229,8 @@ def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
     assert partial.returncode == 1 and "MISSING" in partial.stdout
 
     res = run(*cmd)
-    assert res.stderr.count("already complete") >= 3
+    kept = re.search(r"(\d+) of 10 jobs already complete", res.stderr)
+    assert kept and int(kept.group(1)) >= 3, res.stderr  # finished jobs are not run again
     runs = pd.read_parquet(d / "runs.parquet")
     assert len(runs) == 10 * 10
     assert not runs.duplicated(["assurance", "relief", "seed"]).any()
@@ -241,6 +243,26 @@ def test_config_group_sweep_is_a_column_of_the_merged_table(tmp_path):
     runs = pd.read_parquet(d / "runs.parquet")
     assert runs.groupby("policy").size().to_dict() == {"logit": 10, "usa_grit": 10}
     assert (d / "outcome_bars_policy.png").exists()
+
+
+def test_a_group_sweep_under_one_name_keeps_every_run(tmp_path):
+    """Issue 13, defect 2: the merge once de-duplicated on (scenario, seed) with the name in
+    ``scenario``, keeping 3 of these 6 runs. Every run is kept; ``scenario`` holds the
+    option swept, ``name`` the name given."""
+    d = tmp_path / "named"
+    res = run(
+        STALEMATE,
+        "-m",
+        "scenario=baseline_2018,relief_first",
+        "name=study",
+        "seeds=3",
+        "rounds=10",
+        f"hydra.sweep.dir={d}",
+    )
+    runs = pd.read_parquet(d / "runs.parquet")
+    assert len(runs) == 6 and "Collected 6 runs" in res.stderr
+    assert runs.groupby("scenario").size().to_dict() == {"baseline_2018": 3, "relief_first": 3}
+    assert set(runs["name"]) == {"study"}
 
 
 def test_command_line_value_replaces_a_preset_sweep_of_the_same_key(tmp_path):

@@ -34,9 +34,10 @@ import pyarrow as pa
 from sim.engines import tables
 from sim.engines.kernels import simulate_batch
 from sim.engines.state import MAX_SEED, History, RunView, State
-from sim.model.compile import Compiled, compile_configs, structure_key
+from sim.model.compile import Compiled, compile_configs, slot, structure_key, with_run_values
 from sim.model.names import STATE_VARS, T
 from sim.model.params import ModelConfig, make_config
+from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError, plain_number
 
 if TYPE_CHECKING:  # pandas is imported when tables become DataFrames
@@ -64,9 +65,12 @@ def resolve_threads(processes: int | str | None) -> int:
     if processes in (None, "auto"):
         n = cores()
     else:
-        n = int(processes)
-        if n < 1:
-            raise ConfigError(f"processes = {processes!r} must be 'auto' or a whole number >= 1")
+        text = str(plain_number(processes)).strip()
+        if isinstance(processes, bool) or not (text.isdigit() and 1 <= int(text) <= 4096):
+            raise ConfigError(
+                f"processes = {processes!r} must be 'auto' (every core) or a whole number from 1 to 4096"
+            )
+        n = int(text)
     return max(1, min(n, numba.config.NUMBA_NUM_THREADS))
 
 
@@ -179,15 +183,41 @@ def check_configs(configs: Iterable, seeds: Iterable) -> tuple[list[ModelConfig]
                     f"configs: {c!r} is not a ModelConfig or a dict of model parameters"
                 )
         out.append(checked[key])
+    seed_array = _checked_seeds(seeds)
+    if len(out) != len(seed_array):
+        raise ConfigError(f"{len(out)} configs but {len(seed_array)} seeds: give one seed per run")
+    if not out:
+        raise ConfigError("configs and seeds are empty: give at least one run")
+    return out, seed_array
+
+
+def _checked_seeds(seeds: Iterable) -> np.ndarray:
+    """Seeds as an int64 array, each a whole number in [0, MAX_SEED] (else ConfigError).
+    Integer arrays and ranges are checked at once, without a Python loop over them."""
+    if isinstance(seeds, range) and seeds.step > 0:
+        if len(seeds) and (seeds[0] < 0 or seeds[-1] > MAX_SEED):
+            bad = seeds[0] if seeds[0] < 0 else seeds[-1]
+            i = 0 if seeds[0] < 0 else len(seeds) - 1
+            raise ConfigError(f"seeds[{i}] = {bad!r} must be a whole number in [0, {MAX_SEED}]")
+        return np.arange(seeds.start, seeds.stop, seeds.step, dtype=np.int64)
+    if isinstance(seeds, np.ndarray) and seeds.dtype.kind in "iu" and seeds.ndim == 1:
+        if seeds.size:
+            low = np.flatnonzero(seeds < 0) if seeds.dtype.kind == "i" else np.array([], int)
+            high = np.flatnonzero(seeds > MAX_SEED) if seeds.dtype.kind == "u" else low[:0]
+            for where in (low, high):
+                if where.size:
+                    i = int(where[0])
+                    raise ConfigError(
+                        f"seeds[{i}] = {int(seeds[i])!r} must be a whole number in [0, {MAX_SEED}]"
+                    )
+        return np.ascontiguousarray(seeds, dtype=np.int64)
     seed_list = []
     for i, s in enumerate(seeds):
         s = plain_number(s)
         if isinstance(s, bool) or not isinstance(s, int) or not 0 <= s <= MAX_SEED:
             raise ConfigError(f"seeds[{i}] = {s!r} must be a whole number in [0, {MAX_SEED}]")
         seed_list.append(s)
-    if len(out) != len(seed_list):
-        raise ConfigError(f"{len(out)} configs but {len(seed_list)} seeds: give one seed per run")
-    return out, np.array(seed_list, dtype=np.int64)
+    return np.array(seed_list, dtype=np.int64)
 
 
 def chunk_size_for(rounds: int, n_actors: int, record: bool) -> int:
@@ -218,6 +248,7 @@ def run_batch(
     progress: bool = True,
     sink: Sink | None = None,
     full_trust: bool = False,
+    uncertainty: Uncertainty | None = None,
 ) -> Results:
     """Run ``configs[i]`` with ``seeds[i]`` for every i.
 
@@ -232,6 +263,9 @@ def run_batch(
         sink: if given, each chunk's tables go to ``sink(kind, table)`` and the returned
             :class:`Results` holds empty tables (memory stays flat whatever the size).
         full_trust: update the whole trust matrix (not needed by any table).
+        uncertainty: draw each run's values of some parameters from a posterior or
+            priors (:class:`sim.model.uncertainty.Uncertainty`), by its seed; the
+            drawn values become columns of the runs table.
 
     Returns:
         :class:`Results` with rows in the order of ``configs`` (``run_id`` 0..n-1).
@@ -243,12 +277,25 @@ def run_batch(
 
     configs, seeds = check_configs(configs, seeds)
     threads = resolve_threads(processes)
+    if chunk_size is not None and (
+        isinstance(chunk_size, bool)
+        or not isinstance(plain_number(chunk_size), int)
+        or chunk_size < 1
+    ):
+        raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
     parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     for lo, hi in _chunks(configs, chunk_size, record):
-        for kind, table in _run_chunk(
-            configs[lo:hi], seeds[lo:hi], np.arange(lo, hi), record, threads, full_trust
-        ):
+        chunk = _run_chunk(
+            configs[lo:hi],
+            seeds[lo:hi],
+            np.arange(lo, hi),
+            record,
+            threads,
+            full_trust,
+            uncertainty,
+        )
+        for kind, table in chunk:
             if sink is not None:
                 sink(kind, table)
             else:
@@ -269,7 +316,9 @@ def run_batch(
     )
 
 
-def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: bool):
+def _run_chunk(
+    configs, seeds, run_ids, record: bool, threads: int, full_trust: bool, uncertainty=None
+):
     """Simulate one chunk (grouped by structure inside) and yield its tables in input order."""
     groups: dict[tuple, list[int]] = {}
     for i, cfg in enumerate(configs):
@@ -279,11 +328,17 @@ def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: 
         idx = np.array(members)
         cfgs = [configs[i] for i in members]
         c = compile_configs(cfgs)
-        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
         distinct = list({id(cfg): cfg for cfg in cfgs}.values())
-        made["runs"].append(
-            (idx, tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final()))
-        )
+        drawn = None
+        if uncertainty is not None:  # one parameter set per run, drawn by its seed
+            drawn = uncertainty.values_for(seeds[idx])
+            c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], drawn)
+            distinct = cfgs
+        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
+        runs = tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final())
+        if drawn is not None:
+            runs = tables.with_drawn(runs, uncertainty.keys, drawn)
+        made["runs"].append((idx, runs))
         if record:
             played = state.tally[:, T.round]
             made["states"].append(
@@ -312,8 +367,9 @@ def _run_chunk(configs, seeds, run_ids, record: bool, threads: int, full_trust: 
 __all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate"]
 
 
-def run_one(cfg: ModelConfig, seed: int) -> RunView:
-    """Play one run with its history, without Mesa: for narration and teaching tools.
+def run_one(cfg: ModelConfig, seed: int, uncertainty: Uncertainty | None = None) -> RunView:
+    """Play one run with its history, without Mesa: for narration and teaching tools
+    (with ``uncertainty``, the run's own draw of the uncertain parameters, as in a batch).
 
     Example:
         >>> from sim.report.narrate import narrate
@@ -322,5 +378,8 @@ def run_one(cfg: ModelConfig, seed: int) -> RunView:
     """
     (cfg,), seeds = check_configs([cfg], [seed])
     c = compile_configs([cfg])
+    if uncertainty is not None:
+        drawn = uncertainty.values_for(seeds)
+        c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], drawn)
     state, hist = simulate(c, seeds, record=True, threads=1, full_trust=True)
     return RunView(cfg, c, state, hist, int(seeds[0]))

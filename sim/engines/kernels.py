@@ -12,6 +12,7 @@ from numba import prange
 
 from sim.model.dynamics import play, record_round, start_run
 from sim.model.jit import kernel
+from sim.model.likelihood import replay
 from sim.model.rng import stream_start
 
 
@@ -67,4 +68,22 @@ def simulate_batch(
             theta[s], initial[s], weights[s], effects[s], starts,
             counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
             record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, out, f, u,
+        )  # fmt: skip
+
+
+@kernel(parallel=True, nrt=True)
+def replay_batch(
+    observed, flagged, theta, initial, trust0, weights, effects,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+):  # fmt: skip
+    """Replay one recorded history under every parameter set s (rows of theta, …), on
+    all threads: ``LOGP[s, t, i]``, ``PROBS[s, t, i]`` and the state after the record."""
+    n_features = weights.shape[3]
+    for s in prange(theta.shape[0]):
+        out, f, u = np.empty(3), np.empty(n_features), np.empty(3)
+        replay(
+            observed, flagged, theta[s], initial[s], trust0[s], weights[s], effects[s],
+            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
         )  # fmt: skip

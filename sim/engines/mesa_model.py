@@ -37,12 +37,21 @@ from sim.engines.kernels import stream_starts
 from sim.engines.point import DecisionPoint
 from sim.engines.state import MAX_SEED, History, State
 from sim.model.actors import describe_action
-from sim.model.compile import compile_configs
+from sim.model.compile import compile_configs, slot, with_run_values
 from sim.model.decisions import felt_relief
-from sim.model.dynamics import begin_round, decide, finish_round, record_round, start_run
+from sim.model.dynamics import (
+    begin_round,
+    decide,
+    end_round,
+    finish_round,
+    imagery,
+    record_round,
+    start_run,
+)
 from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, Action, Outcome, T, V
 from sim.model.params import ModelConfig, config_dict, make_config
 from sim.model.policies import code as policy_code
+from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError
 
 _ACTIONS = tuple(Action)
@@ -103,6 +112,25 @@ class Decision:
 
 #: A decision hook: ``chooser(agent, decision) -> Action | None`` (None: the policy plays).
 Chooser = Callable[["StateAgent", Decision], "Action | int | None"]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """What the round's imagery showed, handed to a :attr:`NegotiationModel.verifier`.
+
+    Attributes:
+        round: the round just played (1-based).
+        target_action: what the target did this round.
+        flagged: what the imagery draw (or a scheduled report) showed.
+    """
+
+    round: int
+    target_action: Action
+    flagged: bool
+
+
+#: A verification hook: ``verifier(model, verification) -> bool | None`` (None: keep the draw).
+Verifier = Callable[["NegotiationModel", Verification], "bool | None"]
 
 
 class StateAgent(mesa.Agent):
@@ -281,6 +309,9 @@ class NegotiationModel(mesa.Model):
         rng: the seed (an int in [0, 2**63 - 1], a numeric string, or None for a
             random one); every random number of the run follows from it
             (:mod:`sim.model.rng`), as in the batch engine.
+        uncertainty: draw this run's values of some parameters from a posterior or
+            priors, by its seed (:class:`sim.model.uncertainty.Uncertainty`) — the
+            same draw the batch engine makes for the same seed.
         scenario: ignored. Mesa's SolaraViz hands its own ``Scenario`` object to
             every model on Reset (mesa 3.5); named negotiation scenarios come from
             :func:`sim.hydra.compose.scenario_kwargs`.
@@ -293,17 +324,28 @@ class NegotiationModel(mesa.Model):
         compiled, structure: the parameters as arrays (:mod:`sim.model.compile`).
         state: the run's state now (a one-run :class:`~sim.engines.batch.State`).
         history: every round so far (a one-run :class:`~sim.engines.batch.History`).
+        verifier: the verification hook (None: the imagery draw stands). Called
+            after each round with the model and a :class:`Verification`; it returns
+            whether the target is flagged this round, or None to keep the draw. A
+            class can play the satellite with it, and replaying a coded record
+            feeds it the record's flags (``tests/test_estimate.py``).
 
     Raises:
         sim.ConfigError: for an unknown parameter or a value out of range.
     """
 
-    def __init__(self, rng=None, scenario=None, **params):
+    def __init__(self, rng=None, scenario=None, uncertainty: Uncertainty | None = None, **params):
         del scenario
         self.config = make_config(**params)  # validates before anything runs
         self.seed = seed_from(rng)
         super().__init__(rng=self.seed)
-        self.compiled = c = compile_configs([self.config])
+        c = compile_configs([self.config])
+        self.uncertainty = uncertainty
+        self.drawn = None
+        if uncertainty is not None:  # this run's draw of what we do not know, by its seed
+            self.drawn = uncertainty.values_for(np.array([self.seed]))
+            c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], self.drawn)
+        self.compiled = c
         self.structure = s = c.structure
         A = s.n_actors
         self.state = State.empty(1, A)
@@ -339,6 +381,7 @@ class NegotiationModel(mesa.Model):
         for ev in self.config.events:
             self.events_by_round.setdefault(ev.round, []).append(ev)
         self.datacollector = HistoryCollector(self)
+        self.verifier: Verifier | None = None
         self.running = True
         self.datacollector.collect(self)
 
@@ -398,11 +441,35 @@ class NegotiationModel(mesa.Model):
             return
         begin_round(*self._begin_args)
         self.agents.do("decide").do("advance")
-        finish_round(*self._finish_args)
+        if self.verifier is None:
+            finish_round(*self._finish_args)
+        else:
+            self._verify_and_finish()
         tally = self._tally
         self.datacollector.collect(self)
         if tally[T.outcome] != Outcome.UNDECIDED:
             self.running = False
+
+    def _verify_and_finish(self) -> None:
+        """:func:`finish_round` with the verifier's say on the imagery (its random number
+        is drawn either way, so nothing else in the run moves)."""
+        (x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts, report,
+         target, tracked, counterpart, _, rec_x, rec_actions, rec_trust, rec_flag) = self._finish_args  # fmt: skip
+        t = int(tally[T.round]) + 1
+        flagged, detected, false_alarm = imagery(t, actions[target], theta, starts, report)
+        shown = self.verifier(self, Verification(t, Action(int(actions[target])), bool(flagged)))
+        if shown is not None and bool(shown) != bool(flagged):
+            hedged = actions[target] == Action.HEDGE
+            flagged, detected, false_alarm = (
+                bool(shown),
+                bool(shown) and hedged,
+                bool(shown) and not hedged,
+            )
+        end_round(t, x, trust, last, tally, counts, peak, actions, flagged, detected, false_alarm,
+                  effects, initial, theta, target, tracked, report.shape[0])  # fmt: skip
+        record_round(
+            t, x, trust, tally, actions, counterpart, rec_x, rec_actions, rec_trust, rec_flag
+        )
 
     def run(self) -> None:
         """Play until the run ends (agreement, breakdown, or the horizon)."""
@@ -412,11 +479,12 @@ class NegotiationModel(mesa.Model):
     def tables(self, run_id: int = 0, record: bool = True) -> dict:
         """This run's result tables (Arrow), the same as the batch engine's for its seed."""
         st, h = self.state, self.history
-        out = {
-            "runs": tables.runs_table(
-                [self.config], np.array([self.seed]), np.array([run_id]), self.compiled, st.final()
-            )  # fmt: skip
-        }
+        runs = tables.runs_table(
+            [self.config], np.array([self.seed]), np.array([run_id]), self.compiled, st.final()
+        )
+        if self.drawn is not None:
+            runs = tables.with_drawn(runs, self.uncertainty.keys, self.drawn)
+        out = {"runs": runs}
         if record:
             played = st.tally[:, T.round]
             seeds, ids = np.array([self.seed]), np.array([run_id])
@@ -436,8 +504,10 @@ def run_mesa(
     seeds: Iterable[int],
     record: bool = True,
     progress: bool = True,
+    uncertainty: Uncertainty | None = None,
 ) -> Results:
-    """Run each config with the Mesa model, one model at a time; the same tables as :func:`run_batch`."""
+    """Run each config with the Mesa model, one model at a time; the same tables as :func:`run_batch`
+    (with ``uncertainty``, the same per-run draws)."""
     import pyarrow as pa
     from tqdm.auto import tqdm
 
@@ -447,7 +517,9 @@ def run_mesa(
         tqdm(list(zip(configs, seeds)), unit="run", disable=not progress, desc="runs (mesa)")
     ):
         m = NegotiationModel(
-            rng=int(seed), **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__}
+            rng=int(seed),
+            uncertainty=uncertainty,
+            **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__},
         )
         m.run()
         for kind, table in m.tables(run_id=i, record=record).items():

@@ -105,6 +105,19 @@ def runs_table(
     return pa.table(cols)
 
 
+def with_drawn(runs: pa.Table, keys, values: np.ndarray) -> pa.Table:
+    """The runs table with each run's drawn parameter values in the columns of their keys
+    (``rationality`` replaced, ``actors.DPRK.concede.bias`` added), and ``drawn``
+    naming them."""
+    for k, key in enumerate(keys):
+        col = pa.array(values[:, k])
+        if key in runs.column_names:
+            runs = runs.set_column(runs.column_names.index(key), key, col)
+        else:
+            runs = runs.append_column(key, col)
+    return runs.append_column("drawn", pa.array([",".join(keys)] * runs.num_rows))
+
+
 def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndarray) -> pa.Table:
     """One row per run x round 0..played: the shared state, felt relief and the flag."""
     rounds = history["x"].shape[1]

@@ -1,8 +1,13 @@
 """Hydra callbacks named in ``sim/configs/config.yaml``: light to import, they load the rest when used.
 
-- :class:`ValidateConfig` refuses a bad config with one line before Hydra writes anything;
-- :class:`CollectCallback` merges a sweep made with Hydra's *basic* sweeper (the
-  ``stalemate`` sweeper merges its own sweeps and sets the exit code).
+- :class:`ValidateConfig` refuses a bad config with one line before Hydra writes anything
+  (the ``stalemate`` command checks it even earlier, :mod:`sim.hydra.refuse`; this
+  catches configs composed another way);
+- :class:`CollectCallback` locks, merges and reports a sweep made with Hydra's *basic*
+  sweeper (the ``stalemate`` sweeper does all that itself, inside its ``sweep()``).
+
+Hydra turns an exception raised in a callback into a warning and carries on, so
+these callbacks end the process themselves (``SystemExit``) when they must.
 """
 
 from __future__ import annotations
@@ -14,31 +19,60 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sim.hydra.schema import to_app_config
-from sim.model.validation import ConfigError
+
+
+def _basic_sweep(config: DictConfig) -> bool:
+    return "StalemateSweeper" not in str(config.hydra.sweeper.get("_target_", ""))
 
 
 class ValidateConfig(Callback):
     """Reject a bad config with one clear line before Hydra writes anything."""
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
+        from sim.hydra.refuse import explain
+
         try:
             to_app_config(config)
-        except ConfigError as err:
-            print(f"stalemate: config error: {err}", file=sys.stderr)
+        except Exception as err:  # noqa: BLE001 - Hydra would only warn and run on
+            print(f"stalemate: config error: {explain(err)}", file=sys.stderr)
             raise SystemExit(2) from None
 
 
 class CollectCallback(Callback):
-    """At the end of a basic-sweeper multirun: merge the jobs, write the summary and the figures."""
+    """For a basic-sweeper multirun: hold the sweep directory's lock while it runs, then
+    merge the jobs, write the summary and figures, and exit 1 if points are missing."""
+
+    def __init__(self) -> None:
+        self.lock = None
+
+    def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
+        if not _basic_sweep(config):
+            return  # the stalemate sweeper locks, merges and sets the exit code itself
+        from sim.hydra.lock import DirLock, LockBusy
+
+        sweep_dir = Path(str(config.hydra.sweep.dir))
+        if (sweep_dir / "sweep.json").exists():
+            print(
+                f"stalemate: hydra.sweep.dir = {sweep_dir} holds a sweep of the stalemate "
+                "sweeper; complete it with its own command, or choose another directory",
+                file=sys.stderr,
+            )
+            raise SystemExit(2)
+        try:
+            self.lock = DirLock(sweep_dir, "sweep").acquire()
+        except (LockBusy, OSError) as err:
+            print(f"stalemate: {err}", file=sys.stderr)
+            raise SystemExit(2) from None
+        if self.lock.stale_note():
+            print(f"stalemate: {self.lock.stale_note()}", file=sys.stderr)
 
     def on_multirun_end(self, config, **kwargs) -> None:
-        sweep_dir = Path(config.hydra.sweep.dir)
-        if (sweep_dir / "sweep.json").exists():
-            return  # the stalemate sweeper has merged its own sweep (and set the exit code)
-        from sim.hydra.sweep import collect, plot_sweep, report
+        if not _basic_sweep(config):
+            return
+        from sim.hydra.sweep import finish
 
-        c = collect(sweep_dir)
-        print(report(c, sweep_dir), file=sys.stderr)
-        figs = plot_sweep(sweep_dir, c)
-        if figs:
-            print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
+        try:
+            finish(Path(str(config.hydra.sweep.dir)))  # exits 1 if anything is missing
+        finally:
+            if self.lock is not None:
+                self.lock.release()

@@ -19,8 +19,14 @@ Tables are streamed to disk chunk by chunk, so memory stays flat whatever
 
 In a sweep (``-m``) a job runs its grid points in blocks; each finished block is
 written as ``blocks/NNNN.parquet`` and recorded, with its row count and
-checksum, in the job's ``blocks.json``. A re-run of the same sweep skips the
-blocks whose files check out and redoes the rest.
+checksum, in the job's ``blocks.json`` (:mod:`sim.hydra.blocks`). A re-run of the
+same sweep skips the blocks whose files check out and redoes the rest, naming
+what it found wrong.
+
+Before Hydra sees a command line, :func:`main` checks it (:mod:`sim.hydra.refuse`):
+a bad key, value, config group option or output directory is refused with one
+line on stderr and exit code 2, and nothing is written. A run that fails later
+(a full disk) says so in one line and exits 1.
 """
 
 from __future__ import annotations
@@ -28,7 +34,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import sys
+import threading
 import time
 from contextlib import ExitStack
 from dataclasses import asdict
@@ -40,22 +48,42 @@ from hydra.types import RunMode
 from omegaconf import DictConfig, OmegaConf
 
 import sim
+from sim.hydra.blocks import BLOCKS_FILE, check_job, plan_blocks
 from sim.hydra.compose import CONFIG_MODULE
-from sim.hydra.schema import GROUPS, AppConfig, apply_point, lookup, parse_point, to_app_config
+from sim.hydra.schema import (
+    GROUPS,
+    AppConfig,
+    apply_point,
+    lookup,
+    parse_point,
+    run_uncertainty,
+    to_app_config,
+)
 from sim.model.validation import ConfigError
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
 #: Runs kept in memory for the single run's figure (the tables on disk hold them all).
 FIGURE_RUNS = 2000
-#: Runs per block of a sweep job: the unit that is written, checked and resumed.
-BLOCK_RUNS = 20_000
-#: The job-level record of finished blocks.
-BLOCKS_FILE = "blocks.json"
+#: Runs handed to an engine at once (the batch engine cuts them into smaller chunks):
+#: what bounds memory whatever ``seeds`` is.
+PIECE_RUNS = {"batch": 1 << 20, "mesa": 1 << 10}
+#: Settings that change how a sweep runs, not what it finds: a re-run may change them.
+NOT_RESULTS = ("progress", "processes", "points")
+#: ``points=sweep.json``: the job reads its grid points from the sweep's plan.
+POINTS_FROM_PLAN = "sweep.json"
 
 
-def job_points(app: AppConfig) -> list[list[str]]:
-    """This job's grid points (set by the stalemate sweeper), or one empty point."""
+class JobError(RuntimeError):
+    """A sweep job that could not finish; the message is one line."""
+
+
+def job_points(app: AppConfig, sweep_dir: Path | None = None, num: int | None = None):
+    """This job's grid points: from the sweep's plan (``points=sweep.json``), a JSON list
+    (set by hand), or one empty point (a single run, or a basic-sweeper job)."""
+    if app.points == POINTS_FROM_PLAN:
+        plan = json.loads((Path(sweep_dir) / "sweep.json").read_text())
+        return plan["jobs"][int(num)]["points"]
     return json.loads(app.points) if app.points else [[]]
 
 
@@ -63,32 +91,9 @@ def _fingerprint(obj) -> str:
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def plan_blocks(
-    points: list[list[str]], n_seeds: int, block_runs: int = BLOCK_RUNS
-) -> list[list[list[str]]]:
-    """Cut a job's points into blocks of about ``block_runs`` runs (at least one point each).
-
-    Example:
-        >>> [len(b) for b in plan_blocks([[f"a={i}"] for i in range(5)], 100, block_runs=200)]
-        [2, 2, 1]
-    """
-    per = max(1, block_runs // max(1, n_seeds))
-    return [points[k : k + per] for k in range(0, len(points), per)]
-
-
-def _configs_for(app: AppConfig, base_model, points: list[list[str]], seeds: list[int]):
-    """Configs, seeds and swept-column values for the runs of some grid points."""
-    configs, run_seeds, swept = [], [], []
-    for point in points:
-        point_app, model_cfg = apply_point(app, point) if point else (app, base_model)
-        configs += [model_cfg] * len(seeds)
-        run_seeds += seeds
-        swept += [{k: lookup(point_app, k) for k, _ in parse_point(point)}] * len(seeds)
-    return configs, run_seeds, swept
-
-
-def _label_columns(table, app: AppConfig, choices: dict | None, swept: list[dict]):
-    """Add what identifies each run to a runs table: scenario, chosen groups, swept keys, version."""
+def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str, list], idx):
+    """Add what identifies each run to a runs table: scenario, chosen groups, swept keys,
+    version. ``swept`` holds each swept key's value per point; ``idx`` each row's point."""
     import pyarrow as pa
 
     n = table.num_rows
@@ -105,13 +110,78 @@ def _label_columns(table, app: AppConfig, choices: dict | None, swept: list[dict
     out = pa.Table.from_arrays(
         [*front.columns, *table.columns], names=[*front.column_names, *table.column_names]
     )
-    for key in swept[0] if swept else {}:  # nested swept keys (actors.DPRK.trust) become columns
-        values = [s[key] for s in swept]
+    for key, per_point in swept.items():  # nested swept keys (actors.DPRK.trust) become columns
+        values = pa.array([per_point[i] for i in idx])
         if key in out.column_names:
-            out = out.set_column(out.column_names.index(key), key, pa.array(values))
+            out = out.set_column(out.column_names.index(key), key, values)
         else:
-            out = out.append_column(key, pa.array(values))
+            out = out.append_column(key, values)
     return out.append_column("version", pa.array([sim.__version__] * n))
+
+
+def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
+    """Run every point of ``points`` over the app's seeds and hand the tables to
+    ``sink(kind, table)`` piece by piece (memory stays flat whatever the size).
+
+    Rows come point by point, seeds in order, ``run_id`` counting from 0 over all of
+    them; runs tables carry the label columns (:func:`_label_columns`).
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    unc = run_uncertainty(app)
+    models, swept = [], {}
+    for point in points:
+        point_app, model = apply_point(app, point) if point else (app, base_model)
+        models.append(model)
+        for k, _ in parse_point(point):
+            swept.setdefault(k, []).append(lookup(point_app, k))
+    n_seeds, limit = app.seeds, PIECE_RUNS[engine]
+    segments = []  # (point, first seed offset, last seed offset + 1), cut to the piece size
+    for p in range(len(points)):
+        segments += [(p, lo, min(n_seeds, lo + limit)) for lo in range(0, n_seeds, limit)]
+    offset = 0
+    while segments:
+        piece, size = [], 0
+        while segments and size + (segments[0][2] - segments[0][1]) <= limit:
+            seg = segments.pop(0)
+            piece.append(seg)
+            size += seg[2] - seg[1]
+        if not piece:  # a segment is never larger than the limit; safety for limit < 1
+            piece, size = [segments.pop(0)], 0
+        configs = [models[p] for p, lo, hi in piece for _ in range(hi - lo)]
+        seeds = np.concatenate(
+            [np.arange(app.seed + lo, app.seed + hi, dtype=np.int64) for _, lo, hi in piece]
+        )
+        point_of = np.concatenate([np.full(hi - lo, p) for p, lo, hi in piece])
+
+        def piece_sink(kind, table, offset=offset, point_of=point_of):
+            rel = table.column("run_id").to_numpy()
+            at = table.column_names.index("run_id")
+            table = table.set_column(at, "run_id", pa.array(rel + offset, pa.int64()))
+            if kind == "runs":
+                table = _label_columns(table, app, choices, swept, point_of[rel])
+            sink(kind, table)
+
+        if engine == "batch":
+            from sim.engines.batch import run_batch
+
+            run_batch(
+                configs,
+                seeds,
+                record=record,
+                processes=app.processes,
+                progress=False,
+                sink=piece_sink,
+                uncertainty=unc,
+            )
+        else:
+            from sim.engines.mesa_model import run_mesa  # Mesa is imported only when it runs
+
+            _feed(
+                run_mesa(configs, seeds, record=record, progress=False, uncertainty=unc), piece_sink
+            )
+        offset += len(seeds)
 
 
 def run_app(
@@ -120,6 +190,7 @@ def run_app(
     multirun: bool = False,
     choices: dict | None = None,
     overrides: list[str] | None = None,
+    job: tuple[Path, int] | None = None,
 ) -> dict:
     """Run the configured scenario (or this job's grid points); write results into ``out``.
 
@@ -130,31 +201,31 @@ def run_app(
         choices: the config-group options chosen (``scenario``, ``actors``, ``policy``),
             recorded as columns.
         overrides: the job's command-line overrides, recorded in the metadata.
+        job: the sweep directory and this job's number (where ``points=sweep.json`` looks).
     """
     app, base_model = to_app_config(cfg)
-    points = job_points(app)
-    seeds = list(range(app.seed, app.seed + app.seeds))
+    points = job_points(app, *(job or (None, None)))
+    seeds = [app.seed, app.seed + app.seeds - 1]
+    config = json.loads(json.dumps(asdict(app), default=str))
     meta = {
-        "config": json.loads(json.dumps(asdict(app), default=str)),
+        "config": config,
         "points": points,
-        "seeds": [seeds[0], seeds[-1]],
+        "seeds": seeds,
         "version": sim.__version__,
         "overrides": list(overrides or []),
     }
     if multirun:
-        return run_sweep_job(app, base_model, points, seeds, out, choices, meta)
-    return run_single(app, base_model, seeds, out, choices, meta)
+        return run_sweep_job(app, base_model, points, out, choices, meta)
+    return run_single(app, base_model, out, choices, meta)
 
 
-def run_single(
-    app: AppConfig, base_model, seeds: list[int], out: Path, choices, meta: dict
-) -> dict:
+def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
-    from sim.engines.batch import run_batch
     from sim.report.io import ParquetStream, save_figure, write_text
     from sim.report.summary import RunningSummary
 
     t_job = time.perf_counter()
+    first, last = meta["seeds"]
     narrate = app.narrate if app.narrate is not None else True
     record = app.trajectories
     if record is None:
@@ -175,8 +246,16 @@ def run_single(
         else ", every core"
     )
     say(
-        f"{app.seeds:,} seeds of {app.rounds} rounds (seeds {seeds[0]}–{seeds[-1]}), {engine} engine{threads}"
+        f"{app.seeds:,} seeds of {app.rounds} rounds (seeds {first}–{last}), {engine} engine{threads}"
     )
+    unc = run_uncertainty(app)
+    if unc is not None:
+        source = (
+            f"the posterior {app.posterior}" if app.uncertainty == "posterior" else "their priors"
+        )
+        say(f"each run draws {', '.join(unc.keys)} from {source} (uncertainty={app.uncertainty})")
+
+    from tqdm.auto import tqdm
 
     actors = [n for n, a in base_model.actors.items() if a.enabled]
     summary = RunningSummary(actors)
@@ -186,6 +265,7 @@ def run_single(
             OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml"
         )
     }
+    bar = tqdm(total=app.seeds, unit="run", desc="runs", disable=not app.progress, leave=False)
     with (
         ExitStack() as stack
     ):  # closed in reverse: runs.parquet last, its presence means "finished"
@@ -196,8 +276,8 @@ def run_single(
 
         def sink(kind, table):
             if kind == "runs":
-                table = _label_columns(table, app, choices, [])
                 summary.add(table)
+                bar.update(table.num_rows)
             streams[kind].write(table)
             if kind in keep:  # the first runs, for the figure
                 mask = table.column("run_id").to_numpy() < FIGURE_RUNS
@@ -205,21 +285,9 @@ def run_single(
                     keep[kind].append(table.filter(mask))
 
         t0 = time.perf_counter()
-        configs = [base_model] * len(seeds)
-        if engine == "batch":
-            run_batch(
-                configs,
-                seeds,
-                record=record,
-                processes=app.processes,
-                progress=app.progress,
-                sink=sink,
-            )
-        else:
-            from sim.engines.mesa_model import run_mesa  # Mesa is imported only when it runs
-
-            _feed(run_mesa(configs, seeds, record=record, progress=app.progress), sink)
+        stream_runs(app, base_model, [[]], engine, record, sink, choices)
         elapsed = time.perf_counter() - t0
+        bar.close()
         meta["timing"] = {"simulate_s": elapsed}
         for kind, stream in streams.items():
             stream.metadata = meta
@@ -242,10 +310,10 @@ def run_single(
         from sim.engines.batch import run_one
         from sim.report.narrate import narrate as tell
 
-        print(f"\nThe run with seed {seeds[0]}, round by round:")
-        print(tell(run_one(base_model, seeds[0]), color=sys.stdout.isatty()))
+        print(f"\nThe run with seed {first}, round by round:")
+        print(tell(run_one(base_model, first, run_uncertainty(app)), color=sys.stdout.isatty()))
     say(
-        f"\n{len(seeds):,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {out}/:"
+        f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {out}/:"
     )
     for path in written.values():
         say(f"  {Path(path).name}")
@@ -262,48 +330,60 @@ def _feed(res, sink) -> None:
         sink("actions", pa.Table.from_pandas(res.actions, preserve_index=False))
 
 
-def verified_blocks(out: Path, plan: str) -> dict[str, dict]:
-    """The finished blocks recorded in ``out/blocks.json`` for this plan whose files still
-    check out (present, same row count, same checksum); the rest are to be redone."""
-    from sim.report.io import file_digest
-
-    path = out / BLOCKS_FILE
-    try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    if record.get("plan") != plan:
-        return {}
-    good = {}
-    for key, entry in record.get("blocks", {}).items():
-        try:
-            digest = file_digest(out / entry["file"])
-        except Exception:  # noqa: BLE001 - missing, truncated or not Parquet: redo the block
-            continue
-        if digest.get("rows") == entry.get("rows") and digest["sha256"] == entry.get("sha256"):
-            good[key] = entry
-    return good
+def verified_blocks(out: Path, points: list[list[str]], plan: str) -> dict[str, dict]:
+    """The finished blocks recorded in ``out/blocks.json`` for this plan whose files
+    still check out; what does not is named on stderr and will be redone."""
+    found = check_job(out, points, plan)
+    for problem in found.problems:
+        print(f"stalemate: job {out.name}: {problem}", file=sys.stderr)
+    return found.good
 
 
-def run_sweep_job(
-    app: AppConfig, base_model, points, seeds, out: Path, choices, meta: dict
-) -> dict:
-    """A sweep job: its grid points in blocks, each written and recorded as it finishes."""
-    from sim.engines.batch import run_batch
-    from sim.report.io import file_digest, remove_leftovers, write_json, write_parquet
+def run_sweep_job(app: AppConfig, base_model, points, out: Path, choices, meta: dict) -> dict:
+    """A sweep job: its grid points in blocks, each written and recorded as it finishes.
+
+    The job holds its directory's lock while it runs (a second copy of the same job,
+    e.g. one a cluster still runs after its sweep was killed, is refused), removes the
+    temporaries a killed predecessor left, and keeps the blocks that check out.
+
+    Raises:
+        JobError: the job is already running elsewhere, or a file cannot be written.
+    """
+    from sim.hydra.lock import DirLock, LockBusy
 
     engine = app.engine if app.engine != "auto" else "batch"
     meta["engine"] = engine
-    blocks = plan_blocks(points, len(seeds))
-    plan = _fingerprint({k: meta[k] for k in ("config", "points", "seeds", "version", "engine")})
-    remove_leftovers(out)
-    done = verified_blocks(out, plan)
-    record = {"plan": plan, "points": points, "blocks": dict(done)}
-    record_flag = bool(app.trajectories)
+    lock = DirLock(out, "job")
+    try:
+        lock.acquire()
+    except LockBusy as err:
+        raise JobError(str(err)) from None
+    try:
+        return _run_blocks(app, base_model, points, out, choices, meta, engine)
+    except OSError as err:
+        raise JobError(
+            f"job {out.name}: cannot write {err.filename or out}: {err.strerror or err}"
+        ) from None
+    finally:
+        lock.release()
+
+
+def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine: str) -> dict:
     from tqdm.auto import tqdm
 
+    from sim.report.io import ParquetStream, failpoint, file_digest, remove_leftovers, write_json
+
+    remove_leftovers(out)
+    blocks = plan_blocks(points, app.seeds)
+    config = {k: v for k, v in meta["config"].items() if k not in NOT_RESULTS}
+    plan = _fingerprint(
+        {"config": config, **{k: meta[k] for k in ("points", "seeds", "version", "engine")}}
+    )
+    done = verified_blocks(out, points, plan)
+    record = {"plan": plan, "points": points, "blocks": dict(done)}
+    record_flag = bool(app.trajectories)
     todo = [b for b in range(len(blocks)) if f"{b:04d}" not in done]
-    total = sum(len(blocks[b]) for b in todo) * len(seeds)
+    total = sum(len(blocks[b]) for b in todo) * app.seeds
     bar = tqdm(
         total=total, unit="run", desc=f"job {out.name}", file=sys.stderr, disable=not app.progress
     )
@@ -312,59 +392,122 @@ def run_sweep_job(
             f"job {out.name}: {len(done)} of {len(blocks)} blocks already complete, kept",
             file=sys.stderr,
         )
+    failpoint("job.start")
     for b in todo:
         key, block = f"{b:04d}", blocks[b]
-        configs, run_seeds, swept = _configs_for(app, base_model, block, seeds)
         t0 = time.perf_counter()
-        if engine == "batch":
-            res = run_batch(
-                configs, run_seeds, record=record_flag, processes=app.processes, progress=False
-            )
-        else:
-            from sim.engines.mesa_model import run_mesa
-
-            res = run_mesa(configs, run_seeds, record=record_flag, progress=False)
-        import pyarrow as pa
-
-        runs = _label_columns(
-            pa.Table.from_pandas(res.runs, preserve_index=False), app, choices, swept
-        )
-        block_meta = {
-            **meta,
-            "block": b,
-            "block_points": block,
-            "timing": {"simulate_s": time.perf_counter() - t0},
-        }
-        files = {"file": f"blocks/{key}.parquet"}
+        block_meta = {**meta, "block": b, "block_points": block}
+        files = {"runs": f"blocks/{key}.parquet"}
         if record_flag:
-            files["states"] = str(
-                write_parquet(res.states, out / f"blocks/{key}.states.parquet", block_meta).name
+            files.update(
+                states=f"blocks/{key}.states.parquet", actions=f"blocks/{key}.actions.parquet"
             )
-            files["actions"] = str(
-                write_parquet(res.actions, out / f"blocks/{key}.actions.parquet", block_meta).name
-            )
-        path = write_parquet(runs, out / files["file"], block_meta)
-        record["blocks"][key] = {**files, "points": block, **file_digest(path)}
-        write_json(record, out / BLOCKS_FILE)  # after the block's file: a listed block is complete
-        bar.update(len(block) * len(seeds))
+        with ExitStack() as stack:  # the runs file is renamed into place last
+            streams = {
+                kind: stack.enter_context(ParquetStream(out / name, block_meta))
+                for kind, name in files.items()
+            }
+
+            def sink(kind, table, streams=streams):
+                streams[kind].write(table)
+                if kind == "runs":
+                    bar.update(table.num_rows)
+
+            stream_runs(app, base_model, block, engine, record_flag, sink, choices)
+            for s in streams.values():
+                s.metadata = {**block_meta, "timing": {"simulate_s": time.perf_counter() - t0}}
+        entry = {"file": files["runs"], "points": block, **file_digest(out / files["runs"])}
+        if record_flag:
+            entry["extra"] = {
+                kind: {"file": files[kind], **file_digest(out / files[kind])}
+                for kind in ("states", "actions")
+            }
+        record["blocks"][key] = entry
+        write_json(record, out / BLOCKS_FILE)  # after the block's files: a listed block is complete
+        failpoint("job.block")  # between two blocks
     bar.close()
     write_json(record, out / BLOCKS_FILE)
     return record
 
 
+_watchdog_started = False
+#: Set by the sweeper to its own process id: the parent its joblib workers must outlive not.
+SWEEP_PID_ENV = "STALEMATE_SWEEP_PID"
+
+
+def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
+    """End this process soon after the process that started it dies.
+
+    A joblib worker outlives a killed sweep (its pool notices only much later) and
+    keeps writing into the sweep directory; this watches the parent process id and
+    exits when the worker has been orphaned — at once if the parent (``parent``, or
+    the sweep named in ``STALEMATE_SWEEP_PID``) is already gone. Started once per process.
+    """
+    global _watchdog_started
+    if _watchdog_started:
+        return
+    _watchdog_started = True
+    if parent is None:
+        parent = int(os.environ.get(SWEEP_PID_ENV) or os.getppid())
+    if os.getppid() != parent:  # orphaned before the job even started
+        os._exit(1)
+
+    def watch():
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:  # re-parented: the sweep that started us is gone
+                os._exit(1)
+
+    threading.Thread(target=watch, name="stalemate-die-with-parent", daemon=True).start()
+
+
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
-def main(cfg: DictConfig) -> None:
-    """Entry point of the ``stalemate`` console script (also ``python -m sim``)."""
+def hydra_app(cfg: DictConfig) -> None:
+    """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    hc = HydraConfig.get()
+    multirun = hc.mode == RunMode.MULTIRUN
+    if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
+        die_with_parent()
     try:
-        hc = HydraConfig.get()
         run_app(
             cfg,
             Path(hc.runtime.output_dir),
-            multirun=hc.mode == RunMode.MULTIRUN,
+            multirun=multirun,
             choices=dict(hc.runtime.choices),
             overrides=list(hc.overrides.task),
+            job=(Path(hc.sweep.dir), hc.job.num) if multirun else None,
         )
-    except ConfigError as err:  # normally caught earlier by the ValidateConfig callback
+    except ConfigError as err:  # normally refused before: by main() or the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
+    except OSError as err:
+        if multirun:  # the sweeper reports failed jobs and sets the exit code
+            raise JobError(f"cannot write {err.filename or ''}: {err.strerror or err}") from None
+        print(
+            f"stalemate: error: cannot write {err.filename or hc.runtime.output_dir}: {err.strerror or err}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``stalemate`` console script (also ``python -m sim``).
+
+    Checks the command line first (:func:`sim.hydra.refuse.preflight`): a refusal is
+    one line on stderr and exit code 2, with nothing written. Then Hydra runs it.
+    """
+    from sim.hydra.refuse import Refusal, preflight
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        preflight(argv)
+    except Refusal as err:
+        print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    sys.argv = [sys.argv[0], *argv]
+    hydra_app()
+
+
+def _prefix(message: str) -> str:
+    return "" if message.startswith(("hydra.", "command line", "--")) else "config error: "

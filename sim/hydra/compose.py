@@ -31,7 +31,8 @@ CONFIG_MODULE = "sim.configs"
 #: The scenario a page or a game starts from.
 DEFAULT_SCENARIO = "baseline_2018"
 
-_hydra_lock = threading.Lock()
+#: Hydra's global state is not thread-safe: every composition in this process takes this lock.
+hydra_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=64)
@@ -40,7 +41,7 @@ def _compose(overrides: tuple[str, ...]) -> AppConfig:
     from hydra import initialize_config_module
 
     # Hydra's global state is not thread-safe (the classroom page steps in threads)
-    with _hydra_lock, initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+    with hydra_lock, initialize_config_module(CONFIG_MODULE, version_base="1.3"):
         cfg = hydra_compose("config", overrides=list(overrides))
     return to_app_config(cfg)[0]
 

@@ -27,6 +27,8 @@ from sim.model.params import ModelConfig, default_actors, make_config
 from sim.model.validation import ConfigError, check_choice, check_fields, param
 
 ENGINES = ("auto", "batch", "mesa")
+#: Where each run's uncertain parameters come from (docs/calibration.md §7).
+UNCERTAINTY = ("none", "posterior", "prior")
 #: The largest seed (seeds are int64 and >= 0).
 MAX_SEED = 2**63 - 1
 
@@ -49,6 +51,15 @@ class AppConfig(ModelConfig):
     )
     processes: str = param("auto", doc="cores for the batch engine: auto (every core) or a number")
     progress: bool = param(True, doc="show progress bars")
+    uncertainty: str = param(
+        "none",
+        doc="none | posterior | prior: each run draws the fitted parameters from the posterior "
+        "or from their priors, by its seed (docs/calibration.md)",
+    )
+    posterior: str = param(
+        "us_dprk_2018_2019",
+        doc="the posterior uncertainty= draws from: a packaged name or a stalemate-fit posterior.parquet",
+    )
     points: str = param(
         "", doc="(set by the stalemate sweeper) JSON list of grid points for this job"
     )
@@ -60,6 +71,11 @@ class AppConfig(ModelConfig):
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
 #: Settings of a run that are not model parameters (they cannot be swept).
 APP_ONLY = tuple(f.name for f in fields(AppConfig) if f.name not in MODEL_FIELDS)
+#: Model parameters whose validity depends on their own value only (plain numbers with a
+#: range): a sweep checks each of their values once, not at every grid point.
+INDEPENDENT = tuple(
+    f.name for f in fields(ModelConfig) if f.metadata.get("kind") in ("run", "state")
+)
 #: Config groups recorded as columns of the runs table (the option chosen).
 GROUPS = ("scenario", "actors", "policy")
 
@@ -129,10 +145,43 @@ def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
             f"seed = {app.seed} with seeds = {app.seeds} reaches seed {app.seed + app.seeds - 1}, "
             f"past the largest allowed seed {MAX_SEED}"
         )
+    check_choice("uncertainty", app.uncertainty, UNCERTAINTY)
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
     for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)
         setattr(app, k, getattr(model, k))
+    unc = run_uncertainty(app)
+    if unc is not None:  # every drawn key must be a parameter of this model
+        from sim.model.compile import compile_configs, slot
+
+        structure = compile_configs([model]).structure
+        for key in unc.keys:
+            slot(structure, key)
     return app, model
+
+
+@functools.lru_cache(maxsize=16)
+def _uncertainty(kind: str, posterior: str):
+    from sim.model.uncertainty import Uncertainty
+    from sim.report.io import read_posterior
+
+    post = read_posterior(posterior)
+    if kind == "posterior":
+        return post
+    return Uncertainty.from_priors(post.keys)
+
+
+def run_uncertainty(app: AppConfig):
+    """What each run of ``app`` draws (:class:`sim.model.uncertainty.Uncertainty`), or None.
+
+    ``uncertainty=posterior`` draws from the posterior named by ``posterior``;
+    ``uncertainty=prior`` draws the same parameters from their weak priors.
+
+    Raises:
+        ConfigError: for a posterior that does not exist.
+    """
+    if app.uncertainty == "none":
+        return None
+    return _uncertainty(app.uncertainty, app.posterior)
 
 
 def parse_point(point: list[str]) -> list[tuple[str, Any]]:
@@ -175,7 +224,13 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
         ConfigError: for an unknown key or a value that is not allowed.
     """
     data = asdict(app)
+    unc = run_uncertainty(app)
     for key, value in parse_point(point):
+        if unc is not None and key in unc.keys:
+            raise ConfigError(
+                f"{key} is swept and also drawn by uncertainty={app.uncertainty}; "
+                f"sweep another key or set uncertainty=none"
+            )
         *path, last = key.split(".")
         node = data
         for i, part in enumerate(path):
@@ -203,7 +258,7 @@ def lookup(app: AppConfig, key: str) -> Any:
     return node
 
 
-def validate_point(cfg: DictConfig, points: list[list[str]]) -> None:
+def validate_point(cfg: DictConfig | AppConfig, points: list[list[str]]) -> None:
     """Validate every grid point of a sweep against a composed config (raises ConfigError)."""
     app, _ = to_app_config(cfg)
     for point in points:

@@ -1,11 +1,15 @@
 """Sweeps: merge a Hydra multirun into one table, summarise it, plot it.
 
-``stalemate -m ...`` runs jobs into a sweep directory; at the end the
-:class:`CollectCallback` (or ``stalemate-collect DIR``) merges every job's
-``runs.parquet`` into ``DIR/runs.parquet`` with each swept parameter as a
-column, writes ``DIR/summary.csv`` (outcome shares and 95% CIs per parameter
-point) and says which points are missing. ``stalemate-plot DIR`` draws the
-figures.
+``stalemate -m ...`` runs jobs into a sweep directory; at the end the sweeper
+(or ``stalemate-collect DIR``) merges the verified blocks of every job
+(:mod:`sim.hydra.blocks`) into ``DIR/runs.parquet`` with each swept parameter as
+a column, writes ``DIR/summary.csv`` (outcome shares and 95% CIs per parameter
+point), names every block it could not trust and says which points are missing
+and the command that completes them. ``stalemate-plot DIR`` draws the figures.
+
+Both commands refuse — one line, exit code 2, nothing written — a directory that
+holds no sweep or one a sweep is still running in; they exit 1 when points are
+missing or a file cannot be written.
 """
 
 from __future__ import annotations
@@ -13,27 +17,37 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import shlex
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 from omegaconf import OmegaConf
 
+from sim.hydra.blocks import check_job, covered_points
 from sim.hydra.schema import GROUPS
-from sim.report.io import save_figure, write_parquet, write_text
+from sim.report.io import failpoint, save_figure, write_parquet, write_text
 from sim.report.summary import outcome_shares
+
+
+class NotASweep(ValueError):
+    """The directory holds no sweep (no ``sweep.json`` or ``multirun.yaml``) or an unreadable one."""
 
 
 @dataclass
 class Collected:
-    """A merged sweep: the runs, the per-point summary, the swept keys, what is missing."""
+    """A merged sweep: the runs, the per-point summary, the swept keys, what is missing,
+    the blocks found wrong (one line each) and the command that completes the sweep."""
 
     runs: pd.DataFrame
     summary: pd.DataFrame
     keys: list[str]
     missing: list[list[str]]
     n_jobs: int
+    problems: list[str] = field(default_factory=list)
+    command: str | None = None
+    blocks: list[tuple[Path, dict]] = field(default_factory=list)
 
 
 def basic_sweeper_jobs(task_overrides: list[str]) -> tuple[list[str], list[list[str]]]:
@@ -63,48 +77,57 @@ def basic_sweeper_jobs(task_overrides: list[str]) -> tuple[list[str], list[list[
 
 
 def _manifest(sweep_dir: Path) -> dict:
-    """The sweep's plan: from sweep.json (stalemate sweeper) or multirun.yaml (basic sweeper)."""
+    """The sweep's plan: from sweep.json (stalemate sweeper) or multirun.yaml (basic sweeper).
+
+    Raises:
+        NotASweep: neither file is there, or the one there cannot be read.
+    """
     path = sweep_dir / "sweep.json"
     if path.exists():
-        return json.loads(path.read_text())
-    task = OmegaConf.load(sweep_dir / "multirun.yaml").hydra.overrides.task
-    keys, jobs = basic_sweeper_jobs(list(task))
+        try:
+            man = json.loads(path.read_text())
+            man["jobs"], man["value_keys"], man["group_keys"]  # noqa: B018 - must be there
+            return man
+        except (OSError, ValueError, KeyError, TypeError) as err:
+            raise NotASweep(
+                f"{path} is unreadable ({type(err).__name__}): re-run the sweep's command to plan it again"
+            ) from None
+    if not sweep_dir.is_dir():
+        raise NotASweep(f"{sweep_dir} is not a directory")
+    if not (sweep_dir / "multirun.yaml").exists():
+        raise NotASweep(f"{sweep_dir} holds no sweep (no sweep.json or multirun.yaml)")
+    try:
+        saved = OmegaConf.load(sweep_dir / "multirun.yaml").hydra
+        task = list(saved.overrides.task)
+        hydra_overrides = [o for o in saved.overrides.hydra if not o.startswith("hydra.sweep.dir=")]
+    except Exception as err:  # noqa: BLE001 - YAML or key errors
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise NotASweep(f"{sweep_dir / 'multirun.yaml'} is unreadable: {first}") from None
+    keys, jobs = basic_sweeper_jobs(task)
     return {
         "value_keys": [k for k in keys if k not in GROUPS],
         "group_keys": [k for k in keys if k in GROUPS],
         # each basic-sweeper job is one point given as plain overrides (no ``points`` key)
         "jobs": [{"num": i, "overrides": j, "points": [[]]} for i, j in enumerate(jobs)],
+        "command": shlex.join(
+            ["stalemate", "-m", *hydra_overrides, *task, f"hydra.sweep.dir={sweep_dir}"]
+        ),
     }
 
 
-def job_results(job_dir: Path, job_points: list[list[str]]) -> tuple[list[Path], list[list[str]]]:
-    """The verified block files of one job and the points they do not cover.
+def job_results(job_dir: Path, job_points: list[list[str]]):
+    """The verified block entries of one job, the points they do not cover, and one line
+    per block found wrong.
 
     A block counts only if ``blocks.json`` lists it for exactly this job's points
-    and its file is present with the recorded row count and checksum; anything
-    else (missing, truncated, corrupt, from another sweep) is reported missing,
-    so a re-run redoes it.
+    and each of its files is present with the recorded row count and checksum;
+    anything else (missing, truncated, corrupt, from another sweep) is named, and
+    its points reported missing, so a re-run redoes them.
     """
-    from sim.hydra.cli import BLOCKS_FILE
-    from sim.report.io import file_digest
-
-    try:
-        record = json.loads((job_dir / BLOCKS_FILE).read_text())
-    except (OSError, ValueError):
-        return [], list(job_points)
-    if record.get("points") != job_points:
-        return [], list(job_points)
-    files, covered = [], []
-    for entry in record.get("blocks", {}).values():
-        try:
-            digest = file_digest(job_dir / entry["file"])
-        except Exception:  # noqa: BLE001 - missing or unreadable: the block is missing
-            continue
-        if digest.get("rows") == entry.get("rows") and digest["sha256"] == entry.get("sha256"):
-            files.append(job_dir / entry["file"])
-            covered += [json.dumps(p) for p in entry["points"]]
-    done = set(covered)
-    return files, [p for p in job_points if json.dumps(p) not in done]
+    found = check_job(job_dir, job_points)
+    done = covered_points(found)
+    left = [p for p in job_points if json.dumps(p) not in done]
+    return list(found.good.values()), left, found.problems
 
 
 def collect(sweep_dir, write: bool = True) -> Collected:
@@ -113,6 +136,10 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     Args:
         sweep_dir: a Hydra multirun directory.
         write: also write ``runs.parquet`` and ``summary.csv`` into it.
+
+    Raises:
+        NotASweep: the directory holds no (readable) sweep.
+        OSError: the merged table cannot be written (e.g. a full disk).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -121,11 +148,14 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     man = _manifest(sweep_dir)
     # a swept config group is a column named after the group (scenario, actors, policy)
     keys = [k for k in man["group_keys"] if k in GROUPS] + list(man["value_keys"])
-    tables, missing = [], []
+    swept = {*man["group_keys"], *man["value_keys"]}
+    tables, missing, problems, blocks = [], [], [], []
     for job in man["jobs"]:
-        files, left = job_results(sweep_dir / str(job["num"]), job["points"])
-        tables += [pq.read_table(f) for f in files]
-        swept = {*man["group_keys"], *man["value_keys"]}
+        job_dir = sweep_dir / str(job["num"])
+        entries, left, wrong = job_results(job_dir, job["points"])
+        tables += [pq.read_table(job_dir / e["file"]) for e in entries]
+        blocks += [(job_dir, e) for e in entries]
+        problems += [f"job {job['num']}: {w}" for w in wrong]
         label = [o for o in job["overrides"] if o.split("=")[0] in swept]
         missing += [label + p for p in left]
     runs = pd.DataFrame()
@@ -137,8 +167,11 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     if write and not runs.empty:
         meta = {"sweep_dir": str(sweep_dir), "keys": keys, "missing": missing}
         write_parquet(runs, sweep_dir / "runs.parquet", meta)
+        failpoint("collect.between")  # runs.parquet written, summary.csv not yet
         write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
-    return Collected(runs, summary, keys, missing, len(man["jobs"]))
+    return Collected(
+        runs, summary, keys, missing, len(man["jobs"]), problems, man.get("command"), blocks
+    )
 
 
 def tables_to_runs(table) -> pd.DataFrame:
@@ -164,18 +197,18 @@ def _summarise(runs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return shares.merge(means, on=by)
 
 
-def report(c: Collected, sweep_dir) -> str:
-    """What the collector prints."""
+def report(c: Collected, sweep_dir, command: str | None = None) -> str:
+    """What the collector prints: what was merged, what was found wrong, what is missing
+    and the command that completes it."""
     n_points = len(c.summary)
+    written = f" -> {Path(sweep_dir) / 'runs.parquet'}, summary.csv" if len(c.runs) else ""
     lines = [
-        f"Collected {len(c.runs)} runs at {n_points} parameter points "
-        f"from {c.n_jobs} jobs -> {Path(sweep_dir) / 'runs.parquet'}, summary.csv"
+        f"Collected {len(c.runs)} runs at {n_points} parameter points from {c.n_jobs} jobs{written}"
     ]
+    lines += [f"  {p}" for p in c.problems]
     if c.missing:
-        lines.append(
-            f"MISSING {len(c.missing)} points (re-run the same command with "
-            f"hydra.sweep.dir={sweep_dir} to complete them):"
-        )
+        command = command or c.command or f"the sweep's command with hydra.sweep.dir={sweep_dir}"
+        lines.append(f"MISSING {len(c.missing)} points; to complete them, run:\n  {command}")
         lines += [f"  {' '.join(p)}" for p in c.missing[:20]]
         if len(c.missing) > 20:
             lines.append(f"  … and {len(c.missing) - 20} more")
@@ -227,7 +260,7 @@ def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
         fig = plots.plot_action_shares(runs, k, actors)
         out.append(save_figure(fig, sweep_dir / "action_shares.png", dpi=110))
     if "scenario" in keys:  # one fan chart per scenario whose rounds were recorded
-        for scenario, states, actions in _recorded_by_scenario(sweep_dir):
+        for scenario, states, actions in _recorded_by_scenario(c.blocks):
             fig = plots.plot_trajectories(
                 states, actions, f"{scenario}: shared state over rounds", states["run_id"].nunique()
             )
@@ -235,47 +268,152 @@ def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
     return out
 
 
-def _recorded_by_scenario(sweep_dir: Path):
-    """(scenario, states, actions) for each job that recorded its rounds (``trajectories=true``)."""
+def _recorded_by_scenario(blocks: list[tuple[Path, dict]]):
+    """(scenario, states, actions) for each job whose verified blocks recorded their rounds
+    (``trajectories=true``); a scenario that is not a safe file name is skipped."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     from sim.engines.tables import to_pandas
-    from sim.hydra.cli import BLOCKS_FILE
     from sim.hydra.schema import check_name
+    from sim.model.validation import ConfigError
 
-    for record_path in sorted(sweep_dir.glob(f"*/{BLOCKS_FILE}")):
-        record = json.loads(record_path.read_text())
-        blocks = [b for b in record.get("blocks", {}).values() if "states" in b]
-        if not blocks:
-            continue
-        job = record_path.parent
-        first = pq.read_table(job / blocks[0]["file"], columns=["scenario"])
+    by_job: dict[Path, list[dict]] = {}
+    for job, entry in blocks:
+        if "states" in entry.get("extra", {}):
+            by_job.setdefault(job, []).append(entry)
+    for job, entries in sorted(by_job.items()):
+        first = pq.read_table(job / entries[0]["file"], columns=["scenario"])
         scenario = str(first.column("scenario")[0])
-        check_name("scenario", scenario)  # it names a file
-        states = to_pandas(
-            pa.concat_tables([pq.read_table(job / "blocks" / b["states"]) for b in blocks])
-        )
-        actions = to_pandas(
-            pa.concat_tables([pq.read_table(job / "blocks" / b["actions"]) for b in blocks])
+        try:
+            check_name("scenario", scenario)  # it names a file
+        except ConfigError as err:
+            print(f"stalemate-plot: no fan chart for {job.name}: {err}", file=sys.stderr)
+            continue
+        states, actions = (
+            to_pandas(
+                pa.concat_tables([pq.read_table(job / e["extra"][kind]["file"]) for e in entries])
+            )
+            for kind in ("states", "actions")
         )
         yield scenario, states, actions
 
 
-def collect_main(argv=None) -> None:
-    """``stalemate-collect DIR``: merge a (possibly partial) sweep into one table."""
-    ap = argparse.ArgumentParser(prog="stalemate-collect", description=collect_main.__doc__)
+class _ArgError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise _ArgError(message)
+
+
+def _sweep_command(prog: str, doc: str, argv, action) -> None:
+    """Run ``action(sweep_dir)`` under the sweep directory's lock, turning refusals into one
+    line and exit code 2 and failures into one line and exit code 1."""
+    from sim.hydra.lock import DirLock, LockBusy
+
+    ap = _Parser(prog=prog, description=doc)
     ap.add_argument("sweep_dir", type=Path)
-    args = ap.parse_args(argv)
-    c = collect(args.sweep_dir)
-    print(report(c, args.sweep_dir))
-    sys.exit(1 if c.missing else 0)
+    try:
+        args = ap.parse_args(argv)
+    except _ArgError as err:
+        print(f"{prog}: {err} (usage: {prog} SWEEP_DIR)", file=sys.stderr)
+        sys.exit(2)
+    sweep_dir = args.sweep_dir
+    if not sweep_dir.is_dir():
+        print(f"{prog}: {sweep_dir} is not a directory", file=sys.stderr)
+        sys.exit(2)
+    try:
+        _manifest(sweep_dir)
+    except NotASweep as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        sys.exit(2)
+    lock = DirLock(sweep_dir, "sweep")
+    try:
+        lock.acquire()
+    except LockBusy as err:
+        print(f"{prog}: {err}; run {prog} when it has ended", file=sys.stderr)
+        sys.exit(2)
+    except OSError as err:
+        print(f"{prog}: cannot use {sweep_dir}: {err.strerror or err}", file=sys.stderr)
+        sys.exit(2)
+    try:
+        sys.exit(action(sweep_dir))
+    except OSError as err:
+        print(
+            f"{prog}: error: cannot write {err.filename or sweep_dir}: {err.strerror or err}",
+            file=sys.stderr,
+        )
+        sys.exit(1)
+    finally:
+        lock.release()
+
+
+def collect_main(argv=None) -> None:
+    """``stalemate-collect DIR``: merge a (possibly partial) sweep into one table; exit 1
+    if points are missing (listing them and the command that completes them)."""
+
+    def action(sweep_dir):
+        c = collect(sweep_dir)
+        print(report(c, sweep_dir))
+        return 1 if c.missing else 0
+
+    _sweep_command("stalemate-collect", collect_main.__doc__, argv, action)
 
 
 def plot_main(argv=None) -> None:
     """``stalemate-plot DIR``: draw a sweep's figures (outcome map, lines, bars, action shares)."""
-    ap = argparse.ArgumentParser(prog="stalemate-plot", description=plot_main.__doc__)
-    ap.add_argument("sweep_dir", type=Path)
-    args = ap.parse_args(argv)
-    for p in plot_sweep(args.sweep_dir):
-        print(p)
+
+    def action(sweep_dir):
+        c = collect(sweep_dir, write=False)
+        if c.runs.empty:
+            print(f"stalemate-plot: {sweep_dir} has no finished runs to plot yet", file=sys.stderr)
+            return 1
+        for p in plot_sweep(sweep_dir, c):
+            print(p)
+        return 0
+
+    _sweep_command("stalemate-plot", plot_main.__doc__, argv, action)
+
+
+def one_line(err: BaseException) -> str:
+    """An error as one line: its type and the first lines of its message (a cluster's
+    errors say what happened on their second line), at most 300 characters."""
+    lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()][:2]
+    text = " ".join(lines)
+    text = text if len(text) <= 300 else text[:299] + "…"
+    return f"{type(err).__name__}: {text}" if type(err).__name__ != "JobError" else text
+
+
+def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None = None) -> None:
+    """Merge the sweep, write its summary and figures; exit 1 if anything is missing or
+    failed, saying what and the command that completes it."""
+    failed = failed or []
+    try:
+        failpoint("sweep.merge")
+        c = collect(sweep_dir)
+    except Exception as err:  # noqa: BLE001 - e.g. a full disk
+        for line in failed:
+            print(f"stalemate: failed: {line}", file=sys.stderr)
+        print(
+            f"stalemate: error: could not merge the sweep in {sweep_dir}: {one_line(err)}; "
+            f"the jobs' results are kept: once fixed, run  stalemate-collect {shlex.quote(str(sweep_dir))}",
+            file=sys.stderr,
+        )
+        raise SystemExit(1) from None
+    print(report(c, sweep_dir, command), file=sys.stderr)
+    try:
+        figs = plot_sweep(sweep_dir, c)
+        if figs:
+            print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
+    except Exception as err:  # noqa: BLE001
+        failed.append(
+            f"figures: {one_line(err)} (redraw them with  stalemate-plot {shlex.quote(str(sweep_dir))})"
+        )
+    for line in failed:
+        print(f"stalemate: failed: {line}", file=sys.stderr)
+    if c.missing or failed:
+        if failed and not c.missing:
+            print(f"stalemate: to retry, run  {command or 'the same command'}", file=sys.stderr)
+        raise SystemExit(1)

@@ -216,3 +216,111 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                 for v, push in pushes.get(action, {}).items():
                     effects[u, i, a, var_ix[v]] = push
     return Compiled(structure, theta, initial, trust0, weights, effects, slot)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Where a numeric config key lives in a :class:`Compiled`: an array and an index.
+
+    Attributes:
+        key: the dotted config key, as ``stalemate`` accepts it (``rationality``,
+            ``actors.DPRK.concede.package``, ``actors.USA.trust``, ``tension``).
+        array: ``theta``, ``initial``, ``trust0``, ``weights`` or ``effects``.
+        index: the index within one parameter set.
+        bounds: the allowed range (None: unbounded on that side).
+    """
+
+    key: str
+    array: str
+    index: tuple
+    bounds: tuple[float | None, float | None]
+
+
+def slot(structure: Structure, key: str) -> Slot:
+    """Resolve a dotted config key to its place in the compiled arrays.
+
+    Example:
+        >>> from sim.model.params import make_config
+        >>> s = compile_configs([make_config()]).structure
+        >>> slot(s, "actors.DPRK.concede.package").index, slot(s, "rationality").array
+        ((1, 0, 1), 'theta')
+
+    Raises:
+        ConfigError: for a key that is not a numeric parameter of these runs.
+    """
+    from dataclasses import fields as dc_fields
+
+    from sim.model.names import F, V
+    from sim.model.validation import ConfigError
+
+    ranges = {f.name: f.metadata.get("range", (None, None)) for f in dc_fields(ModelConfig)}
+    parts = key.split(".")
+    if key in RUN_PARAMS:
+        return Slot(key, "theta", (int(P[key]),), ranges[key])
+    if key in STATE_VARS:
+        return Slot(key, "initial", (int(V[key]),), (0.0, 1.0))
+    if parts[0] == "actors" and len(parts) >= 3:
+        name = parts[1]
+        if name not in structure.names:
+            raise ConfigError(
+                f"{key}: {name!r} is not an actor of these runs; actors: {', '.join(structure.names)}"
+            )
+        i = structure.names.index(name)
+        if len(parts) == 3 and parts[2] == "trust":
+            return Slot(key, "trust0", (i,), (0.0, 1.0))
+        if len(parts) == 4 and parts[2] in ACTION_NAMES and parts[3] in FEATURES:
+            return Slot(
+                key, "weights", (i, ACTION_NAMES.index(parts[2]), int(F[parts[3]])), (-100.0, 100.0)
+            )
+        if (
+            len(parts) == 5
+            and parts[2] == "effects"
+            and parts[3] in ACTION_NAMES
+            and parts[4] in STATE_VARS
+        ):
+            return Slot(
+                key, "effects", (i, ACTION_NAMES.index(parts[3]), int(V[parts[4]])), (-5.0, 5.0)
+            )
+    raise ConfigError(
+        f"{key} is not a numeric parameter that can be set per run; allowed: a per-run parameter "
+        f"({', '.join(RUN_PARAMS)}), a starting value ({', '.join(STATE_VARS)}), actors.<actor>.trust, "
+        "actors.<actor>.<action>.<feature> or actors.<actor>.effects.<action>.<state var>"
+    )
+
+
+def with_values(c: Compiled, slots: list[Slot], values: np.ndarray, base: int = 0) -> Compiled:
+    """Copies of parameter set ``base`` with ``values[u, k]`` written into ``slots[k]``,
+    one set per row of ``values``, one run per set.
+
+    Example:
+        >>> from sim.model.params import make_config
+        >>> c = compile_configs([make_config()])
+        >>> s = [slot(c.structure, "rationality")]
+        >>> v = with_values(c, s, np.array([[1.0], [9.0]]))
+        >>> v.n_sets, v.theta[:, P.rationality].tolist()
+        (2, [1.0, 9.0])
+    """
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    n = values.shape[0]
+    arrays = {
+        name: np.repeat(getattr(c, name)[base : base + 1], n, axis=0).copy()
+        for name in ("theta", "initial", "trust0", "weights", "effects")
+    }
+    for k, sl in enumerate(slots):
+        arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
+    return Compiled(c.structure, slot=np.arange(n, dtype=np.int64), **arrays)
+
+
+def with_run_values(c: Compiled, slots: list[Slot], values: np.ndarray) -> Compiled:
+    """One parameter set per run: each run's own set (``c.slot``) with ``values[r, k]``
+    written into ``slots[k]`` (per-run draws of what we do not know)."""
+    values = np.atleast_2d(np.asarray(values, dtype=float))
+    if values.shape[0] != c.n_runs:
+        raise ValueError(f"{values.shape[0]} rows of values for {c.n_runs} runs")
+    arrays = {
+        name: getattr(c, name)[c.slot].copy()
+        for name in ("theta", "initial", "trust0", "weights", "effects")
+    }
+    for k, sl in enumerate(slots):
+        arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
+    return Compiled(c.structure, slot=np.arange(c.n_runs, dtype=np.int64), **arrays)

@@ -240,6 +240,36 @@ def transition(x, trust, actions, flagged, effects, initial, theta, target, trac
 
 
 @kernel(inline="always")
+def advance(
+    t,
+    x,
+    trust,
+    last,
+    tally,
+    counts,
+    peak,
+    actions,
+    flagged,
+    effects,
+    initial,
+    theta,
+    target,
+    tracked,
+):
+    """Move the run through round ``t`` with these ``actions`` and this ``flagged``: the
+    transition and the bookkeeping, but no outcome. (The likelihood replays a recorded
+    history with it: the record goes on whatever the model would call its outcome.)"""
+    transition(x, trust, actions, flagged, effects, initial, theta, target, tracked)
+    tally[T.round] = t
+    tally[T.flagged] = 1 if flagged else 0
+    for i in range(actions.shape[0]):
+        last[i] = actions[i]
+        counts[i, actions[i]] += 1
+    if x[V.tension] > peak[0]:
+        peak[0] = x[V.tension]
+
+
+@kernel(inline="always")
 def end_round(
     t,
     x,
@@ -260,25 +290,33 @@ def end_round(
     rounds,
 ):
     """Finish round ``t`` with the actors' ``actions`` and the imagery's verdict
-    (``flagged``, ``detected``, ``false_alarm``; see :func:`imagery`): transition,
-    outcome, tallies. The outcome is final once decided; at the horizon an
-    undecided run is classified as a (hedged) stalemate."""
-    transition(x, trust, actions, flagged, effects, initial, theta, target, tracked)
+    (``flagged``, ``detected``, ``false_alarm``; see :func:`imagery`): :func:`advance`,
+    then the outcome and the verification tallies. The outcome is final once
+    decided; at the horizon an undecided run is classified as a (hedged) stalemate."""
+    advance(
+        t,
+        x,
+        trust,
+        last,
+        tally,
+        counts,
+        peak,
+        actions,
+        flagged,
+        effects,
+        initial,
+        theta,
+        target,
+        tracked,
+    )
     outcome = check_absorbing(x, theta)
     if outcome == Outcome.UNDECIDED and t == rounds:
         outcome = classify_final(x, initial, theta)
-    tally[T.round] = t
     tally[T.outcome] = outcome
     if outcome != Outcome.UNDECIDED:
         tally[T.end_round] = t
-    tally[T.flagged] = 1 if flagged else 0
     tally[T.detections] += 1 if detected else 0
     tally[T.false_alarms] += 1 if false_alarm else 0
-    for i in range(actions.shape[0]):
-        last[i] = actions[i]
-        counts[i, actions[i]] += 1
-    if x[V.tension] > peak[0]:
-        peak[0] = x[V.tension]
 
 
 @kernel(inline="always")

@@ -6,6 +6,12 @@ beside their target; :func:`remove_leftovers` clears those a killed process left
 Every table carries its run's metadata (config, seeds, package version) in the
 Parquet file's key-value metadata (:func:`read_metadata`).
 
+:func:`failpoint` marks the moments a crash would hurt most (between a file's
+last byte and its rename, between two blocks, during a merge); the robustness
+tests (``tests/test_faults.py``) kill the process or fail a write there, by name,
+through the ``STALEMATE_FAILPOINTS`` environment variable. Unset, it costs one
+dictionary lookup.
+
 Example:
     >>> import tempfile, pandas as pd
     >>> d = Path(tempfile.mkdtemp())
@@ -16,14 +22,63 @@ Example:
 
 from __future__ import annotations
 
+import errno
+import fnmatch
 import hashlib
 import json
 import os
+import signal
 import tempfile
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 _META_KEY = b"stalemate"
+#: The environment variable naming the failpoints to trigger (see :func:`failpoint`).
+FAILPOINTS_ENV = "STALEMATE_FAILPOINTS"
+_hits: dict[str, int] = {}
+
+
+def failpoint(name: str) -> None:
+    """Crash here if the test harness asked for it (a no-op otherwise).
+
+    ``STALEMATE_FAILPOINTS`` holds comma-separated ``pattern[@n][=action]`` items:
+    at the ``n``-th time (default 1) a failpoint whose name matches ``pattern``
+    (shell-style) is reached in this process, ``action`` happens — ``kill``
+    (SIGKILL, the default: nothing is cleaned up, as after a power cut or an OOM
+    kill), ``enospc`` (an ``OSError`` "No space left on device"), ``error``
+    (a ``RuntimeError``) or ``sleep`` (ten minutes: a job that is still running).
+
+    Example:
+        >>> os.environ[FAILPOINTS_ENV] = "demo.*@2=error"
+        >>> failpoint("demo.step")
+        >>> failpoint("demo.step")
+        Traceback (most recent call last):
+        ...
+        RuntimeError: failpoint demo.step
+        >>> del os.environ[FAILPOINTS_ENV]
+    """
+    spec = os.environ.get(FAILPOINTS_ENV)
+    if not spec:
+        return
+    for item in spec.split(","):
+        pattern, _, action = item.strip().partition("=")
+        pattern, _, nth = pattern.partition("@")
+        if not pattern or not fnmatch.fnmatchcase(name, pattern):
+            continue
+        key = f"{pattern}@{nth}"
+        _hits[key] = _hits.get(key, 0) + 1
+        if _hits[key] != int(nth or 1):
+            continue
+        action = action or "kill"
+        if action == "kill":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if action == "sleep":
+            time.sleep(600)
+            return
+        if action == "enospc":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), name)
+        raise RuntimeError(f"failpoint {name}")
 
 
 @contextmanager
@@ -40,17 +95,24 @@ def atomic_path(path: str | os.PathLike):
         yield Path(tmp)
         with open(tmp, "rb+") as f:  # on disk before the rename makes it visible
             os.fsync(f.fileno())
+        failpoint(f"write:{path.name}")  # the file is complete but not yet visible
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
-def remove_leftovers(directory: str | os.PathLike) -> list[Path]:
-    """Delete the ``.*.tmp`` files a killed writer left in ``directory`` (and below); return them."""
-    found = sorted(Path(directory).rglob(".*.tmp"))
+def remove_leftovers(directory: str | os.PathLike, recursive: bool = True) -> list[Path]:
+    """Delete the ``.<name>.*.tmp`` files a killed writer left in ``directory`` (and
+    below, if ``recursive``); return them. Call it only while no other process can be
+    writing there (a sweep holds the directory's lock, a job its own)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    found = sorted((directory.rglob if recursive else directory.glob)(".*.tmp"))
     for p in found:
-        p.unlink(missing_ok=True)
+        if p.is_file():
+            p.unlink(missing_ok=True)
     return found
 
 
@@ -110,6 +172,7 @@ class ParquetStream:
             table = table.cast(self._writer.schema)
         self._writer.write_table(table)
         self.rows += table.num_rows
+        failpoint(f"stream:{self.path.name}")  # part of the file written, not yet visible
 
     def __exit__(self, exc_type, exc, tb):
         if exc_type is None:
@@ -178,8 +241,10 @@ def save_figure(fig, path, **kw) -> Path:
 __all__ = [
     "ParquetStream",
     "atomic_path",
+    "failpoint",
     "file_digest",
     "read_metadata",
+    "read_posterior",
     "read_trajectories",
     "remove_leftovers",
     "save_figure",
@@ -214,3 +279,44 @@ def read_trajectories(directory):
     states = to_pandas(pq.read_table(directory / "states.parquet"))
     actions = to_pandas(pq.read_table(directory / "actions.parquet"))
     return long_table(states, actions)
+
+
+#: Where packaged posteriors live (written by ``experiments/calibrate.py``).
+POSTERIOR_DIR = Path(__file__).resolve().parent.parent / "data" / "posteriors"
+
+
+def read_posterior(name_or_path):
+    """Posterior draws as an :class:`~sim.model.uncertainty.Uncertainty` (``uncertainty=posterior``):
+    a packaged posterior by record name, or a ``posterior.parquet`` written by ``stalemate-fit``.
+
+    Example:
+        >>> u = read_posterior("us_dprk_2018_2019")
+        >>> "rationality" in u.keys and len(u.draws) > 1000
+        True
+
+    Raises:
+        ConfigError: naming what was given and what is available.
+    """
+    import pyarrow.parquet as pq
+
+    from sim.model.uncertainty import Uncertainty
+    from sim.model.validation import ConfigError
+
+    path = Path(str(name_or_path))
+    if not (path.suffix == ".parquet" and path.exists()):
+        packaged = POSTERIOR_DIR / f"{name_or_path}.parquet"
+        if not packaged.exists():
+            names = sorted(p.stem for p in POSTERIOR_DIR.glob("*.parquet"))
+            raise ConfigError(
+                f"posterior = {str(name_or_path)!r} is neither a packaged posterior ({', '.join(names) or 'none'}) "
+                "nor an existing posterior.parquet from stalemate-fit"
+            )
+        path = packaged
+    table = pq.read_table(path)
+    keys = table.column_names
+    import numpy as np
+
+    draws = np.column_stack([table.column(k).to_numpy() for k in keys])
+    return Uncertainty.from_draws(
+        keys, draws, source=f"posterior:{path.stem if path.parent == POSTERIOR_DIR else path}"
+    )

@@ -269,3 +269,85 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
     axes[0][0].legend(frameon=True, fontsize=8, loc="lower left")
     fig.suptitle(title or f"What each state does, by {axis_label(by)}", fontweight="bold")
     return fig
+
+
+def plot_record_fit(periods, actors, observed, probs, train, test, title: str = "", band=None):
+    """The record against the model's one-step-ahead probabilities, one panel per actor.
+
+    Args:
+        periods: the months ("YYYY-MM").
+        actors: actor names, in column order.
+        observed: (months, actors) action codes.
+        probs: (months, actors, 3) predicted probabilities (e.g. the posterior mean).
+        train, test: boolean month masks, shaded.
+        title: the figure title.
+        band: optional (low, high) arrays (months, actors, 3): a 90% band of the
+            probabilities over posterior draws, drawn as whiskers.
+    """
+    from matplotlib.patches import Patch
+
+    M, A = observed.shape
+    x = np.arange(M)
+    fig, axes = plt.subplots(
+        A, 1, figsize=(12, 2.1 * A + 0.8), sharex=True, constrained_layout=True
+    )
+    axes = np.atleast_1d(axes)
+    for i, (ax, actor) in enumerate(zip(axes, actors)):
+        for mask, color in ((train, "#dbe9f6"), (test, "#fde2cf")):
+            idx = np.flatnonzero(mask)
+            if len(idx):
+                ax.axvspan(idx[0] - 0.5, idx[-1] + 0.5, color=color, zorder=0)
+        bottom = np.zeros(M)
+        for a, name in enumerate(ACTION_NAMES):
+            ax.bar(
+                x,
+                probs[:, i, a],
+                bottom=bottom,
+                width=0.8,
+                color=ACTION_COLORS[name],
+                alpha=0.85,
+                zorder=1,
+            )
+            bottom += probs[:, i, a]
+        if band is not None:
+            p_obs = probs[x, i, observed[:, i]]
+            lo, hi = band[0][x, i, observed[:, i]], band[1][x, i, observed[:, i]]
+            ax.errorbar(
+                x,
+                p_obs,
+                yerr=[p_obs - lo, hi - p_obs],
+                fmt="none",
+                ecolor="black",
+                lw=0.8,
+                zorder=3,
+            )
+        for a, name in enumerate(ACTION_NAMES):
+            hit = observed[:, i] == a
+            ax.scatter(x[hit], np.full(hit.sum(), 1.07), marker="v", s=38, color=ACTION_COLORS[name],
+                       edgecolor="black", linewidth=0.6, zorder=4, clip_on=False)  # fmt: skip
+        ax.set_ylim(0, 1.12)
+        ax.set_ylabel(actor, rotation=0, ha="right", va="center", fontsize=11, fontweight="bold")
+        ax.set_yticks([0, 0.5, 1])
+    step = max(1, M // 12)
+    axes[-1].set_xticks(x[::step], [periods[k] for k in x[::step]], rotation=30, ha="right")
+    handles = [Patch(color=ACTION_COLORS[a], label=f"P({a})") for a in ACTION_NAMES]
+    handles += [
+        Patch(color="#dbe9f6", label="training months"),
+        Patch(color="#fde2cf", label="held-out months"),
+    ]
+    handles.append(plt.Line2D([], [], marker="v", ls="", color="grey", markeredgecolor="black",
+                              label="what happened (colour = action)"))  # fmt: skip
+    axes[0].legend(
+        handles=handles,
+        ncol=6,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.18),
+        frameon=False,
+        fontsize=9,
+    )
+    fig.suptitle(
+        title or "The record and the model's one-step-ahead probabilities",
+        fontsize=13,
+        fontweight="bold",
+    )
+    return fig

@@ -1,0 +1,106 @@
+"""The exact likelihood of a recorded history, with the model's own functions.
+
+Given what every actor did each month and whether the target was flagged, the
+state path is determined: the actions move the state (:func:`~sim.model.dynamics.advance`),
+the flags enter the features and the trust updates. So the log-likelihood of a
+record is the sum over actor-months of ``log P_i(observed action | state)``, where
+``P_i`` is :func:`~sim.model.dynamics.action_probabilities` — the very
+probabilities the engines draw from. There is no second copy of the model.
+
+How the other pieces enter:
+
+- **rule policies and scripted actors** (tit-for-tat, GRIT, scripts): their
+  probabilities are 1 on the rule's move and 0 elsewhere, so a month where a rule
+  actor did something else has probability 0 (log-likelihood -inf: the model
+  cannot produce the record). Use logit actors for estimation;
+- **scheduled events** shift the state at the start of their month as in a run, and
+  an event that forces an action counts like a rule (probability 1 on the forced move);
+- **outcomes** are not applied: the record goes on whatever the model would call
+  its outcome (a replay cannot "end" a history that went on);
+- **flags** come from the record, not from the imagery draw.
+
+Example:
+    >>> import numpy as np
+    >>> from sim.model.compile import compile_configs
+    >>> from sim.model.params import make_config
+    >>> c = compile_configs([make_config(rounds=3)])
+    >>> observed = np.ones((3, 4), dtype=np.int64)           # everybody hedges
+    >>> logp = np.empty((3, 4)); probs = np.empty((3, 4, 3))
+    >>> replay_record(c, 0, observed, np.zeros(3, dtype=np.bool_), logp, probs)
+    >>> bool(np.all(logp < 0)), np.allclose(probs.sum(axis=2), 1.0)
+    (True, True)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model.dynamics import action_probabilities, advance, begin_round, start_run
+from sim.model.jit import kernel
+from sim.model.names import T
+
+
+@kernel
+def replay(
+    observed, flagged, theta, initial, trust0, weights, effects,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    x, trust, last, tally, counts, peak, logp, probs, out, f, u,
+):  # fmt: skip
+    """Replay ``observed`` (months, actors) with ``flagged`` (months,) for one parameter set.
+
+    Fills ``logp[t, i]`` with log P(actor i did what it did in month t) and
+    ``probs[t, i]`` with its three probabilities, both one step ahead (from the
+    history before month t); leaves the state after the last month in the state
+    arrays. ``out``, ``f``, ``u`` are work arrays.
+    """
+    n_months, n_actors = observed.shape
+    start_run(x, trust, last, tally, counts, peak, initial, trust0, script.shape[0])
+    for t in range(1, n_months + 1):
+        begin_round(x, trust, tally, shift, target, principal)
+        for i in range(n_actors):
+            action_probabilities(
+                i,
+                t,
+                x,
+                trust,
+                last,
+                tally,
+                weights,
+                theta,
+                counterpart,
+                principal,
+                policy,
+                period,
+                script,
+                out,
+                f,
+                u,
+            )
+            move = forced[t - 1, i]
+            if move >= 0:  # an event fixed this move: it had probability 1
+                for a in range(3):
+                    out[a] = 1.0 if a == move else 0.0
+            for a in range(3):
+                probs[t - 1, i, a] = out[a]
+            logp[t - 1, i] = np.log(out[observed[t - 1, i]])
+        advance(t, x, trust, last, tally, counts, peak, observed[t - 1], flagged[t - 1], effects, initial, theta,
+                target, tracked)  # fmt: skip
+
+
+def replay_record(c, s: int, observed, flagged, logp, probs, state=None) -> None:
+    """:func:`replay` for parameter set ``s`` of a :class:`~sim.model.compile.Compiled`
+    (Python convenience; the estimation loops over sets in :mod:`sim.engines.kernels`)."""
+    st = c.structure
+    A = st.n_actors
+    x, trust = np.empty(c.initial.shape[1]), np.empty((A, A))
+    last, tally = np.empty(A, dtype=np.int64), np.empty(len(T), dtype=np.int64)
+    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(1)
+    replay(
+        np.ascontiguousarray(observed, dtype=np.int64), np.ascontiguousarray(flagged, dtype=np.bool_),
+        c.theta[s], c.initial[s], c.trust0[s], c.weights[s], c.effects[s],
+        st.counterpart, st.target, st.principal, st.policy, st.period, st.script, st.forced, st.shift,
+        st.tracked(), x, trust, last, tally, counts, peak, logp, probs,
+        np.empty(3), np.empty(c.weights.shape[3]), np.empty(3),
+    )  # fmt: skip
+    if state is not None:
+        state.update(x=x, trust=trust, last=last, tally=tally, counts=counts, peak=peak)
