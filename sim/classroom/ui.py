@@ -159,7 +159,8 @@ def trust_table_html(snap: Snapshot) -> str:
 def TrustCard(snap: Snapshot):
     with solara.Div(classes=["sm-card"]):
         TrustChart(snap)
-        solara.HTML(tag="div", unsafe_innerHTML=trust_table_html(snap))
+        table = solara.use_memo(lambda: trust_table_html(snap), [snap])
+        solara.HTML(tag="div", unsafe_innerHTML=table)
 
 
 def log_html(lines: list[str]) -> str:
@@ -168,7 +169,7 @@ def log_html(lines: list[str]) -> str:
 
 @solara.component
 def EventLog(snap: Snapshot, title: str = "What happened (newest first)"):
-    lines = snap.log_lines()
+    lines = solara.use_memo(snap.log_lines, [snap])  # the room redraws often within a round
     with solara.Div(classes=["sm-card"]):
         solara.HTML(tag="h3", unsafe_innerHTML=escape(title))
         solara.HTML(tag="div", unsafe_innerHTML=log_html(lines), classes=["sm-log"])
