@@ -15,10 +15,11 @@ What a teacher does, and what broke in front of a class:
 - the page at 1366×768: controls, status and two charts visible without scrolling,
   no text under 12 px;
 - the room: one teacher (console and projector) and four students in their own
-  browser contexts play five rounds — with a wrong code, a late student who tries
-  to take a seat held by others, a student who edits the page to act for another
-  state, a justification that is HTML, one that is too long, and a round the
-  teacher closes early.
+  browser contexts play five rounds — with a wrong code, a student who tries the
+  teacher's console with a wrong key, a late student who tries to take a seat
+  held by others, a student who edits the page to act for another state, a
+  justification that is HTML, one that is too long, and a round the teacher
+  closes early.
 
 Chromium comes from ``scripts/install-chromium.sh`` (Playwright cannot download
 its own browsers here). Without it the tests are skipped, except under
@@ -40,6 +41,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+try:
+    from playwright.sync_api import expect  # retries until the page shows it
+except ImportError:  # the browser fixture skips (or fails under CI) and says why
+    expect = None
 
 pytestmark = pytest.mark.slow  # a real browser
 
@@ -106,7 +112,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def _serve(module: str, args: list[str], tmp_path_factory):
-    """Start ``python -m module --host 127.0.0.1 --port P *args``; yields (url, log path)."""
+    """Start ``python -m module --host 127.0.0.1 --port P *args``; returns (process, url, log)."""
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -141,16 +147,33 @@ def _serve(module: str, args: list[str], tmp_path_factory):
     return proc, f"http://127.0.0.1:{port}/", log
 
 
+#: The room as the browser test starts it: no timer, seed 0, a known join code.
+ROOM_ARGS = ["--seed", "0", "--timer", "0", "--code", "ABC234"]
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The classroom page served on a free loopback port; yields its URL."""
-    proc, url, log = _serve("sim.classroom.page", [], tmp_path_factory)
+def servers(tmp_path_factory):
+    """The page's and the room's servers, started together so that their start-ups
+    overlap (the room's while the page is tested); stopped by process id at the end."""
+    started = {
+        "page": _serve("sim.classroom.page", [], tmp_path_factory),
+        "room": _serve("sim.classroom.room_app", ROOM_ARGS, tmp_path_factory),
+    }
     try:
-        _wait_ready(url, proc, log)
-        yield url
+        yield started
     finally:
-        _stop(proc)
-    assert "Traceback" not in log.read_text(), log.read_text()
+        for proc, _, _ in started.values():
+            _stop(proc)
+    for _, _, log in started.values():
+        assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(servers):
+    """The classroom page served on a free loopback port; its URL."""
+    proc, url, log = servers["page"]
+    _wait_ready(url, proc, log)
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -425,32 +448,23 @@ def test_layout_at_1366x768(server, watch):
 
 
 @pytest.fixture(scope="module")
-def room(tmp_path_factory):
-    """``stalemate-room`` on a free loopback port (no timer, seed 0); yields its URLs."""
-    proc, url, log = _serve(
-        "sim.classroom.room_app",
-        ["--seed", "0", "--timer", "0", "--code", "ABC234"],
-        tmp_path_factory,
-    )
-    try:
-        _wait_ready(url, proc, log)
-        printed = log.read_text()
-        key = re.search(r"teacher\?key=(\S+)", printed).group(1)
-        assert "Join code:        ABC234" in printed
-        assert "listens on this machine only" in printed
-        yield {
-            "student": url,
-            "teacher": f"{url}teacher?key={key}",
-            "projector": f"{url}projector?key={key}",
-        }
-    finally:
-        _stop(proc)
-    assert "Traceback" not in log.read_text(), log.read_text()
+def room(servers):
+    """``stalemate-room`` on a free loopback port (no timer, seed 0); its URLs."""
+    proc, url, log = servers["room"]
+    _wait_ready(url, proc, log)
+    printed = log.read_text()
+    key = re.search(r"teacher\?key=(\S+)", printed).group(1)
+    assert "Join code:        ABC234" in printed
+    assert "listens on this machine only" in printed
+    return {
+        "student": url,
+        "teacher": f"{url}teacher?key={key}",
+        "projector": f"{url}projector?key={key}",
+    }
 
 
-def join(w: Watch, url: str, name: str, code: str = "ABC234"):
-    page = w.page
-    page.goto(url)
+def sign_in(page, name: str, code: str = "ABC234"):
+    """Type the code and a name on a loaded join page and press Join."""
     page.get_by_label("Room code").fill(code)
     page.get_by_label("Your name").fill(name)
     button(page, "Join").click()
@@ -466,40 +480,46 @@ def send(page, move: str, why: str) -> None:
 def test_room_five_rounds_one_teacher_four_students(room, watch):
     projector_w, teacher_w = watch(), watch()
     projector, teacher = projector_w.page, teacher_w.page
-    teacher.goto(room["student"] + "teacher?key=wrong")
-    teacher.get_by_text("This page needs the teacher's key").wait_for()
-    projector.goto(room["projector"])
+    students = {name: watch() for name in ("Ana", "Ben", "Cleo", "Dev")}
+    pages = {name: w.page for name, w in students.items()}
+    # every page starts loading at once: the browser loads them side by side
+    projector.goto(room["projector"], wait_until="commit")
+    teacher.goto(room["teacher"], wait_until="commit")
+    for name in ("Ana", "Ben", "Cleo"):
+        pages[name].goto(room["student"], wait_until="commit")
+    dev = pages["Dev"]
+    dev.goto(room["student"] + "teacher?key=wrong", wait_until="commit")  # a guess at the console
+    dev.get_by_text("This page needs the teacher's key").wait_for()
     projector.locator(".sm-join-code", has_text="ABC234").wait_for()
-    teacher.goto(room["teacher"])
     button(teacher, "Start the talks").wait_for()
 
-    students = {name: watch() for name in ("Ana", "Ben", "Cleo", "Dev")}
     # a wrong code is refused
-    ana = join(students["Ana"], room["student"], "Ana", code="ZZZ999")
+    ana = sign_in(pages["Ana"], "Ana", code="ZZZ999")
     ana.locator(".sm-join-error", has_text="not this room's code").wait_for()
-    ana.get_by_label("Room code").fill("abc234")  # case and spaces do not matter
+    ana.get_by_label("Room code").fill("abc234")  # the case does not matter
     button(ana, "Join").click()
     seats = {"Ana": "USA", "Ben": "DPRK", "Cleo": "ROK"}
-    pages = {"Ana": ana}
+    for name in ("Ben", "Cleo"):
+        sign_in(pages[name], name)
     for name, actor in seats.items():
-        page = pages.get(name) or join(students[name], room["student"], name)
-        pages[name] = page
-        button(page, f"Play {actor}").click()
-        page.locator(".sm-you", has_text=f"You are {actor}").wait_for()
+        button(pages[name], f"Play {actor}").click()
+    for name, actor in seats.items():
+        pages[name].locator(".sm-you", has_text=f"You are {actor}").wait_for()
     projector.get_by_text("Ben", exact=True).wait_for()
     button(teacher, "Start the talks").click()
     projector.locator(".sm-room-clock", has_text="April 2018 — round 1 of 11").wait_for()
 
     # a late student may not take a seat that others hold; a free one is fine
-    dev = join(students["Dev"], room["student"], "Dev")
+    dev.goto(room["student"])
+    sign_in(dev, "Dev")
     button(dev, "Play DPRK").click()
     dev.locator(".sm-claim-error", has_text="already has a team").wait_for()
     button(dev, "Play PRC").click()
     dev.locator(".sm-you", has_text="You are PRC").wait_for()
-    pages["Dev"] = dev
     seats["Dev"] = "PRC"
 
     # each seat sees its own private information only
+    expect(pages["Ben"].locator(".sm-private-info")).to_contain_text("Your trust in USA")
     ben_private = pages["Ben"].locator(".sm-private-info").inner_text()
     assert "DPRK dismantles a site" in ben_private and "Your trust in USA" in ben_private
     assert "DPRK dismantles" not in pages["Ana"].locator(".sm-private-info").inner_text()
@@ -527,7 +547,7 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
                 button(page, "Hedge").click()
                 page.locator("textarea").fill("x" * 230)
                 page.get_by_text("Too long by 30 characters.").wait_for()
-                assert button(page, "Send our move").is_disabled()
+                expect(button(page, "Send our move")).to_be_disabled()  # a separate widget
             if name == "Cleo" and r == 1:
                 # editing the page changes nothing the server believes: Cleo still acts for ROK
                 page.evaluate(
@@ -544,7 +564,7 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
             assert "“<img src=x onerror=alert(1)> tunnels” — Ben" in last.inner_text()
             assert projector.locator("img").count() == 0
 
-    assert "“<img src=x onerror=alert(1)> tunnels” — Ben" in teacher.locator("body").inner_text()
+    expect(teacher.locator("body")).to_contain_text("“<img src=x onerror=alert(1)> tunnels” — Ben")
     assert teacher.locator(".sm-room img").count() == 0
     # teacher: reveal types, export the session
     button(teacher, "Reveal types").click()
