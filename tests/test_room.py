@@ -271,7 +271,9 @@ def test_two_students_and_a_projector_in_process(room):
             rc.find(v.Btn, children=[f"Play {actor}"]).widget.click()
         room.start(KEY)
         ana, ben = pages
-        assert until(lambda: ana.find(v.Btn, children=["Send our move"]).widgets)
+        # each page redraws in its own watcher thread: wait for both, not only the first
+        for rc in pages:
+            assert until(lambda rc=rc: rc.find(v.Btn, children=["Send our move"]).widgets)
         assert "DPRK dismantles a site" in html_of(ana) and "DPRK dismantles" not in html_of(ben)
         ana.find(v.Btn, children=["Concede"]).widget.click()
         ana.find(v.Textarea).widget.v_model = "<script>alert(1)</script>"
