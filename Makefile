@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LINTED := sim tests experiments hydra_plugins scripts
 
-.PHONY: demo test test-fast app chromium lint format wheel-check bench clean
+.PHONY: demo test test-fast app room chromium lint format wheel-check bench bench-page screenshots clean
 
 $(STAMP): pyproject.toml
 	@PYBIN=$$(sh scripts/find-python.sh) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
@@ -33,6 +33,12 @@ test-fast: $(STAMP)
 app: $(STAMP)
 	$(VENV)/bin/stalemate-app
 
+## room: the whole class plays one negotiation (prints a join code and the teacher's links);
+## students on the class network need HOST=0.0.0.0:  make room HOST=0.0.0.0
+HOST ?= 127.0.0.1
+room: $(STAMP)
+	$(VENV)/bin/stalemate-room --host $(HOST)
+
 # Debian's chromium for the real-browser test (under CI, or when we are root)
 chromium:
 	@if [ -n "$${CI:-}" ] || [ "$$(id -u)" = 0 ]; then sh scripts/install-chromium.sh; fi
@@ -53,6 +59,14 @@ wheel-check: $(STAMP)
 bench: $(STAMP)
 	$(PY) experiments/benchmark_engines.py
 	$(PY) experiments/benchmark_sweep.py
+
+## bench-page: the classroom page in real browser sessions (server time per step, ▶ rounds/s, 10 sessions)
+bench-page: $(STAMP) chromium
+	$(PY) experiments/benchmark_page.py
+
+## screenshots: the page at 1366x768 and the room's projector view, for docs/classroom.md
+screenshots: $(STAMP) chromium
+	$(PY) scripts/classroom-screenshot.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build dist

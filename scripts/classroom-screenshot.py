@@ -1,20 +1,26 @@
 #!/usr/bin/env python3
-"""Screenshot of the classroom page for the README: results/figures/classroom_page.png.
+"""Screenshots for docs/classroom.md: the page and the room's projector view at 1366×768.
 
-Starts the page on a free loopback port (as ``stalemate-app`` does), plays the
-2018 baseline (seed 0) for a number of rounds in Debian's chromium, saves the
-screenshot and stops the server by its process id.
+Starts ``stalemate-app`` and ``stalemate-room`` on free loopback ports (offline, as
+in class), drives them in Debian's chromium through Playwright, saves what a
+projector at 1366×768 shows, and stops each server by its process id:
+
+- ``docs/img/classroom_page.png`` — the page after 30 rounds of the 2018 baseline
+  (seed 0);
+- ``docs/img/room_projector.png`` — the room (the 2018 replay, seed 0) after four
+  students have played five months, each move with its reason.
 
 Usage (from the repository root)::
 
-    .venv/bin/python scripts/classroom-screenshot.py              # 30 rounds of baseline_2018
-    .venv/bin/python scripts/classroom-screenshot.py --rounds 11 --scenario replay_2018
+    .venv/bin/python scripts/classroom-screenshot.py            # both
+    .venv/bin/python scripts/classroom-screenshot.py --only page
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +30,7 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "docs" / "img"
 CHROMIUM = os.environ.get("STALEMATE_CHROMIUM", "/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -35,60 +42,144 @@ ARGS = [
     "--disable-sync",
     "--disable-dev-shm-usage",
 ]
+SCREEN = {"width": 1366, "height": 768}
+CODE = "ABC234"
+#: Five months of the 2018 replay as four students might play them: (state, move, reason).
+PLAN = [
+    [("USA", "Hedge", "Keep sanctions until we see a list"), ("DPRK", "Concede", "Show good faith"),
+     ("ROK", "Concede", "Engage"), ("PRC", "Hedge", "Wait and see")],
+    [("USA", "Hedge", "No list yet"), ("DPRK", "Concede", "Blow up the tunnels"),
+     ("ROK", "Hedge", "Stay with the US"), ("PRC", "Concede", "Ease enforcement")],
+    [("USA", "Concede", "Offer assurances at the summit"), ("DPRK", "Hedge", "Keep the bases"),
+     ("ROK", "Concede", "Summit!"), ("PRC", "Concede", "Lax")],
+    [("USA", "Concede", "Relief for a freeze"), ("DPRK", "Concede", "Freeze Yongbyon"),
+     ("ROK", "Concede", "Engage"), ("PRC", "Concede", "Lax")],
+    [("USA", "Hedge", "Verify first"), ("DPRK", "Escalate", "Test, to be heard"),
+     ("ROK", "Escalate", "Drills"), ("PRC", "Hedge", "Nominal")],
+]  # fmt: skip
+STUDENTS = {"USA": "Ana", "DPRK": "Ben", "ROK": "Cleo", "PRC": "Dev"}
+
+
+def serve(module: str, args: list[str]) -> tuple[subprocess.Popen, str, Path]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"stalemate-screenshot-{port}.log"
+    env = {
+        **os.environ,
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
+        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",  # offline: the asset cache or nothing
+        "PYTHONUNBUFFERED": "1",
+    }
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port), *args],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            return proc, url, log
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.5)
+    stop(proc)
+    raise SystemExit(f"{module} did not start:\n{log.read_text()}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def shoot_page(browser, rounds: int) -> Path:
+    proc, url, _ = serve("sim.classroom.page", [])
+    try:
+        page = browser.new_page(viewport=SCREEN)
+        page.set_default_timeout(60_000)
+        page.goto(url)
+        page.locator(".stalemate-round", has_text="Round 0 of").wait_for()
+        for n in range(1, rounds + 1):
+            button(page, "Step").click()
+            page.locator(".stalemate-round", has_text=f"Round {n} of").wait_for()
+        page.wait_for_timeout(1500)  # the charts' last redraw
+        out = OUT / "classroom_page.png"
+        page.screenshot(path=str(out))
+        return out
+    finally:
+        stop(proc)
+
+
+def shoot_room(browser) -> Path:
+    proc, url, log = serve(
+        "sim.classroom.room_app", ["--seed", "0", "--timer", "0", "--code", CODE]
+    )
+    try:
+        key = re.search(r"teacher\?key=(\S+)", log.read_text()).group(1)
+        projector = browser.new_page(viewport=SCREEN)
+        teacher = browser.new_page(viewport=SCREEN)
+        for p in (projector, teacher):
+            p.set_default_timeout(60_000)
+        projector.goto(f"{url}projector?key={key}")
+        teacher.goto(f"{url}teacher?key={key}")
+        button(teacher, "Start the talks").wait_for()
+        pages = {}
+        for actor, name in STUDENTS.items():
+            page = browser.new_context(viewport={"width": 800, "height": 900}).new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            page.get_by_label("Room code").fill(CODE)
+            page.get_by_label("Your name").fill(name)
+            button(page, "Join").click()
+            button(page, f"Play {actor}").click()
+            page.locator(".sm-you", has_text=f"You are {actor}").wait_for()
+            pages[actor] = page
+        button(teacher, "Start the talks").click()
+        for r, moves in enumerate(PLAN, start=1):
+            projector.locator(".sm-room-clock", has_text=f"round {r} of").wait_for()
+            for actor, move, why in moves:
+                page = pages[actor]
+                page.locator(".sm-room-clock", has_text=f"round {r} of").wait_for()
+                button(page, move).click()
+                page.locator("textarea").fill(why)
+                button(page, "Send our move").click()
+        projector.locator(".sm-room-clock", has_text=f"round {len(PLAN) + 1} of").wait_for()
+        projector.wait_for_timeout(1500)
+        out = OUT / "room_projector.png"
+        projector.screenshot(path=str(out))
+        return out
+    finally:
+        stop(proc)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=30)
-    parser.add_argument("--scenario", default="baseline_2018")
-    parser.add_argument("--out", default=str(ROOT / "results" / "figures" / "classroom_page.png"))
+    parser.add_argument("--only", choices=("page", "room"), help="one screenshot only")
+    parser.add_argument("--rounds", type=int, default=30, help="rounds played on the page")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.classroom.page", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(180):
-            try:
-                urllib.request.urlopen(url, timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.5)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(viewport={"width": 1400, "height": 1320})
-            page.set_default_timeout(60_000)
-            page.goto(url)
-            page.get_by_text("Round 0 of").wait_for()
-            if args.scenario != "baseline_2018":
-                page.locator(".v-input", has_text="Scenario").first.click()
-                page.get_by_role("option", name=args.scenario, exact=True).click()
-                page.get_by_text(f"On the table: {args.scenario}").wait_for()
-            step = page.get_by_role("button", name="Step", exact=True)
-            for n in range(1, args.rounds + 1):
-                if step.is_disabled():
-                    break
-                step.click()
-                page.get_by_text(f"Round {n} of").wait_for()
-            page.wait_for_timeout(1000)
-            Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=args.out)
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            if args.only in (None, "page"):
+                print(f"wrote {shoot_page(browser, args.rounds).relative_to(ROOT)}")
+            if args.only in (None, "room"):
+                print(f"wrote {shoot_room(browser).relative_to(ROOT)}")
+        finally:
             browser.close()
-        print(f"wrote {args.out}")
-    finally:
-        os.kill(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=15)
     return 0
 
 

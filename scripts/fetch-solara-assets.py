@@ -11,7 +11,9 @@ This script puts those packages into the cache beforehand, from the npm registry
 
 Which packages and versions: read from the installed solara itself (its page
 template and widget sources), so a solara upgrade fetches what the new version
-asks for. The vuetify-3 app is fetched only when ipyvuetify 3 is installed.
+asks for, and from the classroom's own widget templates (``sim/classroom/*.vue``:
+Vega, Vega-Lite and vega-embed for the charts the browser draws). The vuetify-3
+app is fetched only when ipyvuetify 3 is installed.
 
 The cache is ``$SOLARA_ASSETS_PROXY_CACHE_DIR`` if set, else Solara's default,
 ``<sys.prefix>/share/solara/cdn`` (inside the virtual environment).
@@ -47,6 +49,18 @@ CORE = ("solara-vuetify-app", "solara-vuetify3-app", "requirejs", "font-awesome"
 def cache_dir() -> Path:
     env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
     return Path(env) if env else Path(sys.prefix) / "share" / "solara" / "cdn"
+
+
+def own_templates() -> list[Path]:
+    """The classroom's widget templates (their assets are always wanted)."""
+    here = Path(__file__).resolve().parents[1] / "sim" / "classroom"
+    try:
+        from importlib.resources import files
+
+        here = Path(str(files("sim.classroom")))
+    except (ImportError, ModuleNotFoundError, TypeError):
+        pass
+    return sorted(here.glob("*.vue"))
 
 
 def vuetify_major() -> int:
@@ -85,15 +99,19 @@ def wanted(extra: list[str]) -> list[str]:
     def name(spec: str) -> str:
         return spec.rsplit("@", 1)[0].split("/")[-1]
 
+    own: set[str] = set()
+    for path in own_templates():
+        own.update(SPEC.findall(path.read_text(encoding="utf-8", errors="replace")))
+
     v3 = vuetify_major() >= 3
-    specs = []
+    specs = sorted(own)
     for spec in sorted(found):
         n = name(spec)
         if n == "solara-vuetify3-app" and not v3:
             continue
         if n == "solara-vuetify-app" and v3:
             continue
-        if n in CORE or n in extra:
+        if (n in CORE or n in extra) and spec not in specs:
             specs.append(spec)
     return specs
 

@@ -1,23 +1,37 @@
-"""The classroom page in a real browser: Debian's chromium driven by Playwright.
+"""The classroom page and the room in a real browser: Debian's chromium driven by Playwright.
 
-The server is started as a subprocess on a free loopback port, exactly as a
-teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``), with Solara's CDN
-pointed at an unreachable address: every front-end file must come from the
-local asset cache (``scripts/fetch-solara-assets.py``), as on a machine with no
-network. The test loads the page, presses Step (the round counter and the chart
-change), moves a slider (it takes effect at Reset, not before), checks that the
-browser reported no JavaScript error and no failed request, and saves a
-screenshot to ``results/test-artifacts/classroom_page.png``.
+Each server is started as a subprocess on a free loopback port, exactly as a
+teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``,
+``python -m sim.classroom.room_app`` = ``stalemate-room``), with Solara's CDN
+pointed at an unreachable address: every front-end file (Solara's, Vega's) must
+come from the local asset cache (``scripts/fetch-solara-assets.py``), as on a
+machine with no network.
+
+What a teacher does, and what broke in front of a class:
+
+- the picker and Reset (Reset ignored the scenario picked);
+- ▶ at the fastest speed for 20 s (it crashed with a traceback);
+- bad seeds ("abc", "3.7", "-5" showed a traceback);
+- the page at 1366×768: controls, status and two charts visible without scrolling,
+  no text under 12 px;
+- the room: one teacher (console and projector) and four students in their own
+  browser contexts play five rounds — with a wrong code, a student who tries the
+  teacher's console with a wrong key, a late student who tries to take a seat
+  held by others, a student who edits the page to act for another state, a
+  justification that is HTML, one that is too long, and a round the teacher
+  closes early.
 
 Chromium comes from ``scripts/install-chromium.sh`` (Playwright cannot download
-its own browsers here). Without it the test is skipped, except under ``CI=true``,
-where it fails.
+its own browsers here). Without it the tests are skipped, except under
+``CI=true``, where they fail. Screenshots go to ``results/test-artifacts/``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import os
-import shutil
+import re
 import signal
 import socket
 import subprocess
@@ -27,6 +41,11 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+
+try:
+    from playwright.sync_api import expect  # retries until the page shows it
+except ImportError:  # the browser fixture skips (or fails under CI) and says why
+    expect = None
 
 pytestmark = pytest.mark.slow  # a real browser
 
@@ -47,8 +66,9 @@ CHROMIUM_ARGS = [
 ]
 #: nothing listens there: a file missing from the asset cache fails at once
 UNREACHABLE_CDN = "http://127.0.0.1:9/npm/"
-STARTUP_TIMEOUT = 90  # seconds for the server to answer
+STARTUP_TIMEOUT = 120  # seconds for a server to answer
 UI_TIMEOUT = 30_000  # milliseconds for the page to show something
+SCREEN = {"width": 1366, "height": 768}
 
 
 def _require(condition: bool, reason: str) -> None:
@@ -91,9 +111,8 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """The page served on a free loopback port; yields its URL."""
+def _serve(module: str, args: list[str], tmp_path_factory):
+    """Start ``python -m module --host 127.0.0.1 --port P *args``; returns (process, url, log)."""
     try:
         import solara  # noqa: F401
     except ImportError:
@@ -105,7 +124,7 @@ def server(tmp_path_factory):
     )
     _require(
         check.returncode == 0,
-        "Solara's asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
+        "the front-end asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
         + check.stdout,
     )
     port = _free_port()
@@ -118,27 +137,43 @@ def server(tmp_path_factory):
     }
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sim.classroom.page",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
+            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port), *args],
             cwd=ROOT,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    return proc, f"http://127.0.0.1:{port}/", log
+
+
+#: The room as the browser test starts it: no timer, seed 0, a known join code.
+ROOM_ARGS = ["--seed", "0", "--timer", "0", "--code", "ABC234"]
+
+
+@pytest.fixture(scope="module")
+def servers(tmp_path_factory):
+    """The page's and the room's servers, started together so that their start-ups
+    overlap (the room's while the page is tested); stopped by process id at the end."""
+    started = {
+        "page": _serve("sim.classroom.page", [], tmp_path_factory),
+        "room": _serve("sim.classroom.room_app", ROOM_ARGS, tmp_path_factory),
+    }
     try:
-        url = f"http://127.0.0.1:{port}/"
-        _wait_ready(url, proc, log)
-        yield url
+        yield started
     finally:
-        _stop(proc)
+        for proc, _, _ in started.values():
+            _stop(proc)
+    for _, _, log in started.values():
+        assert "Traceback" not in log.read_text(), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def server(servers):
+    """The classroom page served on a free loopback port; its URL."""
+    proc, url, log = servers["page"]
+    _wait_ready(url, proc, log)
+    return url
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +185,7 @@ def browser():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        _require(False, "playwright is not installed (the app extra)")
+        _require(False, "playwright is not installed (the test extra)")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
@@ -159,65 +194,399 @@ def browser():
             b.close()
 
 
-def test_page_in_a_real_browser(server, browser, tmp_path):
-    page = browser.new_page(viewport={"width": 1400, "height": 1500})
-    errors: list[str] = []
-    page.on("pageerror", lambda err: errors.append(f"page error: {err}"))
-    page.on(
-        "console",
-        lambda msg: errors.append(f"console error: {msg.text}") if msg.type == "error" else None,
-    )
-    page.on("requestfailed", lambda req: errors.append(f"request failed: {req.url}"))
-    page.on(
-        "response",
-        lambda resp: (
-            errors.append(f"HTTP {resp.status}: {resp.url}") if resp.status >= 400 else None
-        ),
-    )
-    page.set_default_timeout(UI_TIMEOUT)
-    try:
-        page.goto(server)
-        page.get_by_text("Round 0 of 200").wait_for()
-        charts = page.locator(".stalemate-chart img")
-        charts.first.wait_for()
-        assert charts.count() == 3
-        src0 = charts.first.get_attribute("src")
+class Watch:
+    """A browser page (in its own context) that records every error it sees."""
 
-        # Step: the round counter and the chart move
-        page.get_by_role("button", name="Step", exact=True).click()
-        page.get_by_text("Round 1 of 200").wait_for()
-        page.wait_for_function(
-            "src0 => document.querySelector('.stalemate-chart img').src !== src0", arg=src0
+    def __init__(self, browser, viewport=SCREEN):
+        self.context = browser.new_context(viewport=viewport, accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(UI_TIMEOUT)
+        self.errors: list[str] = []
+        p = self.page
+        p.on("pageerror", lambda err: self.errors.append(f"page error: {err}"))
+        p.on(
+            "console",
+            lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None,
         )
-        page.get_by_text("Outcome: undecided").wait_for()
+        p.on("requestfailed", lambda req: self.errors.append(f"request failed: {req.url}"))
+        p.on(
+            "response",
+            lambda r: self.errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None,
+        )
+        p.on("dialog", lambda d: (self.errors.append(f"dialog: {d.message}"), d.dismiss()))
 
-        # a slider: takes effect at Reset, not before
-        table = page.locator(".stalemate-table")
-        assert "assurance 0.40" in table.inner_text()
-        slider = page.locator(".v-input", has_text="Security assurance on the table").get_by_role(
-            "slider"
-        )
-        slider.focus()
-        for _ in range(3):
-            slider.press("ArrowRight")
-        page.wait_for_timeout(300)
-        assert "assurance 0.40" in table.inner_text()
-        page.get_by_role("button", name="Reset", exact=True).click()
-        page.get_by_text("Round 0 of 200").wait_for()
-        page.wait_for_function(
-            "() => document.querySelector('.stalemate-table').innerText.includes('assurance 0.55')"
-        )
+    def close(self, shot: str | None = None):
+        if shot:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(ARTIFACTS / shot))
+        self.context.close()
+        assert not self.errors, "the browser reported:\n" + "\n".join(self.errors)
 
-        # a few rounds for the screenshot: the log and the timeline fill up
-        for n in range(1, 6):
-            page.get_by_role("button", name="Step", exact=True).click()
-            page.get_by_text(f"Round {n} of 200").wait_for()
+
+@pytest.fixture
+def watch(browser):
+    opened: list[Watch] = []
+
+    def make(viewport=SCREEN) -> Watch:
+        w = Watch(browser, viewport)
+        opened.append(w)
+        return w
+
+    yield make
+    for w in opened:
+        w.context.close()
+
+
+# --------------------------------------------------------------------------------------
+# The page
+
+
+def open_page(w: Watch, url: str):
+    page = w.page
+    page.goto(url)
+    page.locator(".stalemate-round", has_text="Round 0 of 200").wait_for()
+    page.locator(".sm-chart-state canvas").first.wait_for()
+    return page
+
+
+def round_is(page, text: str) -> None:
+    page.locator(".stalemate-round", has_text=text).wait_for()
+
+
+def pick(page, label: str, option: str) -> None:
+    page.locator(".v-input", has_text=label).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def button(page, name: str):
+    return page.get_by_role("button", name=name, exact=True)
+
+
+def test_page_offline_step_charts_and_exports(server, watch):
+    w = watch()
+    page = open_page(w, server)
+    assert page.locator(".stalemate-vega canvas").count() == 3  # drawn by the browser
+    button(page, "Step").click()
+    round_is(page, "Round 1 of 200")
+    page.get_by_text("Outcome: undecided").wait_for()
+    # each chart saves itself as SVG and PNG; the run as CSV
+    with page.expect_download() as got:
+        page.locator(".sm-chart-state").get_by_role("button", name="Save SVG").click()
+    svg = Path(got.value.path()).read_text()
+    assert got.value.suggested_filename == "stalemate_baseline_2018_seed0_state.svg"
+    assert svg.lstrip().startswith("<svg") and "Security assurance" in svg
+    with page.expect_download() as got:
+        page.locator(".sm-chart-moves").get_by_role("button", name="Save PNG").click()
+    assert Path(got.value.path()).read_bytes()[:4] == b"\x89PNG"
+    with page.expect_download() as got:
+        page.get_by_text("Download this run (CSV)").click()
+    rows = list(csv.reader(io.StringIO(Path(got.value.path()).read_text())))
+    assert rows[0][:3] == ["round", "assurance", "relief"] and len(rows) == 3
+    # the other tabs
+    page.get_by_role("tab", name="Stage game").click()
+    page.locator(".sm-game").wait_for()
+    page.get_by_text("Best reply:").wait_for()
+    page.get_by_role("tab", name="Info").click()
+    for section in (
+        "What is it?",
+        "How it works",
+        "Things to notice",
+        "Things to try",
+        "Extending the model",
+    ):
+        page.get_by_role("heading", name=section).wait_for()
+    w.close()
+
+
+def test_picker_then_reset(server, watch):
+    """Defect 1: Reset ignored the scenario picker."""
+    w = watch()
+    page = open_page(w, server)
+    running = page.locator(".stalemate-table")
+    pick(page, "Scenario", "Relief first")
+    page.locator(
+        ".stalemate-table",
+        has_text="Running: Relief first · relief first · assurance 0.50 · relief 0.50",
+    ).wait_for()
+    button(page, "Step").click()
+    round_is(page, "Round 1 of 200")
+    button(page, "Reset").click()
+    round_is(page, "Round 0 of 200")
+    assert "Relief first · relief first · assurance 0.50 · relief 0.50" in running.inner_text()
+    pick(page, "Scenario", "2018 replay, month by month")
+    round_is(page, "Before April 2018 (round 0 of 11)")
+    button(page, "Reset").click()
+    button(page, "Step").click()
+    round_is(page, "April 2018 (round 1 of 11)")
+    assert "11 rounds" in running.inner_text()
+    w.close()
+
+
+#: The ▶/❚❚ button's label and whether it is disabled, read at once (no waiting, no race).
+PLAY_BUTTON = """() => {
+    const b = [...document.querySelectorAll('.sm-side button')]
+        .find(b => /Play|Pause/.test(b.textContent));
+    return [b.textContent.trim(), b.disabled];
+}"""
+
+
+def test_fast_play_for_20_seconds(server, watch):
+    """Defect 2: ▶ with threads or a 1 ms interval replaced the page with a traceback.
+
+    ▶ at the fastest speed for 20 s; the run is paused, sped down and up again in
+    the middle, and reset and played again whenever it ends.
+    """
+    w = watch()
+    page = open_page(w, server)
+    speed = page.locator(".v-btn-toggle")
+    speed.get_by_role("button", name="20", exact=True).click()
+    button(page, "▶ Play").click()
+    started = time.monotonic()
+    end = started + 20
+    seen, stressed = set(), False
+    while time.monotonic() < end:
         page.wait_for_timeout(500)
-        assert "Round" in page.locator(".stalemate-log").inner_text()
-    finally:
-        shot = tmp_path / "classroom_page.png"
-        page.screenshot(path=str(shot), full_page=True)
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        shutil.copy(shot, ARTIFACTS / "classroom_page.png")
-        page.close()
-    assert not errors, "the browser reported:\n" + "\n".join(errors)
+        label, disabled = page.evaluate(PLAY_BUTTON)
+        clock = page.locator(".stalemate-round").inner_text()
+        seen.add(int(re.search(r"Round (\d+)", clock).group(1)))
+        if label == "▶ Play" and disabled:  # the run ended: another one
+            button(page, "Reset").click()
+            round_is(page, "Round 0 of 200")
+            button(page, "▶ Play").click()
+            started = time.monotonic()
+        elif not stressed and time.monotonic() - started > 4 and label.endswith("Pause"):
+            stressed = True  # pause, change the speed while paused and while playing
+            button(page, "❚❚ Pause").click()
+            speed.get_by_role("button", name="10", exact=True).click()
+            button(page, "▶ Play").click()
+            speed.get_by_role("button", name="20", exact=True).click()
+    body = page.locator("body").inner_text()
+    assert "Traceback" not in body and "Error" not in body
+    assert stressed and len(seen) >= 5, seen  # it played (its speed: experiments/benchmark_page.py)
+    w.close()
+
+
+def test_bad_seeds_are_refused_inline(server, watch):
+    """Defect 3: a bad seed ("abc", "3.7", "-5") showed a raw traceback."""
+    w = watch()
+    page = open_page(w, server)
+    box = page.get_by_label("Seed (blank: a random one)")
+    for n, bad in enumerate(["abc", "3.7", "-5"], start=1):
+        box.fill(bad)
+        page.get_by_text("The seed must be a whole number from 0").first.wait_for()
+        button(page, "Reset").click()
+        refused = page.locator(".sm-error", has_text="Reset refused: The seed must be")
+        refused.filter(has_text=f"“{bad}” is not").wait_for()
+        button(page, "Step").click()  # the page keeps working
+        round_is(page, f"Round {n} of 200")
+    box.fill("7")
+    button(page, "Reset").click()
+    page.locator(".stalemate-table", has_text="seed 7").wait_for()
+    round_is(page, "Round 0 of 200")
+    assert page.locator(".sm-error").count() == 0
+    w.close()
+
+
+def test_layout_at_1366x768(server, watch):
+    w = watch(SCREEN)
+    page = open_page(w, server)
+    for _ in range(3):
+        button(page, "Step").click()
+    round_is(page, "Round 3 of 200")
+    page.wait_for_timeout(800)
+
+    def inside(locator) -> bool:
+        box = locator.bounding_box()
+        return (
+            box is not None
+            and box["x"] >= 0
+            and box["y"] >= 0
+            and box["x"] + box["width"] <= SCREEN["width"] + 0.5
+            and box["y"] + box["height"] <= SCREEN["height"] + 0.5
+        )
+
+    for control in ("Step", "▶ Play", "Reset"):
+        assert inside(button(page, control)), control
+    assert inside(page.locator(".v-input", has_text="Scenario").first)
+    assert inside(page.locator(".stalemate-round")) and inside(page.locator(".stalemate-table"))
+    assert inside(page.locator(".sm-chart-state canvas")) and inside(
+        page.locator(".sm-chart-moves canvas")
+    )
+    # nothing smaller than 12 px in the charts and cards; no tabs without content; nothing to drag
+    small = page.evaluate(
+        """() => Array.from(document.querySelectorAll('.sm-main text, .sm-main span, .sm-main p, .sm-main td, .sm-main th'))
+            .filter(e => e.textContent.trim() && e.getClientRects().length)
+            .map(e => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)])
+            .filter(([t, size]) => size < 12)"""
+    )
+    assert not small, small
+    assert page.get_by_text("Page 0").count() == 0
+    assert page.locator(".vue-grid-item, [draggable=true]").count() == 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "classroom_page.png"))
+    # the stage game at 1024 px: the table fits its card and no heading breaks ("DPR K")
+    page.set_viewport_size({"width": 1024, "height": 768})
+    page.get_by_role("tab", name="Stage game").click()
+    page.locator(".sm-game").wait_for()
+    fit = page.evaluate(
+        """() => {
+            const t = document.querySelector('.sm-game');
+            const lines = e => { const r = document.createRange(); r.selectNodeContents(e);
+                return new Set([...r.getClientRects()].map(b => Math.round(b.top))).size; };
+            return {overflow: t.getBoundingClientRect().right - t.parentElement.getBoundingClientRect().right,
+                    broken: [...t.querySelectorAll('th')].filter(th => th.textContent && lines(th) > 1)
+                        .map(th => th.textContent),
+                    title: lines(document.querySelector('.stalemate-stage .sm-big'))};
+        }"""
+    )
+    assert fit["overflow"] <= 0.5 and not fit["broken"] and fit["title"] == 1, fit
+    w.close(shot="stage_game_1024.png")
+
+
+# --------------------------------------------------------------------------------------
+# The room
+
+
+@pytest.fixture(scope="module")
+def room(servers):
+    """``stalemate-room`` on a free loopback port (no timer, seed 0); its URLs."""
+    proc, url, log = servers["room"]
+    _wait_ready(url, proc, log)
+    printed = log.read_text()
+    key = re.search(r"teacher\?key=(\S+)", printed).group(1)
+    assert "Join code:        ABC234" in printed
+    assert "listens on this machine only" in printed
+    return {
+        "student": url,
+        "teacher": f"{url}teacher?key={key}",
+        "projector": f"{url}projector?key={key}",
+    }
+
+
+def sign_in(page, name: str, code: str = "ABC234"):
+    """Type the code and a name on a loaded join page and press Join."""
+    page.get_by_label("Room code").fill(code)
+    page.get_by_label("Your name").fill(name)
+    button(page, "Join").click()
+    return page
+
+
+def send(page, move: str, why: str) -> None:
+    button(page, move).click()
+    page.locator("textarea").fill(why)
+    button(page, "Send our move").click()
+
+
+def test_room_five_rounds_one_teacher_four_students(room, watch):
+    projector_w, teacher_w = watch(), watch()
+    projector, teacher = projector_w.page, teacher_w.page
+    students = {name: watch() for name in ("Ana", "Ben", "Cleo", "Dev")}
+    pages = {name: w.page for name, w in students.items()}
+    # every page starts loading at once: the browser loads them side by side
+    projector.goto(room["projector"], wait_until="commit")
+    teacher.goto(room["teacher"], wait_until="commit")
+    for name in ("Ana", "Ben", "Cleo"):
+        pages[name].goto(room["student"], wait_until="commit")
+    dev = pages["Dev"]
+    dev.goto(room["student"] + "teacher?key=wrong", wait_until="commit")  # a guess at the console
+    dev.get_by_text("This page needs the teacher's key").wait_for()
+    projector.locator(".sm-join-code", has_text="ABC234").wait_for()
+    button(teacher, "Start the talks").wait_for()
+
+    # a wrong code is refused
+    ana = sign_in(pages["Ana"], "Ana", code="ZZZ999")
+    ana.locator(".sm-join-error", has_text="not this room's code").wait_for()
+    ana.get_by_label("Room code").fill("abc234")  # the case does not matter
+    button(ana, "Join").click()
+    seats = {"Ana": "USA", "Ben": "DPRK", "Cleo": "ROK"}
+    for name in ("Ben", "Cleo"):
+        sign_in(pages[name], name)
+    for name, actor in seats.items():
+        button(pages[name], f"Play {actor}").click()
+    for name, actor in seats.items():
+        pages[name].locator(".sm-you", has_text=f"You are {actor}").wait_for()
+    projector.get_by_text("Ben", exact=True).wait_for()
+    button(teacher, "Start the talks").click()
+    projector.locator(".sm-room-clock", has_text="April 2018 — round 1 of 11").wait_for()
+
+    # a late student may not take a seat that others hold; a free one is fine
+    dev.goto(room["student"])
+    sign_in(dev, "Dev")
+    button(dev, "Play DPRK").click()
+    dev.locator(".sm-claim-error", has_text="already has a team").wait_for()
+    button(dev, "Play PRC").click()
+    dev.locator(".sm-you", has_text="You are PRC").wait_for()
+    seats["Dev"] = "PRC"
+
+    # each seat sees its own private information only
+    expect(pages["Ben"].locator(".sm-private-info")).to_contain_text("Your trust in USA")
+    ben_private = pages["Ben"].locator(".sm-private-info").inner_text()
+    assert "DPRK dismantles a site" in ben_private and "Your trust in USA" in ben_private
+    assert "DPRK dismantles" not in pages["Ana"].locator(".sm-private-info").inner_text()
+
+    plan = [  # round: what each sends (Dev skips round 3: the teacher closes it)
+        {"Ana": ("Hedge", "Keep sanctions until we see a list"), "Ben": ("Concede", "Show good faith"),
+         "Cleo": ("Concede", "Engage"), "Dev": ("Hedge", "Wait and see")},
+        {"Ana": ("Hedge", "No list yet"), "Ben": ("Concede", "<img src=x onerror=alert(1)> tunnels"),
+         "Cleo": ("Hedge", "Stay with the US"), "Dev": ("Concede", "Ease enforcement")},
+        {"Ana": ("Concede", "Offer assurances"), "Ben": ("Hedge", "Keep the bases"),
+         "Cleo": ("Concede", "Summit!"), "Dev": None},
+        {"Ana": ("Concede", "Relief for a freeze"), "Ben": ("Concede", "Freeze Yongbyon"),
+         "Cleo": ("Concede", "Engage"), "Dev": ("Concede", "Lax")},
+        {"Ana": ("Hedge", "Verify first"), "Ben": ("Escalate", "Test, to be heard"),
+         "Cleo": ("Escalate", "Drills"), "Dev": ("Hedge", "Nominal")},
+    ]  # fmt: skip
+    months = ["April", "May", "June", "July", "August", "September"]
+    for r, moves in enumerate(plan):
+        for name, move in moves.items():
+            if move is None:
+                continue
+            page = pages[name]
+            page.locator(".sm-room-clock", has_text=f"{months[r]} 2018").wait_for()
+            if name == "Ana" and r == 0:  # a justification that is too long is refused
+                button(page, "Hedge").click()
+                page.locator("textarea").fill("x" * 230)
+                page.get_by_text("Too long by 30 characters.").wait_for()
+                expect(button(page, "Send our move")).to_be_disabled()  # a separate widget
+            if name == "Cleo" and r == 1:
+                # editing the page changes nothing the server believes: Cleo still acts for ROK
+                page.evaluate(
+                    "() => { const h = document.querySelector('.sm-you'); h.textContent = 'You are USA'; }"
+                )
+            send(page, *move)
+            if r == 2 and name == "Cleo":
+                teacher.locator(".sm-waiting", has_text="Waiting for: PRC").wait_for()
+                button(teacher, "Close the round now").click()
+        projector.locator(".sm-room-clock", has_text=f"{months[r + 1]} 2018").wait_for()
+        last = projector.locator(".sm-last-round")
+        last.get_by_text(f"{months[r]} 2018: the moves").wait_for()
+        if r == 1:  # what the class typed is shown as text, never run
+            assert "“<img src=x onerror=alert(1)> tunnels” — Ben" in last.inner_text()
+            assert projector.locator("img").count() == 0
+
+    expect(teacher.locator("body")).to_contain_text("“<img src=x onerror=alert(1)> tunnels” — Ben")
+    assert teacher.locator(".sm-room img").count() == 0
+    # teacher: reveal types, export the session
+    button(teacher, "Reveal types").click()
+    projector.get_by_text("PRC's private information").wait_for()
+    with teacher.expect_download() as got:
+        teacher.get_by_text("Export the session (CSV)").click()
+    rows = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text())))
+    assert len(rows) == 5 * 4 and {r["round"] for r in rows} == {"1", "2", "3", "4", "5"}
+    by = {(r["round"], r["state"]): r for r in rows}
+    assert by[("1", "USA")]["justification"] == "Keep sanctions until we see a list"
+    assert by[("1", "USA")]["chosen_by"] == "Ana" and by[("1", "USA")]["source"] == "class"
+    # Cleo edited her page to read "You are USA" before sending: her move still went to ROK
+    assert by[("2", "ROK")]["chosen_by"] == "Cleo" and by[("2", "ROK")]["move"] == "hedge"
+    assert by[("2", "USA")]["chosen_by"] == "Ana"
+    assert by[("2", "USA")]["justification"] == "No list yet"
+    assert by[("2", "DPRK")]["source"] == "event"  # May 2018: the tunnels, forced by the scenario
+    assert by[("3", "PRC")]["source"] == "timeout" and by[("3", "PRC")]["chosen_by"] == ""
+    assert by[("5", "DPRK")]["move"] == "escalate"
+    assert float(by[("5", "DPRK")]["tension"]) > 0
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    projector.screenshot(path=str(ARTIFACTS / "room_projector.png"))
+    for name, w in students.items():
+        w.close(shot=f"room_student_{name}.png" if name == "Ben" else None)
+    teacher_w.close(shot="room_teacher.png")
+    projector_w.close()

@@ -1,501 +1,760 @@
-"""The classroom page: a Mesa SolaraViz page to run a negotiation round by round.
+"""The classroom page: run a negotiation round by round, on a projector, in a browser.
 
-Launch it with ``stalemate-app`` (serves http://127.0.0.1:8765) or
-``solara run sim/classroom/page.py --host 127.0.0.1``. On the page:
+Launch it with ``stalemate-app`` (serves http://127.0.0.1:8765; ``--host 0.0.0.0``
+opens it to the class network). The page is a Solara app built on the Mesa
+model (:class:`~sim.classroom.seats.ClassroomModel`):
 
-- **Scenario** picks a scenario from ``configs/scenario/`` and starts a fresh run;
-- **Model Parameters** sets what is on the table (assurance, relief), the
-  detection probability of satellite imagery, the actors' rationality, the
-  sequencing regime, the horizon, the seed and the seat a student plays; a
-  change takes effect at **Reset**;
-- **Step / ▶ / Reset** play the run;
-- the charts show the shared state over rounds, each actor's actions as a
-  timeline, and the trust between actors; the event log tells the run in plain
-  words; the status card gives the round and the outcome class;
-- **Play as a state** lets a student choose one actor's action each round and,
-  at the end, compares the run with the model's own policy on the same seed.
+- the left column holds every control, each with a tooltip: the **scenario**
+  (a fresh run of its values), **Step / ▶ Play / Reset**, the **speed** of ▶,
+  the settings (what is on the table, detection, rationality, sequencing, the
+  horizon, the seed, and the seat a student plays) and the CSV export. **Reset
+  builds exactly what the column shows**; a bad seed is refused where it is typed;
+- the status line says what is running and how the talks stand;
+- tabs: **Run** (shared state, moves, trust, the event log; the seat's buttons),
+  **What if…** (branch the run now and watch both side by side, same random
+  numbers), **Stage game** (the coming round as a 3 × 3 table with best replies
+  and equilibria), **Info** (what the scenario is, how it works, things to notice
+  and to try, extending the model; the full description is served at ``/model``).
 
-The page needs the ``app`` extra (solara, ipyvue<2, ipyvuetify<2). Solara's
-front-end JavaScript is served from a local cache filled at installation
-(``scripts/fetch-solara-assets.py``), so the page also works with no network.
+Charts are drawn by the browser (Vega-Lite; :mod:`sim.classroom.charts`) and
+each has Save PNG / Save SVG buttons. Views read snapshots only
+(:mod:`sim.classroom.snapshot`); the model is stepped under a lock by a
+:class:`~sim.classroom.runner.Runner`.
+
+Why not Mesa's ``SolaraViz``: its play loop steps the model in a thread while
+components draw it (the "same first dimension" crash), its parameter panel keeps
+its own copy of the values made once at mount (Reset ignored the scenario
+picker), and it lays components out in a draggable grid under a "Page 0" tab
+with no tooltips or input checks. Mesa 3.5 offers no hook to change these, so
+the page is a plain Solara page around the same Mesa model.
+
+The page needs the ``app`` extra (solara, ipyvue<2, ipyvuetify<2, altair).
+Solara's and Vega's JavaScript are served from a local cache filled at
+installation (``scripts/fetch-solara-assets.py``), so it also works with no network.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import os
 import sys
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import solara
-from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import force_update, update_counter
+import solara.lab
 
+from sim.classroom.charts import warm_up
+from sim.classroom.runner import SPEEDS, Runner
 from sim.classroom.seats import NOBODY, ClassroomModel, comparison
+from sim.classroom.snapshot import Snapshot
+from sim.classroom.ui import (
+    CSS,
+    EventLog,
+    MovesChart,
+    StateChart,
+    Tip,
+    TrustCard,
+    escape,
+    stage_game_html,
+)
+from sim.classroom.words import (
+    ACTION_TITLES,
+    NOBODY_WORDS,
+    REGIME_WORDS,
+    TIPS,
+    outcome_words,
+    regime_words,
+    scenario_info,
+    scenario_title,
+)
+from sim.engines.mesa_model import seed_from
+from sim.engines.state import MAX_SEED
 from sim.hydra.compose import scenario_description, scenario_kwargs, scenario_names
-from sim.model.decisions import felt_relief
-from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
-from sim.model.outcomes import classify_final
-from sim.model.params import P
-from sim.model.sequencing import REGIMES
-from sim.report.narrate import ending, narrate
-from sim.report.plots import ACTION_COLORS, STATE_LABELS
+from sim.model.names import ACTION_NAMES, Action, T, V
+from sim.model.validation import ConfigError
 
 DEFAULT_SCENARIO = "baseline_2018"
 DEFAULT_SEED = "0"
 HOST, PORT = "127.0.0.1", 8765
 TITLE = "Stalemate — negotiations round by round"
-
-#: Shared-state lines on the chart: (variable, colour, line style).
-STATE_LINES = (
-    ("assurance", "#1d3557", "-"),
-    ("relief", "#2a9d8f", "-"),
-    ("felt_relief", "#2a9d8f", ":"),
-    ("denuclearization", "#6a4c93", "-"),
-    ("undeclared", "#e9a03b", "-"),
-    ("tension", "#e76f51", "-"),
+#: The numeric settings in the left column: (key, label, min, max, step).
+SLIDERS = (
+    ("assurance", "Security assurance on the table", 0.0, 1.0, 0.05),
+    ("relief", "Sanctions relief on the table", 0.0, 1.0, 0.05),
+    ("detect_prob", "Detection probability (imagery)", 0.0, 1.0, 0.05),
+    ("rationality", "Rationality (0 = at random)", 0.0, 20.0, 0.5),
 )
-CSS = """
-.v-slider__thumb-label-container { display: block !important; }  /* slider values always shown */
-.v-input__slider { padding-top: 26px; }
-.stalemate-chart img { max-width: 100%; height: auto; }
-.stalemate-log { max-height: 300px; overflow-y: auto; font-size: 0.9em; line-height: 1.35; }
-.stalemate-log p { margin: 0 0 0.45em 0; }
-.stalemate-round { font-size: 1.5em; font-weight: 600; }
-.stalemate-outcome { font-size: 1.15em; font-weight: 600; }
-"""
-OUTCOME_WORDS = {
-    "undecided": "undecided — the talks go on",
-    "agreement": "agreement",
-    "stalemate": "stalemate",
-    "hedged_stalemate": "hedged stalemate",
-    "breakdown": "breakdown (a crisis)",
-}
+#: Where the model's full description lives (served at /model).
+MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 
 
-def model_params(scenario: str) -> dict:
-    """SolaraViz ``model_params`` for a scenario: its values as the sliders' start.
+# --------------------------------------------------------------------------------------
+# Settings: what the left column shows, and the run it builds
+
+
+def scenario_settings(scenario: str, seed: str = DEFAULT_SEED, player: str = NOBODY) -> dict:
+    """The left column's values for ``scenario``: its parameters, plus the seed and the seat.
 
     Example:
-        >>> params = model_params("relief_first")
-        >>> params["scenario_name"], params["relief"]["value"], params["regime"]["value"]
-        ('relief_first', 0.5, 'relief_first')
+        >>> s = scenario_settings("relief_first")
+        >>> s["scenario"], s["relief"], s["regime"], s["rounds"]
+        ('relief_first', 0.5, 'relief_first', 200)
     """
     kw = scenario_kwargs(scenario)
-    actors = [n for n, a in kw["actors"].items() if a.get("enabled", True)]
-
-    def slider(label, key, lo, hi, step):
-        return {
-            "type": "SliderFloat",
-            "label": label,
-            "value": float(kw[key]),
-            "min": lo,
-            "max": hi,
-            "step": step,
-        }
-
+    actors = enabled_actors(kw)
     return {
-        "scenario_name": scenario,
-        "assurance": slider("Security assurance on the table", "assurance", 0.0, 1.0, 0.05),
-        "relief": slider("Sanctions relief on the table", "relief", 0.0, 1.0, 0.05),
-        "detect_prob": slider("Detection probability (imagery)", "detect_prob", 0.0, 1.0, 0.05),
-        "rationality": slider("Rationality (0 = random)", "rationality", 0.0, 20.0, 0.5),
-        "regime": {
-            "type": "Select",
-            "label": "Sequencing regime",
-            "value": kw["regime"],
-            "values": list(REGIMES),
-        },
-        # no shorter than the scenario's last scheduled event (the replay's run to Feb 2019)
-        "rounds": {
-            "type": "SliderInt",
-            "label": "Rounds",
-            "value": int(kw["rounds"]),
-            "min": max([1, *(int(e["round"]) for e in kw.get("events") or [])]),
-            "max": max(200, int(kw["rounds"])),
-            "step": 1,
-        },
-        "rng": {"type": "InputText", "label": "Seed (blank: random)", "value": DEFAULT_SEED},
-        "player": {
-            "type": "Select",
-            "label": "Play as (then Reset)",
-            "value": NOBODY,
-            "values": [NOBODY, *actors],
-        },
+        "scenario": scenario,
+        "assurance": float(kw["assurance"]),
+        "relief": float(kw["relief"]),
+        "detect_prob": float(kw["detect_prob"]),
+        "rationality": float(kw["rationality"]),
+        "regime": kw["regime"],
+        "rounds": int(kw["rounds"]),
+        "seed": seed,
+        "player": player if player in actors else NOBODY,
     }
 
 
-def initial_model(scenario: str) -> ClassroomModel:
-    """The run a page shows before anything is touched: the scenario's values, seed 0."""
-    params = model_params(scenario)
-    values = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
-    return ClassroomModel(**values)
+def enabled_actors(kw: dict) -> list[str]:
+    return [n for n, a in kw["actors"].items() if a.get("enabled", True)]
+
+
+def rounds_range(scenario: str) -> tuple[int, int]:
+    """The Rounds slider's range: no shorter than the scenario's last scheduled event."""
+    kw = scenario_kwargs(scenario)
+    lo = max([1, *(int(e["round"]) for e in kw.get("events") or [])])
+    return lo, max(200, int(kw["rounds"]))
+
+
+def seed_problem(text: str) -> str | None:
+    """Why ``text`` is not a seed (None if it is one; blank means a random seed).
+
+    Example:
+        >>> seed_problem("12"), seed_problem(" "), seed_problem("-5")[:30]
+        (None, None, 'The seed must be a whole numbe')
+    """
+    try:
+        seed_from(text)
+    except ConfigError:
+        shown = text if len(text) <= 24 else text[:21] + "…"
+        return (
+            f"The seed must be a whole number from 0 to {MAX_SEED:,}, or blank for a random "
+            f"one — “{shown}” is not."
+        )
+    return None
+
+
+def build(settings: dict) -> ClassroomModel:
+    """The run the left column describes (what Reset builds).
+
+    Raises:
+        ConfigError: for a value the model refuses (the column's checks come first).
+    """
+    return ClassroomModel(
+        scenario_name=settings["scenario"],
+        player=settings["player"],
+        rng=settings["seed"],
+        assurance=settings["assurance"],
+        relief=settings["relief"],
+        detect_prob=settings["detect_prob"],
+        rationality=settings["rationality"],
+        regime=settings["regime"],
+        rounds=settings["rounds"],
+    )
+
+
+def pending_changes(settings: dict, snap: Snapshot) -> list[str]:
+    """Settings that differ from the run on screen (they take effect at Reset)."""
+    c = snap.config
+    out = []
+    for key, label, *_ in SLIDERS:
+        if abs(float(settings[key]) - float(getattr(c, key))) > 1e-9:
+            out.append(f"{label.split(' (')[0].lower()} {settings[key]:g}")
+    if settings["regime"] != c.regime:
+        out.append(regime_words(settings["regime"]).lower())
+    if int(settings["rounds"]) != c.rounds:
+        out.append(f"{settings['rounds']} rounds")
+    if settings["player"] != snap.player:
+        out.append(
+            "nobody plays a seat"
+            if settings["player"] == NOBODY
+            else f"you play {settings['player']}"
+        )
+    seed = settings["seed"].strip()
+    if seed and seed_problem(seed) is None and int(seed) != snap.seed:
+        out.append(f"seed {int(seed)}")
+    return out
+
+
+@dataclass(frozen=True)
+class Controls:
+    """What the controls show; it changes only when ▶ starts or stops, the run ends or
+    the speed or run changes (so a round redraws the status and the charts only)."""
+
+    playing: bool
+    running: bool
+    speed: int
+    scenario: str
+    filename: str
+    seat: str | None
+
+
+def controls_of(snap: Snapshot) -> Controls:
+    return Controls(
+        playing=bool(snap.extra.get("playing")),
+        running=snap.running,
+        speed=int(snap.extra.get("speed", SPEEDS[2])),
+        scenario=snap.scenario_name,
+        filename=snap.filename("rounds"),
+        seat=snap.seat,
+    )
+
+
+class Session:
+    """One browser tab's page: the left column's settings, the run, and what the buttons do.
+
+    Made once per tab; components get this object (stable) and read the reactive
+    values they need, so a round redraws only what shows the round.
+    """
+
+    def __init__(self, runner: Runner, settings, snap, controls, message):
+        self.settings, self.snap, self.controls, self.message = settings, snap, controls, message
+        self.runner = runner
+        runner.publish_to = self.publish
+
+    def publish(self, snap: Snapshot) -> None:
+        self.snap.set(snap)
+        self.controls.set(controls_of(snap))
+
+    def reset(self) -> None:
+        """Reset: build exactly what the left column shows, or say why not."""
+        problem = seed_problem(self.settings.value["seed"])
+        if problem is not None:
+            self.message.set("Reset refused: " + problem)
+            return
+        try:
+            model = build(self.settings.value)
+        except ConfigError as err:
+            self.message.set(f"Reset refused: {err}")
+            return
+        self.message.set(None)
+        self.runner.replace(model)
+
+    def pick_scenario(self, name: str) -> None:
+        s = self.settings.value
+        self.settings.set(scenario_settings(name, s["seed"], s["player"]))
+        self.reset()
+
+    def set_seed(self, text: str | None) -> None:
+        text = (text or "")[:40]
+        self.settings.set({**self.settings.value, "seed": text})
+        if self.message.value:  # it spoke of the seed as it was; the box speaks of this one
+            self.message.set(None)
+
+    def set(self, key: str, value) -> None:
+        self.settings.set({**self.settings.value, key: value})
 
 
 # --------------------------------------------------------------------------------------
-# Figures (pure matplotlib, no pyplot: safe in the server's threads)
+# The left column
 
 
-def _xlim(ax, model) -> np.ndarray:
-    t = model.round
-    ax.set_xlim(0, max(t, 10) + 0.5)
-    ax.set_xlabel("round")
-    ax.grid(alpha=0.3)
-    return np.arange(t + 1)
-
-
-def state_figure(model) -> Figure:
-    """The shared state over the rounds played so far."""
-    h, theta = model.history, model.compiled.theta[0]
-    t = model.round
-    fig = Figure(figsize=(5.0, 3.0), dpi=100)
-    ax = fig.subplots()
-    rounds = _xlim(ax, model)
-    x = h.x[0, : t + 1]
-    for var, color, style in STATE_LINES:
-        if var == "felt_relief":
-            y = felt_relief(x[:, V["relief"]], x[:, V["enforcement"]])
-        else:
-            y = x[:, V[var]]
-        ax.plot(
-            rounds,
-            y,
-            color=color,
-            ls=style,
-            lw=1.6,
-            label=STATE_LABELS[var],
-            marker="o" if t < 2 else None,
-            ms=3,
+@solara.component
+def ScenarioPicker(session: Session):
+    titles = {scenario_title(n): n for n in scenario_names()}
+    current = session.settings.value["scenario"]
+    with Tip(TIPS["scenario"]):
+        solara.Select(
+            "Scenario",
+            value=scenario_title(current),
+            values=list(titles),
+            on_value=lambda t: session.pick_scenario(titles[t]),
+            dense=True,
         )
-    ax.axhline(theta[P.agreement_threshold], color="#2a9d8f", lw=0.8, ls="--", alpha=0.6)
-    ax.axhline(theta[P.breakdown_threshold], color="#e76f51", lw=0.8, ls="--", alpha=0.6)
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("level (0–1)")
-    ax.set_title("Shared state (dashed: agreement bar, crisis line)", fontsize=9)
-    ax.legend(fontsize=6.5, ncol=2, loc="upper left", frameon=False)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.91, bottom=0.14)
-    return fig
+    solara.Text(scenario_description(current), classes=["sm-note"])
 
 
-def actions_figure(model) -> Figure:
-    """Each actor's action in every round played, as a coloured timeline."""
-    h, p = model.history, model.structure
-    t = model.round
-    names = list(p.names)
-    fig = Figure(figsize=(5.0, 3.0), dpi=100)
-    ax = fig.subplots()
-    _xlim(ax, model)
-    ax.set_xlim(0.5, max(t, 10) + 0.5)
-    acts = h.actions[0, 1 : t + 1].T.astype(float)  # (actors, rounds)
-    acts[acts < 0] = np.nan
-    cmap = ListedColormap([ACTION_COLORS[a] for a in ACTION_NAMES])
-    if t:
-        ax.imshow(
-            acts,
-            aspect="auto",
-            cmap=cmap,
-            vmin=-0.5,
-            vmax=2.5,
-            interpolation="nearest",
-            extent=(0.5, t + 0.5, len(names) - 0.5, -0.5),
+@solara.component
+def RunControls(session: Session):
+    runner, c = session.runner, session.controls.value
+    with solara.Row(gap="6px", style={"margin-top": "6px"}):
+        with Tip(TIPS["step"]):
+            solara.Button(
+                "Step",
+                on_click=lambda: runner.step(),
+                disabled=c.playing or not c.running,
+                color="primary",
+            )
+        with Tip(TIPS["play"]):
+            solara.Button(
+                "❚❚ Pause" if c.playing else "▶ Play",
+                on_click=lambda: runner.pause() if c.playing else runner.play(),
+                disabled=not c.running and not c.playing,
+                color="primary",
+            )
+        with Tip(TIPS["reset"]):
+            solara.Button("Reset", on_click=session.reset, color="primary", outlined=True)
+    with Tip(TIPS["speed"]):
+        solara.Text("Speed of ▶ (rounds per second)", classes=["sm-note"])
+        solara.ToggleButtonsSingle(
+            value=c.speed, values=list(SPEEDS), on_value=runner.set_speed, dense=True
         )
-    flagged = np.flatnonzero(h.flag[0, 1 : t + 1]) + 1
-    ax.scatter(
-        flagged,
-        np.full(len(flagged), p.target),
-        marker="x",
-        color="black",
-        s=28,
-        label="imagery flags the " + names[p.target],
-        zorder=3,
+
+
+@solara.component
+def Settings(session: Session):
+    s = session.settings.value
+    solara.HTML(
+        tag="div", unsafe_innerHTML="Settings (take effect at Reset)", classes=["sm-section"]
     )
-    for r in model.events_by_round:
-        if r <= t:
-            ax.axvline(r - 0.5, color="black", lw=0.8, ls=":")
-    ax.set_yticks(range(len(names)), names)
-    ax.set_ylim(len(names) - 0.5, -0.5)
-    ax.grid(False)
-    handles = [
-        ax.scatter([], [], marker="s", s=40, color=ACTION_COLORS[a], label=a) for a in ACTION_NAMES
-    ]
-    ax.legend(
-        handles=[*handles, *ax.collections[:1]],
-        fontsize=6.5,
-        ncol=4,
-        loc="upper center",
-        bbox_to_anchor=(0.5, -0.18),
-        frameon=False,
-    )
-    ax.set_title("Actions (dotted: scheduled events)", fontsize=9)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.91, bottom=0.24)
-    return fig
-
-
-def trust_figure(model) -> Figure:
-    """Each actor's trust in its counterpart over the rounds, and the trust matrix now."""
-    h, p = model.history, model.structure
-    t = model.round
-    names = list(p.names)
-    fig = Figure(figsize=(5.0, 3.0), dpi=100)
-    ax, mat = fig.subplots(1, 2, width_ratios=(2.2, 1))
-    rounds = _xlim(ax, model)
-    colors = ("#1d3557", "#e63946", "#457b9d", "#f4a261", "#6a4c93", "#2a9d8f")
-    for i, name in enumerate(names):
-        cp = names[p.counterpart[i]]
-        ax.plot(
-            rounds,
-            h.trust[0, : t + 1, i],
-            color=colors[i % len(colors)],
-            lw=1.6,
-            label=f"{name} → {cp}",
-            marker="o" if t < 2 else None,
-            ms=3,
+    for key, label, lo, hi, step in SLIDERS:
+        with Tip(TIPS[key]):
+            solara.SliderFloat(
+                f"{label}: {s[key]:g}",
+                value=s[key],
+                min=lo,
+                max=hi,
+                step=step,
+                on_value=lambda value, key=key: session.set(key, value),
+                thumb_label=False,
+            )
+    words = {regime_words(k): k for k in REGIME_WORDS}
+    with Tip(TIPS["regime"]):
+        solara.Select(
+            "Sequencing (who moves first)",
+            value=regime_words(s["regime"]),
+            values=list(words),
+            on_value=lambda w: session.set("regime", words[w]),
+            dense=True,
         )
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_ylabel("trust (0–1)")
-    ax.legend(fontsize=6.5, loc="upper left", frameon=False)
-    ax.set_title("Trust in the counterpart", fontsize=9)
-    trust = model.trust_matrix()
-    mat.imshow(trust, vmin=0, vmax=1, cmap="Blues")
-    for i in range(len(names)):
-        for j in range(len(names)):
-            if i != j:
-                mat.text(
-                    j,
-                    i,
-                    f"{trust[i, j]:.2f}",
-                    ha="center",
-                    va="center",
-                    fontsize=6,
-                    color="white" if trust[i, j] > 0.6 else "black",
-                )
-    mat.set_xticks(range(len(names)), names, fontsize=6, rotation=90)
-    mat.set_yticks(range(len(names)), names, fontsize=6)
-    mat.set_title(f"who trusts whom\n(round {t})", fontsize=8)
-    fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.16, wspace=0.35)
-    return fig
+    lo, hi = rounds_range(s["scenario"])
+    with Tip(TIPS["rounds"]):
+        solara.SliderInt(
+            f"Rounds: {s['rounds']}",
+            value=s["rounds"],
+            min=lo,
+            max=hi,
+            step=1,
+            on_value=lambda value: session.set("rounds", value),
+            thumb_label=False,
+        )
+    with Tip(TIPS["seed"]):
+        solara.InputText(
+            "Seed (blank: a random one)",
+            value=s["seed"],
+            on_value=session.set_seed,
+            continuous_update=True,
+            error=seed_problem(s["seed"]) or False,
+            dense=True,
+        )
+    actors = enabled_actors(scenario_kwargs(s["scenario"]))
+    seats = {NOBODY_WORDS: NOBODY, **{a: a for a in actors}}
+    shown = NOBODY_WORDS if s["player"] == NOBODY else s["player"]
+    with Tip(TIPS["player"]):
+        solara.Select(
+            "Play as a state",
+            value=shown,
+            values=list(seats),
+            on_value=lambda w: session.set("player", seats[w]),
+            dense=True,
+        )
+
+
+@solara.component
+def ExportButton(session: Session):
+    c = session.controls.value
+    with Tip(TIPS["csv"]):
+        solara.FileDownload(
+            lambda: session.runner.snapshot.trajectory_csv().encode("utf-8"),
+            filename=c.filename + ".csv",
+            label="Download this run (CSV)",
+            icon_name=None,
+            mime_type="text/csv",
+        )
 
 
 # --------------------------------------------------------------------------------------
-# Components (each takes the model; update_counter makes them redraw after a step)
+# The status line
 
 
-def _figure(fig: Figure, model):
-    with solara.Column(classes=["stalemate-chart"]):
-        solara.FigureMatplotlib(fig, format="png", dependencies=[id(model), model.round])
-
-
-@solara.component
-def StateChart(model):
-    """Shared state over rounds."""
-    update_counter.get()
-    _figure(state_figure(model), model)
-
-
-@solara.component
-def ActionsChart(model):
-    """Each actor's actions as a timeline."""
-    update_counter.get()
-    _figure(actions_figure(model), model)
-
-
-@solara.component
-def TrustChart(model):
-    """Trust between actors."""
-    update_counter.get()
-    _figure(trust_figure(model), model)
-
-
-def provisional(model) -> str:
-    """The outcome class the run would get if the talks stopped now."""
-    if model.outcome != "undecided":
-        return model.outcome
-    tally = model.state.tally[0]
-    stalled = int(tally[T.round] - tally[T.progress_round])
-    code = int(
-        classify_final(
-            model.state.x[0], model.compiled.initial[0], model.compiled.theta[0], stalled
-        )
-    )
-    return Outcome(code).name.lower()
-
-
-def table_line(model) -> str:
-    """What is on the table in this run, in one line."""
-    c = model.config
+def levels_line(snap: Snapshot) -> str:
+    x = snap.state.x[0]
+    start = snap.compiled.initial[0, V.undeclared]
     return (
-        f"{model.scenario_name} · {c.regime.replace('_', ' ')} · assurance {c.assurance:.2f} · "
-        f"relief {c.relief:.2f} · detection {c.detect_prob:.2f} · rationality "
-        f"{c.rationality:g} · seed {model.seed}"
+        f"Undeclared capability {x[V.undeclared]:.2f} (started at {start:.2f}) · verified "
+        f"denuclearization {x[V.denuclearization]:.2f} · tension {x[V.tension]:.2f} · imagery "
+        f"caught hedging {int(snap.state.tally[0, T.detections])} times"
     )
 
 
-@solara.component
-def StatusCard(model):
-    """The round counter, the outcome class, and what is on the table."""
-    update_counter.get()
-    p = model.structure
-    with solara.Card("Where the talks stand"), solara.Column(gap="6px"):
-        solara.Text(f"Round {model.round} of {p.rounds}", classes=["stalemate-round"])
-        solara.Text(f"Outcome: {OUTCOME_WORDS[model.outcome]}", classes=["stalemate-outcome"])
-        if model.outcome == "undecided":
-            now = provisional(model).replace("_", " ")
-            solara.Text(f"If the talks stopped now: {now}.")
-        else:
-            solara.Text(ending(model))
-        x = model.state.x[0]
-        solara.Text(
-            f"Undeclared capability {x[V['undeclared']]:.2f} (started at "
-            f"{model.compiled.initial[0, V.undeclared]:.2f}) · verified denuclearization "
-            f"{x[V['denuclearization']]:.2f} · tension {x[V['tension']]:.2f} · "
-            f"imagery caught hedging {int(model.state.tally[0, T.detections])} times"
+def status_html(snap: Snapshot, pending: list[str], message: str | None) -> str:
+    """The status line as one piece of HTML (one message to the browser per round)."""
+    parts = [
+        ("sm-clock stalemate-round", snap.clock()),
+        ("sm-outcome stalemate-outcome", snap.outcome_line()),
+        (
+            "sm-now",
+            f"If the talks stopped now: {outcome_words(snap.provisional())}."
+            if snap.outcome == "undecided"
+            else snap.ending(),
+        ),
+        ("sm-levels", levels_line(snap)),
+        ("sm-running stalemate-table", f"Running: {snap.table_line()}"),
+    ]
+    if pending:
+        parts.append(
+            (
+                "sm-pending",
+                "Changed, not yet running — press Reset to run: " + ", ".join(pending) + ".",
+            )
         )
-        solara.Text(
-            f"On the table: {table_line(model)}",
-            classes=["stalemate-table"],
-            style={"font-size": "0.85em"},
-        )
-
-
-def log_lines(model) -> list[str]:
-    """The plain-language event log, newest first."""
-    if model.round == 0:
-        return ["Round 0 — the parties sit down. Press Step or ▶ to play."]
-    lines = narrate(model, max_rounds=model.structure.rounds, color=False).splitlines()
-    story, end = lines[:-1], lines[-1]
-    if model.outcome != "undecided" or model.round >= model.structure.rounds:
-        story.append(end)
-    return story[::-1]
+    if message:
+        parts.append(("sm-error", message))
+    return "".join(f'<span class="{cls}">{escape(text)}</span>' for cls, text in parts)
 
 
 @solara.component
-def EventLog(model):
-    """The run told in plain words (newest first)."""
-    update_counter.get()
-    body = "".join(f"<p>{html.escape(line)}</p>" for line in log_lines(model))
-    with solara.Card("Event log (newest first)"):
-        solara.HTML(tag="div", unsafe_innerHTML=body, classes=["stalemate-log"])
-
-
-@solara.component
-def PlayCard(model):
-    """Play one actor's seat: choose its action each round."""
-    update_counter.get()
-    seat = model.seat
-    finished = seat is not None and not model.running
-    # the reference run (same seed, the model in every seat) is played once, at the end
-    summary = solara.use_memo(
-        lambda: comparison(model) if finished else None, [id(model), model.round, finished]
+def StatusBar(snap: Snapshot, pending: list[str], message: str | None):
+    solara.HTML(
+        tag="div", unsafe_innerHTML=status_html(snap, pending, message), classes=["sm-status"]
     )
-    with solara.Card("Play as a state"), solara.Column(gap="6px"):
-        if seat is None:
-            solara.Text(
-                "Pick a state under 'Play as' in Model Parameters, then press Reset. "
-                "Each round you choose its action; the other states are the model's "
-                "agents. Step and ▶ let the model play your seat."
-            )
-            return
-        if model.running:
-            forced = seat.forced_next()
-            probs = seat.probabilities()
-            solara.Text(f"You are {seat.actor}. Round {model.round + 1} is next.")
-            solara.Text(
-                f"The model's {seat.policy_name} policy would play: "
-                f"concede {probs[0]:.0%}, hedge {probs[1]:.0%}, escalate {probs[2]:.0%}"
-                if seat.policy_name == "logit"
-                else f"The model plays this seat by the {seat.policy_name} rule."
-            )
-            if forced is not None:
-                solara.Text(f"A scheduled event forces {ACTION_NAMES[forced]} this round.")
 
-            def play(action: Action):
-                if model.running:
-                    seat.choice = action
-                    model.step()
-                    force_update()
 
-            words = model.agent(seat.actor).describe
-            with solara.Row():
-                for a in Action:
-                    solara.Button(
-                        ACTION_NAMES[a].capitalize(),
-                        color=ACTION_COLORS[ACTION_NAMES[a]],
-                        on_click=lambda a=a: play(a),
-                        small=True,
+# --------------------------------------------------------------------------------------
+# Tabs
+
+
+@solara.component
+def PlayCard(runner: Runner, snap: Snapshot):
+    """The seat a student plays: what happened last round, then this round's three buttons."""
+    actor = snap.seat
+    if actor is None:
+        return
+    roles = dict(zip(snap.names, snap.structure.roles))
+    from sim.model.actors import describe_action
+
+    with solara.Div(classes=["sm-card"], style={"margin": "6px 0"}):
+        t = snap.round
+        turns = {turn.round: turn for turn in snap.turns}
+        if t >= 1:
+            acts = snap.history.actions[0, t]
+            me = turns.get(t)
+            parts = []
+            if me is not None:
+                you = ACTION_NAMES[me.played]
+                how = {
+                    "student": "you chose",
+                    "model": "the model played for you",
+                    "event": "an event forced",
+                }[me.source]
+                line = f"{snap.when(t).capitalize()}: {how} {you}"
+                if me.source == "student":
+                    p = me.probabilities[int(me.policy)]
+                    line += (
+                        f"; the model in your seat would have played {ACTION_NAMES[me.policy]}"
+                        f" ({p:.0%} likely)."
                     )
-            for a in Action:
-                solara.Text(
-                    f"{ACTION_NAMES[a]}: {seat.actor} {words(a)}", style={"font-size": "0.85em"}
+                parts.append(line)
+            others = [
+                f"{n} {describe_action(roles[n], int(acts[i]))}"
+                for i, n in enumerate(snap.names)
+                if n != actor and acts[i] >= 0
+            ]
+            parts.append("The others: " + "; ".join(others) + ".")
+            if snap.history.flag[0, t]:
+                parts.append(
+                    "Imagery flagged the " + snap.names[snap.structure.target] + " this round."
                 )
-            return
-        c = summary
-        solara.Text(f"The end. You played {c['actor']} in {c['chosen']} of {c['rounds']} rounds.")
-        solara.Text(
-            f"Your run: {c['outcome'].replace('_', ' ')} after {c['rounds']} rounds. "
-            f"The model's own policy, same seed: {c['reference_outcome'].replace('_', ' ')} "
-            f"after {c['reference_rounds']} rounds."
-        )
-        you, ref = c["counts"], c["reference_counts"]
-        solara.Text(
-            "You conceded {concede}, hedged {hedge}, escalated {escalate} times; ".format(**you)
-            + "the model: {concede}, {hedge}, {escalate}.".format(**ref)
-        )
-        if c["chosen"]:
+            for p in parts:
+                solara.Text(p)
+        if snap.running:
             solara.Text(
-                f"In {c['agree']} of the {c['chosen']} rounds you chose, you played what "
-                "the model's policy drew in the same situation."
+                f"You are {actor}. Choose your move for {snap.when(t + 1)}:", classes=["sm-big"]
             )
+            if snap.seat_forced is not None:
+                solara.Text(
+                    f"A scheduled event forces you to {ACTION_NAMES[snap.seat_forced]} this round."
+                )
+            with solara.Div(classes=["sm-move-btns"]):
+                for a in Action:
+                    words = describe_action(roles[actor], a)
+                    with Tip(f"{ACTION_TITLES[a]}: {actor} {words}"):
+                        solara.Button(
+                            ACTION_TITLES[a],
+                            on_click=lambda a=a: runner.step(choice=a),
+                            disabled=bool(snap.extra.get("playing")),
+                            color={"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}[
+                                ACTION_NAMES[a]
+                            ],
+                        )
+            solara.Text("Step and ▶ let the model play your seat.", classes=["sm-note"])
+        else:
+            Ending(runner, snap)
 
 
 @solara.component
-def StageGameCard(model):
-    """The coming round's stage game between the USA and the DPRK (payoffs, equilibria)."""
-    update_counter.get()
-    from sim.analysis.stagegame import format_stage_game, stage_game
-
-    p = model.structure
-    a, b = p.names[p.principal], p.names[p.target]
-    text = format_stage_game(stage_game(model, a, b))
-    with solara.Card(f"Stage game: {a} vs {b} this round"):
+def Ending(runner: Runner, snap: Snapshot):
+    c = solara.use_memo(lambda: comparison(runner.model), [snap.version])
+    solara.Text(f"The end. You played {c['actor']} in {c['chosen']} of {c['rounds']} rounds.")
+    solara.Text(
+        f"Your run: {outcome_words(c['outcome'])} after {c['rounds']} rounds. The model's own "
+        f"policy, same seed: {outcome_words(c['reference_outcome'])} after {c['reference_rounds']} rounds."
+    )
+    you, ref = c["counts"], c["reference_counts"]
+    solara.Text(
+        "You conceded {concede}, hedged {hedge}, escalated {escalate} times; ".format(**you)
+        + "the model: {concede}, {hedge}, {escalate}.".format(**ref)
+    )
+    if c["chosen"]:
         solara.Text(
-            "Each cell: the two states' utilities, as the model scores them from "
-            "where the talks stand now. * marks a best reply.",
-            style={"font-size": "0.85em"},
+            f"In {c['agree']} of the {c['chosen']} rounds you chose, you played what the model's "
+            "policy drew in the same situation."
         )
+
+
+@solara.component
+def RunTab(session: Session, snap: Snapshot):
+    runner = session.runner
+    PlayCard(runner, snap)
+    with solara.Div(classes=["sm-grid"]):
+        with solara.Div(classes=["sm-card"]):
+            StateChart(snap)
+        with solara.Div(classes=["sm-card"]):
+            MovesChart(snap)
+        TrustCard(snap)
+        EventLog(snap)
+
+
+@solara.component
+def WhatIfTab(session: Session, snap: Snapshot):
+    runner = session.runner
+    whatif = snap.extra.get("whatif")
+    c = snap.config
+    relief, set_relief = solara.use_state(max(0.5, float(c.relief)))
+    assurance, set_assurance = solara.use_state(float(c.assurance))
+    detect, set_detect = solara.use_state(float(c.detect_prob))
+    offer, set_offer = solara.use_state(True)
+    error, set_error = solara.use_state(None)
+    upto = (snap.round if snap.running else whatif.end) if whatif is not None else 0
+    cf = solara.use_memo(
+        lambda: whatif.upto(upto) if whatif is not None else None, [id(whatif), upto]
+    )
+
+    def do_branch():
+        try:
+            runner.branch(offer=offer, relief=relief, assurance=assurance, detect_prob=detect)
+            set_error(None)
+        except (ValueError, ConfigError) as err:
+            set_error(f"Cannot branch here: {err}.")
+
+    if whatif is None:
+        with solara.Div(classes=["sm-card"], style={"max-width": "760px"}):
+            solara.HTML(
+                tag="h3", unsafe_innerHTML=f"What if, from {escape(snap.when(snap.round + 1))} on…"
+            )
+            solara.Text(
+                "Start a second run from this very round with a change, and watch both side by side. "
+                "Both draw the same random numbers, so any difference is caused by the change, not by luck. "
+                "From the branch on, the model plays every seat of the what-if run.",
+                classes=["sm-note"],
+            )
+            with Tip(TIPS["branch_offer"]):
+                solara.Checkbox(
+                    label="Sanctions relief is offered now (+0.2 relief)",
+                    value=offer,
+                    on_value=set_offer,
+                )
+            with Tip(TIPS["branch_relief"]):
+                solara.SliderFloat(
+                    "Sanctions relief on the table from now on",
+                    value=relief,
+                    min=0,
+                    max=1,
+                    step=0.05,
+                    on_value=set_relief,
+                    thumb_label="always",
+                )
+            with Tip(TIPS["branch_assurance"]):
+                solara.SliderFloat(
+                    "Security assurance on the table from now on",
+                    value=assurance,
+                    min=0,
+                    max=1,
+                    step=0.05,
+                    on_value=set_assurance,
+                    thumb_label="always",
+                )
+            with Tip(TIPS["branch_detect"]):
+                solara.SliderFloat(
+                    "Detection probability from now on",
+                    value=detect,
+                    min=0,
+                    max=1,
+                    step=0.05,
+                    on_value=set_detect,
+                    thumb_label="always",
+                )
+            with Tip(TIPS["branch"]):
+                solara.Button(
+                    "Branch here: what if?",
+                    on_click=do_branch,
+                    color="primary",
+                    disabled=not snap.running,
+                )
+            if not snap.running:
+                solara.Text(
+                    "The run has ended: press Reset and branch during the run.",
+                    classes=["sm-error"],
+                )
+            if error:
+                solara.Text(error, classes=["sm-error"])
+        return
+    with solara.Row(style={"align-items": "center", "gap": "12px"}):
+        solara.Text(
+            f"What if, from {snap.when(whatif.at_round)}: {whatif.label}. Same seed ({snap.seed}), same random numbers.",
+            classes=["sm-big"],
+        )
+        with Tip(TIPS["finish"]):
+            solara.Button(
+                "Play both to the end",
+                on_click=runner.finish,
+                disabled=not snap.running,
+                outlined=True,
+            )
+        with Tip(TIPS["branch_off"]):
+            solara.Button("Close the what-if", on_click=runner.unbranch, outlined=True)
+    with solara.Div(classes=["sm-grid"]):
+        for title, run in (("As it happens", snap), ("What if", cf)):
+            with solara.Div(classes=["sm-card"]):
+                solara.HTML(tag="h3", unsafe_innerHTML=escape(f"{title}: {run.clock()}"))
+                solara.Text(run.outcome_line(), classes=["sm-outcome"])
+                solara.Text(
+                    run.ending()
+                    if run.outcome != "undecided"
+                    else f"If the talks stopped now: {outcome_words(run.provisional())}."
+                )
+                StateChart(run, title=title, height=200)
+                solara.Text(levels_line(run), classes=["sm-levels"])
+
+
+@solara.component
+def StageGameTab(session: Session, snap: Snapshot):
+    show = snap.seat is None or not snap.running
+    body = solara.use_memo(lambda: stage_game_html(snap, show_play=show), [snap.version, show])
+    with solara.Div(classes=["sm-card"], style={"max-width": "900px"}):
+        solara.HTML(tag="div", unsafe_innerHTML=body, classes=["stalemate-stage"])
+
+
+@solara.component
+def InfoTab(session: Session):
+    scenario = session.controls.value.scenario
+    info = scenario_info(scenario, scenario_description(scenario))
+    with solara.Div(classes=["sm-card", "sm-info"], style={"max-width": "900px"}):
+        solara.HTML(tag="h2", unsafe_innerHTML=escape(scenario_title(scenario)))
+        for title, text in info.items():
+            solara.HTML(tag="h2", unsafe_innerHTML=escape(title))
+            solara.Markdown(text)
         solara.HTML(
-            tag="pre",
-            unsafe_innerHTML=html.escape(text),
-            style={"font-size": "0.75em", "white-space": "pre-wrap"},
+            tag="p",
+            unsafe_innerHTML=(
+                "The whole model — every mechanism, equation and parameter — is described in "
+                '<a href="model" target="_blank">the model description (docs/model.md)</a>.'
+            ),
         )
 
 
-COMPONENTS = [StatusCard, StateChart, ActionsChart, TrustChart, EventLog, PlayCard, StageGameCard]
+# --------------------------------------------------------------------------------------
+# The page
+
+
+def initial_settings() -> dict:
+    return scenario_settings(DEFAULT_SCENARIO)
+
+
+@solara.component
+def Main(session: Session, tab: solara.Reactive):
+    """The status line and the tabs: the one part of the page that follows the rounds."""
+    snap = session.snap.value  # the only reader of the round-by-round state: one redraw a round
+    pending = pending_changes(session.settings.value, snap)
+    with solara.Div(classes=["sm-main"]):
+        StatusBar(snap, pending, session.message.value)
+        with solara.lab.Tabs(value=tab, lazy=True):
+            with solara.lab.Tab("Run"):
+                RunTab(session, snap)
+            with solara.lab.Tab("What if…"):
+                WhatIfTab(session, snap)
+            with solara.lab.Tab("Stage game"):
+                StageGameTab(session, snap)
+            with solara.lab.Tab("Info"):
+                InfoTab(session)
 
 
 @solara.component
 def Page():
-    """The whole page: a scenario picker, then Mesa's SolaraViz with the classroom components."""
-    scenario, set_scenario = solara.use_state(DEFAULT_SCENARIO)
-    model = solara.use_memo(lambda: initial_model(scenario), [scenario])
+    """The classroom page (one per browser tab: each has its own run).
+
+    The page itself reads no round-by-round state: only the status line and the open
+    tab redraw after a round.
+    """
+    settings = solara.use_reactive(initial_settings())
+    runner = solara.use_memo(lambda: Runner(build(settings.value)), [])
+    snap = solara.use_reactive(runner.snapshot)
+    controls = solara.use_reactive(controls_of(runner.snapshot))
+    message = solara.use_reactive(None)
+    tab = solara.use_reactive(0)
+    session = solara.use_memo(lambda: Session(runner, settings, snap, controls, message), [])
+
+    def stop_on_close():
+        return lambda: session.runner.pause(publish=False)
+
+    solara.use_effect(stop_on_close, [])
     solara.Style(CSS)
-    with solara.Sidebar():
-        with solara.Card("Scenario"):
-            solara.Select(
-                "Scenario", value=scenario, values=scenario_names(), on_value=set_scenario
+    solara.Title(TITLE)
+    with solara.Div(classes=["sm-app"]):
+        with solara.Div(classes=["sm-header"]):
+            solara.HTML(tag="h1", unsafe_innerHTML=escape(TITLE))
+            solara.Div(classes=["sm-spacer"])
+            solara.HTML(
+                tag="a",
+                unsafe_innerHTML="Model description",
+                attributes={"href": "model", "target": "_blank"},
             )
-            solara.Text(scenario_description(scenario), style={"font-size": "0.85em"})
-    # a new scenario remounts SolaraViz, so its sliders start from the scenario's values
-    SolaraViz(
-        model,
-        components=list(COMPONENTS),
-        model_params=model_params(scenario),
-        name=TITLE,
-        play_interval=101,
-    ).key(f"viz-{scenario}")
+        with solara.Div(classes=["sm-body"]):
+            with solara.Div(classes=["sm-side"]):
+                ScenarioPicker(session)
+                RunControls(session)
+                Settings(session)
+                ExportButton(session)
+            Main(session, tab)
+
+
+@solara.component
+def ModelDoc():
+    """The model's full description (docs/model.md), served at /model."""
+    solara.Style(CSS)
+    solara.Title("Stalemate — model description")
+    with solara.Div(style={"max-width": "980px", "margin": "0 auto", "padding": "12px 20px"}):
+        if MODEL_DOC.is_file():
+            solara.Markdown(MODEL_DOC.read_text(encoding="utf-8"))
+        else:
+            solara.Text(
+                "The model description (docs/model.md) is not installed with this copy; "
+                "read it in the project's repository."
+            )
+
+
+@solara.component
+def Layout(children=[]):  # noqa: B006 - Solara's children convention
+    """No app bar or navigation: the page draws its own header."""
+    return solara.Div(children=children)
+
+
+routes = [
+    solara.Route(path="/", component=Page, label="Stalemate", layout=Layout),
+    solara.Route(path="model", component=ModelDoc, label="Model description"),
+]
 
 
 # --------------------------------------------------------------------------------------
@@ -508,10 +767,54 @@ def asset_cache_dir() -> Path:
     return Path(env) if env else Path(sys.prefix) / "share" / "solara" / "cdn"
 
 
+def check_assets(prog: str) -> None:
+    cache = asset_cache_dir()
+    missing = [
+        name
+        for name in ("@widgetti/solara-vuetify*-app@*", "vega@6*", "vega-lite@6*", "vega-embed@7*")
+        if not any(cache.glob(name))
+    ]
+    if missing:
+        print(
+            f"{prog}: front-end files are missing from {cache} ({', '.join(missing)}); without a "
+            "network the page stays blank or without charts. Fill the cache with: "
+            "python scripts/fetch-solara-assets.py",
+            file=sys.stderr,
+        )
+
+
+def solara_command(module: str, host: str, port: int, dev: bool) -> list[str]:
+    cmd = [
+        sys.executable,
+        "-m",
+        "solara",
+        "run",
+        module,
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--no-open",
+    ]
+    if not dev:
+        cmd.append("--production")
+    return cmd
+
+
+def solara_env() -> dict:
+    env = dict(os.environ)
+    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
+    env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the JavaScript from the local cache
+    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no "runs on Solara" footer over the page
+    return env
+
+
 def main(argv: list[str] | None = None) -> int:
     """Serve the page (entry point of ``stalemate-app``)."""
     parser = argparse.ArgumentParser(prog="stalemate-app", description=__doc__.splitlines()[0])
-    parser.add_argument("--host", default=HOST, help=f"address to listen on (default {HOST})")
+    parser.add_argument(
+        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
+    )
     parser.add_argument(
         "--port", type=int, default=PORT, help=f"port (default {PORT}; 0: any free)"
     )
@@ -519,34 +822,25 @@ def main(argv: list[str] | None = None) -> int:
         "--dev", action="store_true", help="solara's development mode (auto-reload)"
     )
     args, extra = parser.parse_known_args(argv)
-    cache = asset_cache_dir()
-    if not any(cache.glob("@widgetti/solara-vuetify*-app@*")):
-        print(
-            f"stalemate-app: Solara's front-end files are not in {cache}; without a network the "
-            "page stays a blank spinner. Fill the cache with: python scripts/fetch-solara-assets.py",
-            file=sys.stderr,
-        )
-    env = dict(os.environ)
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
-    env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the JavaScript from the local cache
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        "sim.classroom.page",
-        "--host",
-        args.host,
-        "--port",
-        str(args.port),
-        "--no-open",
-    ]
-    if not args.dev:
-        cmd.append("--production")
+    check_assets("stalemate-app")
     print(f"Stalemate classroom page on http://{args.host}:{args.port}  (Ctrl-C stops it)")
-    os.execve(sys.executable, cmd + extra, env)
+    cmd = solara_command("sim.classroom.page", args.host, args.port, args.dev)
+    os.execve(sys.executable, cmd + extra, solara_env())
     return 0  # pragma: no cover
 
+
+def _warm_up() -> None:
+    """Load the compiled model and build the chart specs before the first visitor arrives."""
+    try:
+        warm_up()
+        m = build(initial_settings())
+        m.step()
+        stage_game_html(Runner(m).snapshot)
+    except Exception:  # pragma: no cover - a warm-up never stops the page
+        pass
+
+
+threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
 
 if __name__ == "__main__":
     raise SystemExit(main())

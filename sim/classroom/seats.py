@@ -226,3 +226,89 @@ def comparison(model: ClassroomModel) -> dict:
         "ending": ending(model),
         "reference_ending": ending(ref),
     }
+
+
+# --------------------------------------------------------------------------------------
+# What a seat knows privately
+
+#: Role of each seat in words.
+ROLE_TITLES = {
+    "target": "the target of the talks: its nuclear and missile programme is on the table",
+    "principal": "the principal: it offers (or withholds) security assurances and sanctions relief",
+    "ally": "an ally of the principal, next door to the target",
+    "enforcer": "a neighbour that enforces (or not) the sanctions on the target",
+}
+
+#: What each utility feature means to the seat that weighs it.
+FEATURE_WORDS = {
+    "package": "the deal on the table (assurances times the relief you feel)",
+    "insecurity": "feeling insecure (few security assurances)",
+    "tension": "high tension",
+    "trust": "your trust in your counterpart",
+    "reciprocity": "your counterpart conceding last round (if you trust it)",
+    "provocation": "your counterpart escalating last round",
+    "alarm": "imagery catching the target hedging last round",
+    "unverified": "conceding before denuclearization is verified",
+    "hedge_risk": "the relief you would lose if imagery caught you hedging",
+    "stalemate": "how much the impasse hurts",
+    "exposure": "the risk of conceding first to a state you distrust",
+}
+
+
+def _weighs(weights: dict[str, float]) -> tuple[list[str], list[str]]:
+    ranked = sorted(
+        ((k, w) for k, w in weights.items() if k != "bias" and abs(w) >= 0.5),
+        key=lambda kw: -abs(kw[1]),
+    )
+    pull = [FEATURE_WORDS.get(k, k.replace("_", " ")) for k, w in ranked if w > 0]
+    push = [FEATURE_WORDS.get(k, k.replace("_", " ")) for k, w in ranked if w < 0]
+    return pull, push
+
+
+def private_info(model: NegotiationModel, actor: str) -> dict[str, str]:
+    """What the person in ``actor``'s seat knows and the others do not, as labelled lines.
+
+    The room shows it to that seat only (and to everyone when the teacher reveals
+    types). It holds the seat's role, what its three moves mean, what its
+    preferences make it weigh, and its own trust in its counterpart now. A model
+    that has private *types* or *beliefs* offers them through a
+    ``model.private_info(actor) -> dict[str, str]`` method, whose lines come first.
+
+    Example:
+        >>> m = ClassroomModel(rounds=5, rng=0)
+        >>> info = private_info(m, "DPRK")
+        >>> info["Your role"].startswith("the target"), "Concede" in info
+        (True, True)
+    """
+    out: dict[str, str] = {}
+    own = getattr(model, "private_info", None)
+    if callable(own):
+        out.update({str(k): str(v) for k, v in own(actor).items()})
+    agent = model.agent(actor)
+    out.setdefault("Your role", ROLE_TITLES.get(agent.role, agent.role))
+    for a in Action:
+        out.setdefault(ACTION_NAMES[a].capitalize(), f"{actor} {agent.describe(a)}")
+    cfg = model.config.actors[actor]
+    for a in Action:
+        name = ACTION_NAMES[a]
+        pull, push = _weighs(getattr(cfg, name))
+        parts = []
+        if pull:
+            parts.append("drawn by " + "; ".join(pull) + ".")
+        if push:
+            parts.append(("Held back by " if pull else "held back by ") + "; ".join(push) + ".")
+        if parts:
+            out.setdefault(f"You weigh, to {name}", " ".join(parts))
+    if model.policy_of(actor) != "logit":
+        out.setdefault(
+            "When you let the model play",
+            f"it plays your seat by the {model.policy_of(actor)} rule",
+        )
+    s = model.structure
+    i = s.names.index(actor)
+    cp = s.names[s.counterpart[i]]
+    out.setdefault(
+        f"Your trust in {cp}",
+        f"{model.trust_matrix()[i, s.counterpart[i]]:.2f} (0 = none, 1 = full)",
+    )
+    return out

@@ -439,6 +439,40 @@ class NegotiationModel(mesa.Model):
         """``trust[i, j]``: actor i's trust in actor j now (actor order; diagonal 1)."""
         return self.state.trust[0].copy()
 
+    def type_of(self, actor: str) -> str:
+        """``actor``'s private type in this run ('' for an actor without types)."""
+        i = self.structure.names.index(actor)
+        return self.structure.type_name(i, int(self.state.types[0, i]))
+
+    def private_info(self, actor: str) -> dict[str, str]:
+        """What only ``actor`` knows: its private type, and what the others now believe of it
+        (the classroom's room shows these lines to that seat alone).
+
+        Example:
+            >>> m = NegotiationModel(rng=3, rounds=5, actors={"DPRK": {"type": "holdout"}})
+            >>> m.private_info("DPRK")["Your type"].startswith("holdout")
+            True
+        """
+        s, c = self.structure, self.compiled
+        i = s.names.index(actor)
+        if s.n_types[i] == 0:
+            return {}
+        from sim.model.names import TP as _TP
+
+        k = int(self.state.types[0, i])
+        spec = self.config.actors[actor].types[s.type_name(i, k)]
+        shifts = "; ".join(
+            f"{a} {f} {w:+g}" for a in ACTION_NAMES for f, w in (spec.get(a) or {}).items()
+        )
+        prior = c.tparams[0, i, k, _TP.prior]
+        belief = float(self.state.belief[0, i, :].dot(c.tparams[0, i, :, _TP.trustworthy]))
+        return {
+            "Your type": f"{s.type_name(i, k)} (a {prior:.0%} chance before the talks; the "
+            f"others do not know it){' — your weights shift: ' + shifts if shifts else ''}",
+            "What the others believe of you": f"that you keep your word: {belief:.2f}, "
+            "updated from every move you make and every imagery flag",
+        }
+
     def policy_of(self, actor: str) -> str:
         """The name of the decision policy ``actor`` plays by."""
         return self.config.actors[actor].policy
