@@ -214,3 +214,20 @@ def test_a_record_with_only_dealmaker_moves_raises_the_belief():
         )
         beliefs[move] = state["belief"][i, 0]
     assert beliefs[Action.CONCEDE] > 0.5 > beliefs[Action.ESCALATE]
+
+
+def test_the_no_types_preset_gives_the_earlier_model():
+    """``actors=no_types`` removes the DPRK's and the USA's types through Hydra (a type
+    set to null is removed), and with ``model=trust_rule`` the runs equal those of a
+    config built without types in Python."""
+    from sim.hydra.compose import compose
+    from sim.hydra.schema import MODEL_FIELDS
+    from sim.model.params import NO_TYPES
+
+    app = compose(["actors=no_types", "model=trust_rule", "rounds=40"])
+    cfg = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
+    assert not cfg.actors["DPRK"].types and not cfg.actors["USA"].types
+    plain = make_config(model="trust_rule", actors=NO_TYPES, rounds=40)
+    a = run_batch([cfg] * 20, range(20), record=False, progress=False).runs
+    b = run_batch([plain] * 20, range(20), record=False, progress=False).runs
+    pd.testing.assert_frame_equal(a, b, check_exact=True)

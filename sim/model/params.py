@@ -87,7 +87,7 @@ class ActorConfig:
     )
     script: list[str] = param(list, doc="actions for scripted play, one per round")
     grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
-    types: dict[str, dict[str, Any]] = param(
+    types: dict[str, dict[str, Any] | None] = param(
         dict,
         doc="private types: name -> {prior, trustworthy, covert, concede/hedge/escalate shifts}",
     )
@@ -348,6 +348,8 @@ def make_config(**params: Any) -> ModelConfig:
             )
         complete = is_dataclass_instance(spec)  # a whole ActorConfig replaces; a dict merges
         spec = asdict(spec) if complete else dict(spec)
+        if complete and isinstance(spec.get("types"), dict):  # a type set to None is removed
+            spec["types"] = {k: v for k, v in spec["types"].items() if v is not None}
         if name in actors and not complete:
             base = asdict(actors[name])
             # weights merge key by key so one preference can be changed alone
