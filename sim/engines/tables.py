@@ -75,7 +75,8 @@ def runs_table(
     ``undeclared_growth`` since round 0; ``detections`` and ``false_alarms``; and
     for every actor the share of played rounds it conceded, hedged and escalated
     (``hedge_share_DPRK`` …); for every actor with private types its type
-    (``type_DPRK``) and the others' final belief that it keeps its word (``belief_DPRK``).
+    (``type_DPRK``) and the others' final belief that it keeps its word (``belief_DPRK``;
+    under ``model=trust_rule`` nobody updates beliefs, so this is the prior's).
 
     Args:
         distinct_cfgs: the distinct configs, in the order of ``c``'s parameter sets.
