@@ -580,7 +580,9 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
     assert by[("2", "ROK")]["chosen_by"] == "Cleo" and by[("2", "ROK")]["move"] == "hedge"
     assert by[("2", "USA")]["chosen_by"] == "Ana"
     assert by[("2", "USA")]["justification"] == "No list yet"
-    assert by[("2", "DPRK")]["source"] == "event"  # May 2018: the tunnels, forced by the scenario
+    # May 2018 (the tunnels) is no longer forced by the scenario: Ben's concession stands
+    assert by[("2", "DPRK")]["source"] == "class" and by[("2", "DPRK")]["chosen_by"] == "Ben"
+    assert by[("2", "DPRK")]["move"] == "concede"
     assert by[("3", "PRC")]["source"] == "timeout" and by[("3", "PRC")]["chosen_by"] == ""
     assert by[("5", "DPRK")]["move"] == "escalate"
     assert float(by[("5", "DPRK")]["tension"]) > 0

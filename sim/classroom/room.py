@@ -642,7 +642,9 @@ class Room:
                 row += [
                     view.scenario,
                     view.seed,
-                    snap.outcome if r == snap.round and snap.outcome != "undecided" else "",
+                    snap.outcome
+                    if r == snap.round and (snap.outcome != "undecided" or r >= snap.rounds)
+                    else "",
                 ]
                 w.writerow(row)
         return out.getvalue()
@@ -704,9 +706,7 @@ def compare_with_model(model: ClassroomModel, runs: int = COMPARISON_RUNS) -> di
         final[label] = (float(cls[-1]), float(np.mean(last < cls[-1] - 1e-9)))
     names = list(model.actor_names)
     outcomes = {}
-    for o in Outcome:
-        if o == Outcome.UNDECIDED:
-            continue
+    for o in Outcome:  # undecided included: a run still moving at the game's last round
         outcomes[o.name.lower()] = float(np.mean(state.tally[:, T.outcome] == o))
     concede = {}
     for i, a in enumerate(names):
