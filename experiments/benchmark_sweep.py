@@ -42,23 +42,23 @@ def main() -> None:
                 capture_output=True,
             )
             total = time.perf_counter() - t0
-            timings = [read_metadata(p)["timing"] for p in sorted(d.glob("*/runs.parquet"))]
-            n = len(timings)
-            sim_s = sum(t["simulate_s"] for t in timings)
-            job_s = sum(t["job_s"] for t in timings)
+            # each job writes its grid points in blocks (sim/hydra/blocks.py), each block
+            # with the seconds its simulation took in its metadata
+            blocks = sorted(d.glob("*/blocks/*.parquet"))
+            n = len({p.parent.parent for p in blocks})
+            sim_s = sum(read_metadata(p).get("timing", {}).get("simulate_s", 0.0) for p in blocks)
             assert (d / "outcome_map.png").exists() and (d / "summary.csv").exists()
-        print(f"\n{name}: {total:.1f} s total for {n} jobs (launch, jobs, collect, plot)")
         print(
-            f"  simulation inside jobs   {sim_s:6.1f} s  ({44_100 / sim_s:,.0f} runs/s of job time)"
+            f"\n{name}: {total:.1f} s total for {n} jobs, {len(blocks)} blocks "
+            "(launch, jobs, collect, plot)"
         )
-        print(
-            f"  rest of each job         {(job_s - sim_s) / n * 1000:6.0f} ms per job "
-            "(config, validation, writing)"
-        )
-        if not extra:  # sequential: the remainder is Hydra and the end-of-sweep work
+        if sim_s > 0:
             print(
-                f"  outside the jobs         {total - job_s:6.1f} s  (start-up, launching "
-                f"{n} jobs, validating 441 points, collect, plot)"
+                f"  simulation inside jobs   {sim_s:6.1f} s  ({44_100 / sim_s:,.0f} runs/s of job time)"
+            )
+            print(
+                f"  everything else          {total - sim_s:6.1f} s  (start-up, composing and "
+                "validating 441 points, writing blocks, collect, plot)"
             )
 
 
