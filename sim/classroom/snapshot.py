@@ -34,7 +34,7 @@ from sim.classroom.charts import STATE_SERIES, STATE_VARS
 from sim.classroom.seats import NOBODY, Turn
 from sim.classroom.words import outcome_words, regime_words, scenario_title
 from sim.engines.point import DecisionPoint
-from sim.engines.state import History, State
+from sim.engines.state import History, OneRun, State
 from sim.model.actors import describe_action
 from sim.model.decisions import felt_relief
 from sim.model.names import ACTION_NAMES, Outcome, T, V
@@ -58,7 +58,7 @@ def _month(start: str, offset: int) -> tuple[int, int]:
 
 
 @dataclass(frozen=True, eq=False)  # compared by identity: a new snapshot is a new round
-class Snapshot:
+class Snapshot(OneRun):
     """A frozen copy of a :class:`~sim.classroom.seats.ClassroomModel` after some round.
 
     Attributes:
@@ -88,19 +88,8 @@ class Snapshot:
     seat_forced: int | None = None
     extra: dict = field(default_factory=dict)
 
-    # ---- the RunView interface (narration, stage game) -------------------------------
-    @property
-    def structure(self):
-        return self.compiled.structure
-
-    @property
-    def round(self) -> int:
-        return int(self.state.tally[0, T.round])
-
-    @property
-    def outcome(self) -> str:
-        return Outcome(int(self.state.tally[0, T.outcome])).name.lower()
-
+    # ---- the RunView interface (narration, stage game): structure, round, outcome
+    # come from OneRun
     @property
     def running(self) -> bool:
         return self.outcome == "undecided" and self.round < self.rounds

@@ -103,8 +103,27 @@ class History:
         return {"x": self.x, "actions": self.actions, "trust": self.trust, "flag": self.flag}
 
 
+class OneRun:
+    """What narration and teaching tools read of one run held as ``compiled`` and a
+    one-row ``state``: its structure, the rounds played and its outcome name."""
+
+    @property
+    def structure(self):
+        return self.compiled.structure
+
+    @property
+    def round(self) -> int:
+        return int(self.state.tally[0, T.round])
+
+    @property
+    def outcome(self) -> str:
+        from sim.model.names import OUTCOME_NAMES
+
+        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
+
+
 @dataclass
-class RunView:
+class RunView(OneRun):
     """One finished (or partly played) run, as narration and teaching tools read it.
 
     :class:`~sim.engines.mesa_model.NegotiationModel` offers the same attributes,
@@ -124,20 +143,6 @@ class RunView:
     state: State
     history: History
     seed: int
-
-    @property
-    def structure(self):
-        return self.compiled.structure
-
-    @property
-    def round(self) -> int:
-        return int(self.state.tally[0, T.round])
-
-    @property
-    def outcome(self) -> str:
-        from sim.model.names import OUTCOME_NAMES
-
-        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
 
     @property
     def events_by_round(self) -> dict[int, list]:
