@@ -7,9 +7,11 @@ Rows (medians of ``--repeats``, measured interleaved so a busy moment hits all a
    arithmetic (``experiments/reference_numpy.py``), and their ratio; then the
    compiled engine on every core;
 2. the Mesa engine (one model at a time, as ``mesa.batch_run`` users and the
-   classroom page meet it) next to a plain Mesa 3.5 model of the same size (4 agents,
-   200 steps of ``agents.do("decide").do("advance")``), without and with a Mesa
-   DataCollector of the same reporters;
+   classroom page meet it) — a round in one compiled call when no agent is driven
+   from Python, and agent by agent when every agent has a chooser — next to a plain
+   Mesa 3.5 model of the same size (4 agents, 200 steps of
+   ``agents.do("decide").do("advance")``), without and with a Mesa DataCollector of
+   the same reporters;
 3. the 44,100-run sweep shape (21 x 21 points x 100 seeds x 200 rounds), summary only,
    simulation time on every core;
 4. the ``stalemate`` command for 44,100 runs, without and with trajectories
@@ -174,16 +176,30 @@ def section_mesa(repeats: int, n: int) -> None:
         for s in range(n):
             NegotiationModel(rng=s, **kw).run()
 
+    def agent_by_agent():  # a chooser that lets the policy play keeps step() on that path
+        for s in range(n):
+            m = NegotiationModel(rng=s, **kw)
+            for a in m.actor_list:
+                a.chooser = lambda agent, decision: None
+            m.run()
+
     plain, plain_dc = plain_mesa(False), plain_mesa(True)
     fns = {
         "NegotiationModel": ours,
+        "agent_by_agent": agent_by_agent,
         "plain": lambda: [plain(s) for s in range(n)],
         "plain+dc": lambda: [plain_dc(s) for s in range(n)],
     }
     ours()
+    agent_by_agent()
     t = interleaved(fns, repeats)
     per = {k: v / n * 1e3 for k, v in t.items()}
-    print(f"  {'NegotiationModel (compiled maths)':<44} {per['NegotiationModel']:8.2f} ms/run")
+    print(
+        f"  {'NegotiationModel (one compiled call a round)':<44} {per['NegotiationModel']:8.2f} ms/run"
+    )
+    print(
+        f"  {'NegotiationModel, agent by agent (choosers)':<44} {per['agent_by_agent']:8.2f} ms/run"
+    )
     print(f"  {'plain Mesa model, no DataCollector':<44} {per['plain']:8.2f} ms/run")
     print(f"  {'plain Mesa model, same DataCollector':<44} {per['plain+dc']:8.2f} ms/run")
     print(

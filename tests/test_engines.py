@@ -5,10 +5,12 @@ from dataclasses import asdict, is_dataclass
 import mesa
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from helpers import SCENARIOS
 
 from sim import NegotiationModel, make_config, run_batch, run_mesa
+from sim.engines.tables import to_pandas
 from sim.hydra.compose import CONFIG_DIR, scenario_kwargs
 
 USA_POLICIES = {
@@ -55,6 +57,34 @@ def test_engines_identical_over_all_scenarios_and_policies(scenario):
     m = run_mesa(cfgs, seeds, progress=False)
     assert len(b.runs) == len(cfgs) == len(USA_POLICIES) * SEEDS_PER_CELL
     assert_same(b, m)
+
+
+def run_mesa_agent_by_agent(cfg, seed: int) -> NegotiationModel:
+    """A Mesa run in which every agent decides through its own ``decide`` each round: a
+    chooser that always lets the policy play keeps the model off its one-call path."""
+    m = NegotiationModel(rng=seed, **{k: getattr(cfg, k) for k in cfg.__dataclass_fields__})
+    for agent in m.actor_list:
+        agent.chooser = lambda agent, decision: None
+    m.run()
+    return m
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_mesa_agent_by_agent_equals_batch(scenario):
+    """NegotiationModel.step plays a round in one compiled call when no agent is driven
+    from Python, and agent by agent (``agents.do("decide").do("advance")``) otherwise.
+    The second path gives the batch engine's tables too (the first is checked above):
+    3 USA policies x 15 seeds per scenario."""
+    for name in ("logit", "tit_for_tat", "grit"):
+        cfg = scenario_config(scenario, USA_POLICIES[name])
+        seeds = range(15)
+        b = run_batch([cfg] * len(seeds), seeds, progress=False)
+        per_agent = [run_mesa_agent_by_agent(cfg, s) for s in seeds]
+        assert all(a.decision is not None for a in per_agent[0].actor_list)  # that path ran
+        tables = [m.tables(run_id=i) for i, m in enumerate(per_agent)]
+        for kind in ("runs", "states", "actions"):
+            got = to_pandas(pa.concat_tables([t[kind] for t in tables]))
+            pd.testing.assert_frame_equal(getattr(b, kind), got, check_exact=True)
 
 
 SCENARIO_FILES = sorted(p.stem for p in (CONFIG_DIR / "scenario").glob("*.yaml"))

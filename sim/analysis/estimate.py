@@ -164,10 +164,10 @@ class RecordModel:
         logp, probs = np.empty((U, M, A)), np.empty((U, M, A, 3))
         logf = np.empty((U, M))
         replay_batch(
-            self.observed[:M], self.flagged[:M], c.theta, c.initial, c.trust0, c.weights, c.effects,
+            self.observed[:M], self.flagged[:M], c.theta, c.initial, c.trust0, c.coef, c.effects,
             s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift, s.tracked(),
             st.x, st.trust, st.last, st.tally, st.counts, st.peak, logp, probs,
-            c.tshift, c.tparams, s.n_types, s.model, s.report, st.belief, logf,
+            c.terms, c.tparams, s.n_types, s.model, s.report, st.belief, logf,
         )  # fmt: skip
         return logp, probs, st, logf
 

@@ -120,12 +120,12 @@ def simulate(
         numba.set_num_threads(n)
         try:
             simulate_batch(
-                seeds, c.slot, c.theta, c.initial, c.trust0, c.weights, c.effects, s.streams,
+                seeds, c.slot, c.theta, c.initial, c.trust0, c.coef, c.effects, s.streams,
                 s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.report,
                 s.shift, s.tracked(full_trust), stop, fresh,
                 st.x, st.trust, st.last, st.tally, st.counts, st.peak,
                 record, hist.x, hist.actions, hist.trust, hist.flag,
-                c.tshift, c.tparams, s.n_types, s.fixed_type, s.model, st.types, st.belief,
+                c.terms, c.tparams, s.n_types, s.fixed_type, s.model, st.types, st.belief,
             )  # fmt: skip
         finally:
             numba.set_num_threads(previous)

@@ -14,7 +14,10 @@ from sim.model.beliefs import draw_types
 from sim.model.dynamics import play, record_round, start_run
 from sim.model.jit import kernel
 from sim.model.likelihood import replay
+from sim.model.names import Feature
 from sim.model.rng import stream_start
+
+N_FEATURES = len(Feature)
 
 
 @kernel
@@ -26,12 +29,12 @@ def stream_starts(seed, streams, out):
 
 @kernel(parallel=True, nrt=True)
 def simulate_batch(
-    seeds, slot, theta, initial, trust0, weights, effects, streams,
+    seeds, slot, theta, initial, trust0, coef, effects, streams,
     counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
     t_stop, fresh,
     X, TRUST, LAST, TALLY, COUNTS, PEAK,
     record, REC_X, REC_ACTIONS, REC_TRUST, REC_FLAG,
-    tshift, tparams, n_types, fixed_type, model, TYPES, BELIEF,
+    terms, tparams, n_types, fixed_type, model, TYPES, BELIEF,
 ):  # fmt: skip
     """Play every run r (parameters ``slot[r]``, seed ``seeds[r]``) through round ``t_stop``.
 
@@ -41,13 +44,13 @@ def simulate_batch(
     place; with ``record`` the history arrays get each played round.
     """
     rounds = script.shape[0]
-    n_actors, n_features = counterpart.shape[0], weights.shape[3]
+    n_actors, n_features = counterpart.shape[0], N_FEATURES
     for r in prange(seeds.shape[0]):
         s = slot[r]
         starts = np.empty(streams.shape[0], dtype=np.uint64)
-        actions, out = np.empty(n_actors, dtype=np.int64), np.empty(3)
-        f, u = np.empty(n_features), np.empty(3)
-        lik, mix = np.empty(tparams.shape[2]), np.empty(3)
+        actions = np.empty(n_actors, dtype=np.int64)
+        probs = np.empty((n_actors, tparams.shape[2], 3))
+        f, u, lik = np.empty(n_features), np.empty(3), np.empty(tparams.shape[2])
         stream_starts(seeds[r], streams, starts)
         if fresh:
             start_run(
@@ -70,30 +73,30 @@ def simulate_batch(
                 )
         play(
             t_stop, X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r],
-            theta[s], initial[s], weights[s], effects[s], starts,
+            theta[s], initial[s], coef[s], effects[s], starts,
             counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
-            record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, out, f, u,
-            tshift[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik, mix,
+            record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, probs, f, u,
+            terms[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik,
         )  # fmt: skip
 
 
 @kernel(parallel=True, nrt=True)
 def replay_batch(
-    observed, flagged, theta, initial, trust0, weights, effects,
+    observed, flagged, theta, initial, trust0, coef, effects,
     counterpart, target, principal, policy, period, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
-    tshift, tparams, n_types, model, report, BELIEF, LOGF,
+    terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
     """Replay one recorded history under every parameter set s (rows of theta, …), on
     all threads: ``LOGP[s, t, i]``, ``PROBS[s, t, i]``, ``LOGF[s, t]`` and the state and
     belief after the record."""
-    n_features = weights.shape[3]
+    n_features = N_FEATURES
     for s in prange(theta.shape[0]):
         out, f, u = np.empty(3), np.empty(n_features), np.empty(3)
         lik, mix = np.empty(tparams.shape[2]), np.empty(3)
         replay(
-            observed, flagged, theta[s], initial[s], trust0[s], weights[s], effects[s],
+            observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
             counterpart, target, principal, policy, period, script, forced, shift, tracked,
             X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
-            tshift[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
+            terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
         )  # fmt: skip

@@ -47,6 +47,7 @@ from sim.model.dynamics import (
     finish_round,
     imagery,
     learn_moves,
+    play,
     record_round,
     start_run,
 )
@@ -57,6 +58,7 @@ from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError
 
 _ACTIONS = tuple(Action)
+_ROUND, _OUTCOME, _UNDECIDED = int(T.round), int(T.outcome), int(Outcome.UNDECIDED)
 _LOGIT = policy_code("logit")
 
 
@@ -358,15 +360,22 @@ class NegotiationModel(mesa.Model):
         self._actions = np.full(A, 1, dtype=np.int64)
         self._f = np.empty(c.weights.shape[3])  # work arrays: features, utilities
         self._u = np.empty(3)
-        self._lik, self._mix, self._out = np.empty(c.tparams.shape[2]), np.empty(3), np.empty(3)
+        self._lik = np.empty(c.tparams.shape[2])
+        self._probs = np.empty((A, c.tparams.shape[2], 3))  # by actor and type (decide)
         st = self.state
         # one-run views, made once: each step hands the compiled functions the same arrays
         run = (st.x[0], st.trust[0], st.last[0], st.tally[0])
-        self._decide_args = (*run, c.weights[0], c.tshift[0], st.types[0], c.theta[0], self._starts,
-                             s.counterpart, s.principal, s.policy, s.period, s.script, s.forced)  # fmt: skip
-        self._learn_args = (self._actions, *run, c.weights[0], c.tshift[0], c.theta[0], s.counterpart,
-                            s.principal, s.policy, s.period, s.script, s.forced, st.belief[0], s.n_types,
-                            self._lik, self._mix, self._out, self._f, self._u)  # fmt: skip
+        self._decide_args = (*run, c.coef[0], c.terms[0], st.types[0], c.theta[0], self._starts,
+                             s.counterpart, s.principal, s.policy, s.period, s.script, s.forced,
+                             s.n_types, s.model == BELIEFS, self._probs)  # fmt: skip
+        self._learn_args = (
+            self._actions,
+            s.forced,
+            self._probs,
+            st.belief[0],
+            s.n_types,
+            self._lik,
+        )
         h = self.history
         self._types_args = (st.types[0], st.belief[0], c.tparams[0], s.n_types, s.model, self._lik)
         self._finish_args = (*run, st.counts[0], st.peak[0], self._actions, c.theta[0], c.initial[0],
@@ -374,7 +383,15 @@ class NegotiationModel(mesa.Model):
                              True, h.x[0], h.actions[0], h.trust[0], h.flag[0],
                              *self._types_args)  # fmt: skip
         self._begin_args = (st.x[0], st.trust[0], st.tally[0], s.shift, s.target, s.principal)
+        # the whole round in one call (see step): the batch engine's play, for this run
+        self._play_args = (*run, st.counts[0], st.peak[0], c.theta[0], c.initial[0], c.coef[0],
+                           c.effects[0], self._starts, s.counterpart, s.target, s.principal,
+                           s.policy, s.period, s.script, s.forced, s.report, s.shift, self._tracked,
+                           True, h.x[0], h.actions[0], h.trust[0], h.flag[0], self._actions,
+                           self._probs, self._f, self._u, c.terms[0], c.tparams[0], s.n_types,
+                           s.model, st.types[0], st.belief[0], self._lik)  # fmt: skip
         self._tally = st.tally[0]
+        self._rounds = s.rounds
         start_run(st.x[0], st.trust[0], st.last[0], st.tally[0], st.counts[0], st.peak[0],
                   c.initial[0], c.trust0[0], s.rounds, st.belief[0], c.tparams[0], s.n_types,
                   s.model)  # fmt: skip
@@ -386,7 +403,8 @@ class NegotiationModel(mesa.Model):
             StateAgent(self, name, i, role) for i, (name, role) in enumerate(zip(s.names, s.roles))
         ]
         for agent in self.actor_list:  # each agent's call, built once
-            agent._decide_args = (agent.index, *self._decide_args, agent._probs, self._f, self._u)
+            agent._decide_args = (agent.index, *self._decide_args, self._f, self._u)
+            agent._probs = self._probs[agent.index, st.types[0, agent.index]]  # as its own type
         self.events_by_round: dict[int, list] = {}
         for ev in self.config.events:
             self.events_by_round.setdefault(ev.round, []).append(ev)
@@ -481,21 +499,49 @@ class NegotiationModel(mesa.Model):
         """The agent of actor ``name``."""
         return self.actor_list[self.structure.names.index(name)]
 
+    def _agents_are_stock(self) -> bool:
+        """True when nothing but the compiled policies decides this round: every agent is
+        a plain :class:`StateAgent` without a chooser and there is no verifier."""
+        if self.verifier is not None or len(self.agents) != len(self.actor_list):
+            return False
+        for a in self.actor_list:
+            if a.chooser is not None or type(a) is not StateAgent:
+                return False
+        return True
+
     def step(self) -> None:
-        """Play one round: events, simultaneous decisions, verification and state update."""
+        """Play one round: events, simultaneous decisions, verification and state update.
+
+        Each agent decides (:meth:`StateAgent.decide`, the compiled
+        :func:`~sim.model.dynamics.decide` for its own seat), then all adopt their
+        choices at once (``agents.do("decide").do("advance")``), beliefs learn from
+        the moves and the round is finished. When no agent is driven from Python —
+        every agent a plain :class:`StateAgent` with no chooser, and no verifier — the
+        round is played by one call of the same compiled functions
+        (:func:`~sim.model.dynamics.play`, as the batch engine does) and each agent
+        then takes its action: the same numbers, without a call per agent
+        (``tests/test_engines.py`` checks both paths against the batch engine).
+        """
         if not self.running:
             return
-        begin_round(*self._begin_args)
-        self.agents.do("decide").do("advance")
-        if self.structure.model == BELIEFS:  # everyone sees the moves: Bayes' rule on the types
-            learn_moves(int(self._tally[T.round]) + 1, *self._learn_args)
-        if self.verifier is None:
-            finish_round(*self._finish_args)
+        if self._agents_are_stock():
+            play(self._tally[_ROUND] + 1, *self._play_args)
+            actions = self._actions.tolist()
+            for agent in self.actor_list:
+                agent.source = "policy"
+                agent.next_action = agent.action = _ACTIONS[actions[agent.index]]
         else:
-            self._verify_and_finish()
+            begin_round(*self._begin_args)
+            self.agents.do("decide").do("advance")
+            if self.structure.model == BELIEFS:  # everyone sees the moves: Bayes' rule on types
+                learn_moves(int(self._tally[T.round]) + 1, *self._learn_args)
+            if self.verifier is None:
+                finish_round(*self._finish_args)
+            else:
+                self._verify_and_finish()
         tally = self._tally
         self.datacollector.collect(self)
-        if tally[T.outcome] != Outcome.UNDECIDED or tally[T.round] >= self.structure.rounds:
+        if tally[_OUTCOME] != _UNDECIDED or tally[_ROUND] >= self._rounds:
             self.running = False
 
     def _verify_and_finish(self) -> None:

@@ -74,8 +74,8 @@ class DecisionPoint:
             last[self.index(reacting_to)] = action
         f, u = np.empty(c.weights.shape[3]), np.empty(3)
         i = self.index(actor)
-        actor_utilities(i, self.types[i], self.x, self.trust, last, self.tally, c.weights[0],
-                        c.tshift[0], c.theta[0], s.counterpart, s.principal, f, u)  # fmt: skip
+        actor_utilities(i, self.types[i], self.x, self.trust, last, self.tally, c.coef[0],
+                        c.terms[0], c.theta[0], s.counterpart, s.principal, f, u)  # fmt: skip
         return u
 
     def probabilities(self, actor: str, policy: str = "logit") -> np.ndarray:
@@ -86,7 +86,7 @@ class DecisionPoint:
         out, f, u = np.empty(3), np.empty(c.weights.shape[3]), np.empty(3)
         i = self.index(actor)
         action_probabilities(i, self.types[i], self.round, self.x, self.trust, self.last, self.tally,
-                             c.weights[0], c.tshift[0], c.theta[0], s.counterpart, s.principal, pol,
+                             c.coef[0], c.terms[0], c.theta[0], s.counterpart, s.principal, pol,
                              s.period, s.script, out, f, u)  # fmt: skip
         return out
 

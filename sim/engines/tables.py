@@ -140,11 +140,22 @@ def with_drawn(runs: pa.Table, keys, values: np.ndarray) -> pa.Table:
     return runs.append_column("drawn", pa.array([",".join(keys)] * runs.num_rows))
 
 
+def _played_rows(played: np.ndarray, rounds: int, first: int):
+    """The rows of rounds ``first`` .. played of each run, run-major: a boolean mask over
+    (run, round), each row's run index and each row's round."""
+    t_all = np.arange(rounds)
+    live = (t_all[None, :] <= played[:, None]) & (t_all[None, :] >= first)
+    counts = live.sum(axis=1)
+    r = np.repeat(np.arange(len(played)), counts)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    t = np.arange(len(r)) - np.repeat(starts, counts) + first  # rows of a run are consecutive
+    return live, r, t
+
+
 def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndarray) -> pa.Table:
     """One row per run x round 0..played: the shared state, felt relief and the flag."""
-    rounds = history["x"].shape[1]
-    r, t = np.nonzero(np.arange(rounds)[None, :] <= played[:, None])  # run-major: sorted
-    x = history["x"][r, t]
+    live, r, t = _played_rows(np.asarray(played), history["x"].shape[1], 0)
+    x = history["x"][live]  # boolean indexing keeps run-major order: no gather by index
     cols: dict[str, object] = {
         "run_id": np.asarray(run_ids, dtype=np.int64)[r],
         "seed": np.asarray(seeds, dtype=np.int64)[r],
@@ -153,7 +164,7 @@ def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndar
     for v in V:
         cols[v.name] = x[:, v]
     cols["felt_relief"] = felt_relief(x[:, V.relief], x[:, V.enforcement])
-    cols["flagged"] = history["flag"][r, t]
+    cols["flagged"] = history["flag"][live]
     return pa.table(cols)
 
 
@@ -162,18 +173,15 @@ def actions_table(
 ) -> pa.Table:
     """One row per run x played round x actor: the action and trust in the counterpart."""
     R, rounds, A = history["actions"].shape
-    live = (np.arange(rounds)[None, :] <= played[:, None]) & (np.arange(rounds)[None, :] >= 1)
-    r, t = np.nonzero(live)
-    r = np.repeat(r, A)
-    t = np.repeat(t, A)
-    a = np.tile(np.arange(A), len(r) // A if A else 0)
+    live, r, t = _played_rows(np.asarray(played), rounds, 1)
+    n = len(r)
     return pa.table(
         {
-            "run_id": np.asarray(run_ids, dtype=np.int64)[r],
-            "round": t.astype(np.int32),
-            "actor": _dictionary(a, names),
-            "action": _dictionary(history["actions"][r, t, a], ACTION_NAMES),
-            "trust_in_counterpart": history["trust"][r, t, a],
+            "run_id": np.repeat(np.asarray(run_ids, dtype=np.int64)[r], A),
+            "round": np.repeat(t.astype(np.int32), A),
+            "actor": _dictionary(np.tile(np.arange(A), n), names),
+            "action": _dictionary(history["actions"][live].reshape(-1), ACTION_NAMES),
+            "trust_in_counterpart": history["trust"][live].reshape(-1),
         }
     )
 

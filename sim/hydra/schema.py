@@ -17,7 +17,7 @@ from __future__ import annotations
 import copy
 import functools
 import re
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, is_dataclass
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
@@ -223,7 +223,9 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
     Raises:
         ConfigError: for an unknown key or a value that is not allowed.
     """
-    data = asdict(app)
+    # a shallow copy: only the containers on an override's path are copied (as plain
+    # dicts) before they change, so a top-level key costs no deep copy of the actors
+    data = {f.name: getattr(app, f.name) for f in fields(app)}
     unc = run_uncertainty(app)
     for key, value in parse_point(point):
         if unc is not None and key in unc.keys:
@@ -242,9 +244,17 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
                 raise ConfigError(
                     f"{'.'.join(path[: i + 1])} is not a known key (in {key}={value!r})"
                 )
+            child = node[part]
+            node[part] = asdict(child) if is_dataclass(child) else (
+                dict(child) if isinstance(child, dict) else child
+            )  # fmt: skip
             node = node[part]
         closed = node is data or (len(path) == 2 and path[0] == "actors")
-        if not isinstance(node, dict) or (closed and last not in node):
+        if not isinstance(node, dict):
+            raise ConfigError(
+                f"{key} is not a known key: {'.'.join(path)} is a single value, not a group of keys"
+            )
+        if closed and last not in node:
             raise ConfigError(f"{key} is not a known key; allowed: {', '.join(sorted(node))}")
         node[last] = value
     return _validated(AppConfig(**data))

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from sim.model.decisions import utility_terms
 from sim.model.events import SHIFT_KEYS, event_effects
 from sim.model.names import ACTION_NAMES, FEATURES, MODELS, STATE_VARS, TP, TypeParam
 from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects, type_priors
@@ -116,6 +117,9 @@ class Compiled:
         tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness and
             covert work (:class:`~sim.model.names.TypeParam`); padding types have prior 0.
         slot: (R,) which parameter set each run uses.
+        coef, terms: (U, A, Kt, 3, M) the weights plus each type's shift, as the
+            engines read them: the nonzero ones and their features
+            (:func:`sim.model.decisions.utility_terms`), derived when the object is made.
     """
 
     structure: Structure
@@ -127,6 +131,14 @@ class Compiled:
     tshift: np.ndarray
     tparams: np.ndarray
     slot: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    coef: np.ndarray = field(init=False, repr=False)
+    terms: np.ndarray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        # the weights as the engines read them: nonzero terms only (utility_terms)
+        coef, terms = utility_terms(self.weights, self.tshift)
+        object.__setattr__(self, "coef", coef)
+        object.__setattr__(self, "terms", terms)
 
     @property
     def n_runs(self) -> int:

@@ -5,7 +5,7 @@ function works on **one run**: the shared state ``x`` (one entry per
 :class:`~sim.model.names.Var`), the trust matrix, the last actions and the
 run's tallies (one entry per :class:`~sim.model.names.Tally`), with its
 parameters ``theta`` (one entry per :data:`sim.model.params.P`), its utility
-weights and action effects. The batch engine loops them over runs
+weights (as ``coef`` and ``terms``) and action effects. The batch engine loops them over runs
 (:mod:`sim.engines.kernels`), each Mesa agent calls :func:`decide` for its own
 seat (:mod:`sim.engines.mesa_model`), and the likelihood replays them on a
 recorded history (:mod:`sim.model.likelihood`); all are compiled by numba.
@@ -35,11 +35,14 @@ counts        (A, 3) int     rounds each actor played each action
 peak          (2,) float     the highest tension so far; the best progress so far
 types         (A,) int       each actor's private type (drawn once per run)
 belief        (A, Kt) float  the public belief about each actor's type
+probs         (A, Kt, 3)     this round's action probabilities by actor and type
 theta         (P,) float     per-run parameters by name (``theta[P.detect_prob]``)
 initial       (V,) float     the state at round 0 (resting levels for drift)
 trust0        (A,) float     each actor's initial trust in the others
-weights       (A, 3, K)      utility weights: weights[i, action, feature]
-tshift        (A, Kt, 3, K)  each type's shift of the weights (sim.model.beliefs)
+coef          (A, Kt, 3, M)  each type's nonzero utility weights (the actor's weights
+                             plus the type's shift), feature by feature
+terms         (A, Kt, 3, M)  int: the feature of each coefficient, in feature order;
+                             -1 ends the list (see :func:`sim.model.decisions.utilities`)
 tparams       (A, Kt, 3)     each type's prior, trustworthiness, covert work
 n_types       (A,) int       each actor's number of declared types (0: none)
 fixed_type    (A,) int       a type fixed by the config, -1 to draw it
@@ -135,8 +138,8 @@ def action_probabilities(
     trust,
     last,
     tally,
-    weights,
-    tshift,
+    coef,
+    terms,
     theta,
     counterpart,
     principal,
@@ -155,62 +158,37 @@ def action_probabilities(
     """
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
-    utilities(u, weights, tshift, i, ty, f)
+    utilities(u, coef, terms, i, ty, f)
     ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
     policy_probabilities(policy[i], ctx, u, out)
 
 
 @kernel(inline="always")
 def decide(
-    i,
-    x,
-    trust,
-    last,
-    tally,
-    weights,
-    tshift,
-    types,
-    theta,
-    starts,
-    counterpart,
-    principal,
-    policy,
-    period,
-    script,
-    forced,
-    out,
-    f,
-    u,
-):
+    i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart, principal,
+    policy, period, script, forced, n_types, learn, probs, f, u,
+):  # fmt: skip
     """Actor ``i``'s action in the coming round t: its policy's probabilities as its own
     type (``types[i]``), drawn with its own uniform number of round t; an action forced
     by an event replaces the draw.
 
-    Returns the action code; ``out`` holds the policy's probabilities, ``f`` and
-    ``u`` the features and utilities (work arrays).
+    The probabilities go into ``probs[i, types[i]]``. With ``learn`` (under
+    ``model=beliefs``) and an actor with several types, ``probs[i, k]`` gets them for
+    every type k it might be: what the others' Bayes' rule reads once everyone has
+    moved (:func:`learn_moves`). ``f`` and ``u`` are work arrays (features, utilities).
+
+    Returns the action code.
     """
     t = tally[T.round] + 1
-    action_probabilities(
-        i,
-        types[i],
-        t,
-        x,
-        trust,
-        last,
-        tally,
-        weights,
-        tshift,
-        theta,
-        counterpart,
-        principal,
-        policy,
-        period,
-        script,
-        out,
-        f,
-        u,
-    )
-    action = draw(out, uniform(starts[i], t))
+    ty = types[i]
+    n = n_types[i] if learn else 0
+    for k in range(n if n > 1 else 1):
+        kk = k if n > 1 else ty
+        action_probabilities(
+            i, kk, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
+            policy, period, script, probs[i, kk], f, u,
+        )  # fmt: skip
+    action = draw(probs[i, ty], uniform(starts[i], t))
     if forced[t - 1, i] >= 0:
         action = forced[t - 1, i]
     return action
@@ -218,7 +196,7 @@ def decide(
 
 @kernel
 def type_mixture(
-    i, move, t, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
+    i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
     policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
 ):  # fmt: skip
     """What an observer who does not know actor ``i``'s type expects it to do in round
@@ -234,7 +212,7 @@ def type_mixture(
                 out[a] = 1.0 if a == forced[t - 1, i] else 0.0
         else:
             action_probabilities(
-                i, k, t, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
+                i, k, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
                 policy, period, script, out, f, u,
             )  # fmt: skip
         w = belief[i, k] if n_types[i] > 0 else 1.0
@@ -243,20 +221,20 @@ def type_mixture(
         lik[k] = out[move]
 
 
-@kernel
-def learn_moves(
-    t, actions, x, trust, last, tally, weights, tshift, theta, counterpart, principal,
-    policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
-):  # fmt: skip
-    """Bayes' rule on every actor with types from its move this round (the state the
-    actors decided in: call it after the decisions, before :func:`finish_round`)."""
+@kernel(inline="always")
+def learn_moves(t, actions, forced, probs, belief, n_types, lik):
+    """Bayes' rule on every actor with several types from its move in round ``t``: the
+    likelihood of type k is ``probs[j, k, move]``, the probability :func:`decide` gave
+    the move as type k in the state the actors decided in (a move forced by an event
+    has probability 1 whatever the type). Call it after the decisions, before
+    :func:`finish_round`. (The exact likelihood of a record computes the same numbers
+    with :func:`type_mixture`.)"""
     for j in range(actions.shape[0]):
-        if n_types[j] > 1:
-            type_mixture(
-                j, actions[j], t, x, trust, last, tally, weights, tshift, theta, counterpart,
-                principal, policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
-            )  # fmt: skip
-            bayes(belief, j, lik, n_types[j])
+        n = n_types[j]
+        if n > 1:
+            for k in range(n):
+                lik[k] = 1.0 if forced[t - 1, j] >= 0 else probs[j, k, actions[j]]
+            bayes(belief, j, lik, n)
 
 
 @kernel(inline="always")
@@ -439,19 +417,20 @@ def finish_round(
 
 @kernel
 def play(
-    t_stop, x, trust, last, tally, counts, peak, theta, initial, weights, effects, starts,
+    t_stop, x, trust, last, tally, counts, peak, theta, initial, coef, effects, starts,
     counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
-    record, rec_x, rec_actions, rec_trust, rec_flag, actions, out, f, u,
-    tshift, tparams, n_types, model, types, belief, lik, mix,
+    record, rec_x, rec_actions, rec_trust, rec_flag, actions, probs, f, u,
+    terms, tparams, n_types, model, types, belief, lik,
 ):  # fmt: skip
     """Play one run from the round after ``tally[T.round]`` through ``t_stop``, or until it ends.
 
     The state arrays are updated in place. With ``record``, the state after each
     round goes into the history arrays (see :func:`record_round`). ``actions``
-    (one int per actor), ``out`` (3), ``f`` (one per feature), ``u`` (3), ``lik``
-    (one per type) and ``mix`` (3) are work arrays.
+    (one int per actor), ``probs`` (actor x type x 3), ``f`` (one per feature), ``u``
+    (3) and ``lik`` (one per type) are work arrays.
     """
     n = last.shape[0]
+    learn = model == BELIEFS
     for _ in range(
         tally[T.round] + 1, t_stop + 1
     ):  # each call plays the round after tally[T.round]
@@ -460,15 +439,11 @@ def play(
         begin_round(x, trust, tally, shift, target, principal)
         for i in range(n):
             actions[i] = decide(
-                i, x, trust, last, tally, weights, tshift, types, theta, starts,
-                counterpart, principal, policy, period, script, forced, out, f, u,
+                i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
+                principal, policy, period, script, forced, n_types, learn, probs, f, u,
             )  # fmt: skip
-        if model == BELIEFS:
-            learn_moves(
-                tally[T.round] + 1, actions, x, trust, last, tally, weights, tshift, theta,
-                counterpart, principal, policy, period, script, forced, belief, n_types, lik, mix,
-                out, f, u,
-            )  # fmt: skip
+        if learn:
+            learn_moves(tally[T.round] + 1, actions, forced, probs, belief, n_types, lik)
         finish_round(
             x, trust, last, tally, counts, peak, actions, theta, initial, effects, starts,
             report, target, tracked, counterpart, record, rec_x, rec_actions, rec_trust, rec_flag,
@@ -477,12 +452,10 @@ def play(
 
 
 @kernel
-def actor_utilities(
-    i, ty, x, trust, last, tally, weights, tshift, theta, counterpart, principal, f, u
-):
+def actor_utilities(i, ty, x, trust, last, tally, coef, terms, theta, counterpart, principal, f, u):
     """Actor ``i``'s utilities of its three actions in this state as type ``ty``, into ``u``
     (``f`` gets the features): the same features and weights the decisions use, for
     teaching tools."""
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
-    utilities(u, weights, tshift, i, ty, f)
+    utilities(u, coef, terms, i, ty, f)

@@ -52,10 +52,10 @@ from sim.model.names import T
 
 @kernel
 def replay(
-    observed, flagged, theta, initial, trust0, weights, effects,
+    observed, flagged, theta, initial, trust0, coef, effects,
     counterpart, target, principal, policy, period, script, forced, shift, tracked,
     x, trust, last, tally, counts, peak, logp, probs, out, f, u,
-    tshift, tparams, n_types, model, report, belief, lik, mix, logf,
+    terms, tparams, n_types, model, report, belief, lik, mix, logf,
 ):  # fmt: skip
     """Replay ``observed`` (months, actors) with ``flagged`` (months,) for one parameter set.
 
@@ -79,7 +79,7 @@ def replay(
         for i in range(n_actors):
             move = observed[t - 1, i]
             type_mixture(
-                i, move, t, x, trust, last, tally, weights, tshift, theta, counterpart,
+                i, move, t, x, trust, last, tally, coef, terms, theta, counterpart,
                 principal, policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
             )  # fmt: skip
             for a in range(3):
@@ -109,11 +109,11 @@ def replay_record(c, s: int, observed, flagged, logp, probs, state=None, logf=No
         logf = np.empty(observed.shape[0])
     replay(
         np.ascontiguousarray(observed, dtype=np.int64), np.ascontiguousarray(flagged, dtype=np.bool_),
-        c.theta[s], c.initial[s], c.trust0[s], c.weights[s], c.effects[s],
+        c.theta[s], c.initial[s], c.trust0[s], c.coef[s], c.effects[s],
         st.counterpart, st.target, st.principal, st.policy, st.period, st.script, st.forced, st.shift,
         st.tracked(), x, trust, last, tally, counts, peak, logp, probs,
         np.empty(3), np.empty(c.weights.shape[3]), np.empty(3),
-        c.tshift[s], c.tparams[s], st.n_types, st.model, st.report, belief,
+        c.terms[s], c.tparams[s], st.n_types, st.model, st.report, belief,
         np.empty(c.tparams.shape[2]), np.empty(3), logf,
     )  # fmt: skip
     if state is not None:

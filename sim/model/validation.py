@@ -68,6 +68,9 @@ def field_types(cls) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
+_AS_IS = frozenset({bool, int, float, str, type(None), dict, list})
+
+
 def plain_number(value: Any) -> Any:
     """A numpy scalar as the Python number it holds (other values unchanged).
 
@@ -76,6 +79,8 @@ def plain_number(value: Any) -> Any:
         >>> plain_number(np.int64(3)), plain_number(np.float32(0.5)), plain_number("a")
         (3, 0.5, 'a')
     """
+    if type(value) in _AS_IS:  # the common case, without the slower ABC checks below
+        return value
     if isinstance(value, bool):
         return value
     if isinstance(value, numbers.Integral):
