@@ -255,6 +255,8 @@ class StalemateSweeper(Sweeper):
         from sim.hydra.lock import DirLock, LockBusy
         from sim.report.io import failpoint, remove_leftovers, write_text
 
+        this = identity(combos, value_lists)
+        self._existing_jobs(this)  # a directory holding another sweep is refused untouched
         lock = DirLock(self.sweep_dir, "sweep")
         try:
             lock.acquire()
@@ -266,8 +268,7 @@ class StalemateSweeper(Sweeper):
             print(f"stalemate: {lock.stale_note()}", file=sys.stderr)
         try:
             failpoint("sweep.locked")
-            this = identity(combos, value_lists)
-            jobs = self._existing_jobs(this)
+            jobs = self._existing_jobs(this)  # again, now that no other sweep can change it
             if not slow:  # printed once nothing can refuse the sweep: a refusal stays one line
                 print(size, file=sys.stderr)
             if jobs is None:
