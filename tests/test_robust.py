@@ -212,6 +212,31 @@ def test_a_busy_directory_is_refused_naming_its_holder_and_a_dead_holder_is_stal
     assert DirLock(tmp_path).acquire().stale is None
 
 
+def test_a_directory_holding_another_sweep_is_refused_untouched(tmp_path):
+    """A second, different sweep into a sweep's directory is refused in one line before
+    anything is written there: not even the lock file is made."""
+    d = tmp_path / "sweep"
+    exe = str(Path(sys.executable).with_name("stalemate"))
+    common = ["seeds=2", "rounds=5", "progress=false", f"hydra.sweep.dir={d}"]
+    subprocess.run([exe, "-m", "assurance=0,1", *common], check=True, capture_output=True)
+    (d / LOCK_FILE).unlink()
+    before = sorted((p.relative_to(d), p.stat().st_mtime_ns) for p in d.rglob("*"))
+    other = subprocess.run([exe, "-m", "relief=0,1", *common], capture_output=True, text=True)
+    assert other.returncode == 2
+    (line,) = other.stderr.strip().splitlines()
+    assert "holds a different sweep" in line
+    assert sorted((p.relative_to(d), p.stat().st_mtime_ns) for p in d.rglob("*")) == before
+
+
+def test_a_sweep_key_below_a_single_value_is_named():
+    """``assurance.x`` descends into a number: the message says so (it was a TypeError)."""
+    from sim.hydra.schema import AppConfig, _validated, apply_point
+
+    app, _ = _validated(AppConfig())
+    with pytest.raises(ConfigError, match="assurance is a single value, not a group of keys"):
+        apply_point(app, ["assurance.x=0.5"])
+
+
 def test_a_process_orphaned_by_its_parent_ends_itself(tmp_path):
     """What keeps joblib workers from outliving a killed sweep: the parent dies, the child
     (which called die_with_parent) exits within a second; and a child that starts
