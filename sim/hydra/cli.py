@@ -234,7 +234,8 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
             print(
                 f"({app.seeds:,} runs: round-by-round tables not recorded; add trajectories=true to record them)"
             )
-    engine = app.engine if app.engine != "auto" else ("batch" if app.seeds > 1 else "mesa")
+    # the engines give identical tables; auto takes the batch engine (no Mesa import)
+    engine = app.engine if app.engine != "auto" else "batch"
     meta["engine"] = engine
     say = print if app.progress else (lambda *a, **k: None)
     say(f"Stalemate {sim.__version__} — {app.description or app.name}")

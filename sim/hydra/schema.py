@@ -41,7 +41,9 @@ class AppConfig(ModelConfig):
     description: str = param("", doc="one line on the scenario")
     seeds: int = param(100, 1, 10_000_000, "number of runs (seeds seed .. seed+seeds-1)")
     seed: int = param(0, 0, 2**63 - 1, "first seed")
-    engine: str = param("auto", doc="auto | batch | mesa")
+    engine: str = param(
+        "auto", doc="auto (the batch engine) | batch | mesa: the engines give identical results"
+    )
     narrate: bool | None = param(
         None, doc="tell one run round by round (default: single runs only)"
     )
