@@ -322,8 +322,12 @@ def _run_chunk(
 ):
     """Simulate one chunk (grouped by structure inside) and yield its tables in input order."""
     groups: dict[tuple, list[int]] = {}
+    keys: dict[int, tuple] = {}  # a config repeated for many seeds is keyed once
     for i, cfg in enumerate(configs):
-        groups.setdefault(structure_key(cfg), []).append(i)
+        key = keys.get(id(cfg))
+        if key is None:
+            key = keys[id(cfg)] = structure_key(cfg)
+        groups.setdefault(key, []).append(i)
     made: dict[str, list[tuple[np.ndarray, pa.Table]]] = {"runs": [], "states": [], "actions": []}
     for members in groups.values():
         idx = np.array(members)

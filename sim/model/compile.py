@@ -238,16 +238,16 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
             with :func:`structure_key`).
     """
     first = cfgs[0]
-    key = structure_key(first)
-    if any(structure_key(c) != key for c in cfgs[1:]):
-        raise ValueError("configs differ in structure; group them by structure_key first")
-    structure = compile_structure(first)
     distinct: dict[int, int] = {}
     slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs], dtype=np.int64)
     first_of = {}
     for c in cfgs:
         first_of.setdefault(id(c), c)
     unique = [first_of[k] for k in distinct]
+    key = structure_key(first)  # one check per distinct config, not per run
+    if any(structure_key(c) != key for c in unique[1:]):
+        raise ValueError("configs differ in structure; group them by structure_key first")
+    structure = compile_structure(first)
     names = structure.names
     U, A = len(unique), len(names)
     theta = np.zeros((U, len(P)))
