@@ -4,9 +4,10 @@ stand-ins that record what was submitted and run array tasks locally.
 It is just enough SLURM for submitit (and so Hydra's SLURM launcher) to work
 unchanged: ``sbatch FILE`` answers "Submitted batch job N", keeps a copy of the
 batch script and starts a runner in the background that plays the array's tasks
-one by one — ``bash FILE`` with the ``SLURM_*`` variables a node would set, from a
-working directory that is *not* the submitter's (as on a real node, so relative
-paths break as they would there); ``srun`` runs its command with the
+side by side, at most the array's ``%N`` at once, as nodes would — each one
+``bash FILE`` with the ``SLURM_*`` variables a node would set, from a working
+directory that is *not* the submitter's (as on a real node, so relative paths
+break as they would there); ``srun`` runs its command with the
 ``--output``/``--error`` patterns filled in; ``sacct`` reports each task's state.
 
 State lives in ``$FAKE_SLURM_STATE``:
@@ -19,13 +20,23 @@ State lives in ``$FAKE_SLURM_STATE``:
 - ``calls.log`` — every command called, one JSON list per line.
 
 ``FAKE_SLURM_NODE_FAIL=1,3`` makes those array tasks end in NODE_FAIL without
-running (a node lost, a pre-empted task): what a resubmission must complete.
+running (a node lost, a pre-empted task): what a resubmission must complete. They
+are reported once the other tasks have ended, so the sweep that sees the loss has
+every other task finished whatever the machine's speed.
+
+``root/site`` holds a ``sitecustomize.py`` for ``PYTHONPATH``: it shortens
+submitit's wait for a finished task's result file (15 s, for slow network file
+systems; ``Job._results_timeout_s``, which submitit's own tests set to 0) to
+:data:`RESULTS_TIMEOUT_S`. On one machine's disk the file is there at once or
+never: only a lost task waits.
 
 Example:
     >>> import tempfile
     >>> bin_dir = install(Path(tempfile.mkdtemp()))
     >>> sorted(p.name for p in bin_dir.iterdir())
     ['sacct', 'sbatch', 'scancel', 'scontrol', 'srun']
+    >>> (bin_dir.parent / "site" / "sitecustomize.py").is_file()
+    True
 """
 
 from __future__ import annotations
@@ -35,17 +46,53 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 COMMANDS = ("sbatch", "srun", "sacct", "scancel", "scontrol")
 
 
+#: How long submitit waits for the result file of a task that ended (its default: 15 s).
+RESULTS_TIMEOUT_S = 1
+#: ``root/site/sitecustomize.py``: sets ``submitit.core.core.Job._results_timeout_s`` when
+#: (and only if) a process imports submitit; other processes do not import it for this.
+SITECUSTOMIZE = f"""\
+# Written by {Path(__file__).name}: submitit waits {RESULTS_TIMEOUT_S} s, not 15 s, for a lost task's result file.
+import importlib.abc
+import importlib.machinery
+import sys
+
+
+class _ShortResultsTimeout(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name != "submitit.core.core":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is None or spec.loader is None:
+            return spec
+        exec_module = spec.loader.exec_module
+
+        def exec_and_patch(module):
+            exec_module(module)
+            module.Job._results_timeout_s = {RESULTS_TIMEOUT_S}
+
+        spec.loader.exec_module = exec_and_patch
+        return spec
+
+
+sys.meta_path.insert(0, _ShortResultsTimeout())
+"""
+
+
 def install(root: Path) -> Path:
     """Write the fake commands into ``root/bin`` (state in ``root/state``); return the bin dir.
 
-    Put the bin dir first on ``PATH`` and set ``FAKE_SLURM_STATE`` to ``root/state``.
+    Put the bin dir first on ``PATH``, set ``FAKE_SLURM_STATE`` to ``root/state``, and
+    put ``root/site`` first on ``PYTHONPATH`` (see :data:`SITECUSTOMIZE`).
     """
     bin_dir, state = root / "bin", root / "state"
+    (root / "site").mkdir(parents=True, exist_ok=True)
+    (root / "site" / "sitecustomize.py").write_text(SITECUSTOMIZE)
     bin_dir.mkdir(parents=True, exist_ok=True)
     (state / "jobs").mkdir(parents=True, exist_ok=True)
     (state / "node").mkdir(exist_ok=True)  # the tasks' working directory
@@ -82,15 +129,17 @@ def sbatch(args: list[str]) -> int:
     job.mkdir(parents=True)
     (job / "script.sh").write_text(text)
     (job / "sbatch.json").write_text(json.dumps({"args": args, "flags": flags}))
+    parallel = 1
     if "array" in flags:
-        m = re.match(r"(\d+)-(\d+)", flags["array"])
+        m = re.match(r"(\d+)-(\d+)(?:%(\d+))?", flags["array"])
         tasks = [str(t) for t in range(int(m.group(1)), int(m.group(2)) + 1)]
+        parallel = int(m.group(3) or len(tasks))
     else:  # a single job (submitit submits one job without --array)
         tasks = ["-"]
     for t in tasks:
         (job / f"{t}.state").write_text("PENDING")
     subprocess.Popen(  # the "cluster": plays the tasks after sbatch has answered
-        [sys.executable, __file__, "run", str(job_id), str(script), *tasks],
+        [sys.executable, __file__, "run", str(job_id), str(script), str(parallel), *tasks],
         cwd=state / "node",
         start_new_session=True,
         stdin=subprocess.DEVNULL,
@@ -101,33 +150,47 @@ def sbatch(args: list[str]) -> int:
     return 0
 
 
-def run_tasks(job_id: str, script: str, tasks: list[str]) -> None:
+def run_tasks(job_id: str, script: str, parallel: int, tasks: list[str]) -> None:
+    """Play the tasks, at most ``parallel`` at once; then report the lost ones."""
     job = _state() / "jobs" / job_id
     node_fail = {t for t in os.environ.get("FAKE_SLURM_NODE_FAIL", "").split(",") if t}
+    queue = [t for t in tasks if t not in node_fail]
+    running: dict[str, subprocess.Popen] = {}
+    while queue or running:
+        while queue and len(running) < parallel:
+            t = queue.pop(0)
+            (job / f"{t}.state").write_text("RUNNING")
+            (job / f"{t}.cwd").write_text(os.getcwd())
+            running[t] = subprocess.Popen(["bash", script], env=_task_env(job_id, t))
+        time.sleep(0.05)
+        for t, proc in list(running.items()):
+            if proc.poll() is not None:
+                (job / f"{t}.state").write_text("COMPLETED" if proc.returncode == 0 else "FAILED")
+                del running[t]
     for t in tasks:
         if t in node_fail:
             (job / f"{t}.state").write_text("NODE_FAIL")
-            continue
-        (job / f"{t}.state").write_text("RUNNING")
-        (job / f"{t}.cwd").write_text(os.getcwd())
-        env = {
-            **os.environ,
-            "SLURM_JOB_ID": job_id,
-            "SLURM_NTASKS": "1",
-            "SLURM_PROCID": "0",
-            "SLURM_LOCALID": "0",
-            "SLURM_NODEID": "0",
-            "SLURM_JOB_NUM_NODES": "1",
-            "SLURM_JOB_NODELIST": "fakenode1",
-        }
-        if t != "-":  # an array task
-            env.update(
-                SLURM_JOB_ID=str(int(job_id) * 1000 + int(t)),
-                SLURM_ARRAY_JOB_ID=job_id,
-                SLURM_ARRAY_TASK_ID=t,
-            )
-        rc = subprocess.call(["bash", script], env=env)
-        (job / f"{t}.state").write_text("COMPLETED" if rc == 0 else "FAILED")
+
+
+def _task_env(job_id: str, t: str) -> dict[str, str]:
+    """The environment of task ``t`` (``-``: a job without --array) on a node."""
+    env = {
+        **os.environ,
+        "SLURM_JOB_ID": job_id,
+        "SLURM_NTASKS": "1",
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODEID": "0",
+        "SLURM_JOB_NUM_NODES": "1",
+        "SLURM_JOB_NODELIST": "fakenode1",
+    }
+    if t != "-":  # an array task
+        env.update(
+            SLURM_JOB_ID=str(int(job_id) * 1000 + int(t)),
+            SLURM_ARRAY_JOB_ID=job_id,
+            SLURM_ARRAY_TASK_ID=t,
+        )
+    return env
 
 
 def _fill(pattern: str) -> str:
@@ -182,4 +245,4 @@ def submissions(state: Path) -> list[dict]:
 
 
 if __name__ == "__main__" and sys.argv[1] == "run":
-    run_tasks(sys.argv[2], sys.argv[3], sys.argv[4:])
+    run_tasks(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])

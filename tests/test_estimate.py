@@ -286,12 +286,17 @@ def test_fit_app_refuses_bad_input_before_any_work(tmp_path):
 
 @pytest.mark.slow
 def test_fit_app_fits_a_three_actor_record(tmp_path):
+    """The app on a record with other names, the posterior required to converge (the
+    default). The chain starts at the maximum-likelihood estimate, so a short burn-in
+    suffices: 2,000 steps after 200 of burn-in converged for each sampler seed 0-9
+    (R-hat <= 1.0086, >= 148 autocorrelation times), as 3,000 after 1,000 did (<= 1.0078)."""
     path = three_actor_record(tmp_path, (THREE_KEYS, np.array([2.0, 0.8, -1.0])), months=48)
     proc, out = run_fit(
         tmp_path, f"record={path}", "train=2018-01:2020-12", "test=2021-01:2021-12",
-        f"fit.params=[{','.join(THREE_KEYS)}]", "fit.restarts=2", "fit.mcmc.steps=3000",
-        "fit.mcmc.burn=1000", "fit.draws=200",
+        f"fit.params=[{','.join(THREE_KEYS)}]", "fit.restarts=2", "fit.mcmc.steps=2200",
+        "fit.mcmc.burn=200", "fit.draws=200",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((out / "fit.json").read_text())
     assert list(result["params"]) == THREE_KEYS and result["test"]["fitted"]["n"] == 12 * 3
+    assert result["posterior"]["converged"] and result["posterior"]["steps_after_burn"] == 2000
