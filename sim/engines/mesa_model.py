@@ -154,6 +154,11 @@ class StateAgent(mesa.Agent):
             (``decision.forced``), its answer is ignored.
         decision: the last :class:`Decision` (kept only while a chooser is set).
         source: who chose the last action: ``policy``, ``chooser`` or ``event``.
+
+    While no agent has a chooser (and no agent is a subclass), the model plays each
+    round in one compiled call and only sets :attr:`action`; give an agent a chooser,
+    or subclass it and override :meth:`decide`, and every round goes through
+    :meth:`decide` and :meth:`advance` (:meth:`NegotiationModel.step`).
     """
 
     def __init__(self, model: NegotiationModel, name: str, index: int, role: str):
