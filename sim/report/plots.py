@@ -140,7 +140,10 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
         ("any_stalemate", "P(stalemate, plain or hedged)"),
         ("breakdown", "P(breakdown)"),
     ]
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), constrained_layout=True)
+    # a fixed layout: the panels and labels are always the same, and matplotlib's
+    # constrained layout would measure every text twice more (about half the drawing time)
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
+    fig.subplots_adjust(left=0.045, right=0.9, bottom=0.12, top=0.84, wspace=0.2)
     for ax, (col, label) in zip(axes, panels):
         grid = summary.pivot(index=y, columns=x, values=col).reindex(index=ys, columns=xs)
         im = ax.pcolormesh(
@@ -151,8 +154,9 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
-    fig.colorbar(im, ax=axes, shrink=0.9, label="share of runs (white line: 50%)")
-    fig.suptitle(title, fontsize=13, fontweight="bold")
+    cax = fig.add_axes((0.915, 0.12, 0.012, 0.72))
+    fig.colorbar(im, cax=cax, label="share of runs (white line: 50%)")
+    fig.suptitle(title, fontsize=13, fontweight="bold", y=0.97)
     return fig
 
 
@@ -242,12 +246,11 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
     groups = runs.groupby(by, observed=True, sort=True)
     cats = [str(k) for k in groups.groups]
     fig, axes = plt.subplots(
-        1,
-        len(actors),
-        figsize=(3.6 * len(actors), 3.8),
-        sharey=True,
-        squeeze=False,
-        constrained_layout=True,
+        1, len(actors), figsize=(3.6 * len(actors), 3.8), sharey=True, squeeze=False
+    )  # a fixed layout, as in plot_outcome_map
+    width = 3.6 * len(actors)
+    fig.subplots_adjust(
+        left=0.55 / width, right=1 - 0.15 / width, bottom=0.27, top=0.82, wspace=0.08
     )
     for ax, actor in zip(axes[0], actors):
         bottom = np.zeros(len(cats))
@@ -268,7 +271,7 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
         ax.set_xlabel(axis_label(by))
     axes[0][0].set_ylabel("share of rounds")
     axes[0][0].legend(frameon=True, fontsize=8, loc="lower left")
-    fig.suptitle(title or f"What each state does, by {axis_label(by)}", fontweight="bold")
+    fig.suptitle(title or f"What each state does, by {axis_label(by)}", fontweight="bold", y=0.97)
     return fig
 
 
