@@ -69,8 +69,11 @@ def plot_trajectories(
     ncol = 4
     nrow_state = int(np.ceil(len(panels) / ncol))
     nrow = nrow_state + int(np.ceil(len(actors) / ncol))
-    fig, axes = plt.subplots(
-        nrow, ncol, figsize=(4.2 * ncol, 2.9 * nrow), squeeze=False, constrained_layout=True
+    height = 2.9 * nrow
+    fig, axes = plt.subplots(nrow, ncol, figsize=(4.2 * ncol, height), squeeze=False)
+    # a fixed layout (in inches: the same margins whatever the rows), as in plot_outcome_map
+    fig.subplots_adjust(
+        left=0.045, right=0.99, bottom=0.5 / height, top=1 - 0.75 / height, hspace=0.55, wspace=0.25
     )
     for ax in axes.flat:
         ax.set_visible(False)
@@ -105,7 +108,7 @@ def plot_trajectories(
         if k == 0:
             ax.legend(loc="lower left", fontsize=8, frameon=True)
     n = f" — {n_runs} runs" if n_runs else ""
-    fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold")
+    fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold", y=1 - 0.2 / height)
     return fig
 
 
