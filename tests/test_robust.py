@@ -219,7 +219,7 @@ def test_a_directory_holding_another_sweep_is_refused_untouched(tmp_path):
     exe = str(Path(sys.executable).with_name("stalemate"))
     common = ["seeds=2", "rounds=5", "progress=false", f"hydra.sweep.dir={d}"]
     subprocess.run([exe, "-m", "assurance=0,1", *common], check=True, capture_output=True)
-    (d / LOCK_FILE).unlink()
+    assert (d / LOCK_FILE).read_text() == ""  # the finished sweep's (released) lock file
     before = sorted((p.relative_to(d), p.stat().st_mtime_ns) for p in d.rglob("*"))
     other = subprocess.run([exe, "-m", "relief=0,1", *common], capture_output=True, text=True)
     assert other.returncode == 2

@@ -256,9 +256,10 @@ class StalemateSweeper(Sweeper):
         from sim.report.io import failpoint, remove_leftovers, write_text
 
         this = identity(combos, value_lists)
-        self._existing_jobs(this)  # a directory holding another sweep is refused untouched
         lock = DirLock(self.sweep_dir, "sweep")
         try:
+            lock.check()  # a running sweep first, then another sweep's plan: refused untouched
+            self._existing_jobs(this)
             lock.acquire()
         except LockBusy as err:
             refuse(f"{err}; wait for it to end, or choose another hydra.sweep.dir")

@@ -119,6 +119,31 @@ class DirLock:
         self._fd = fd
         return self
 
+    def check(self) -> None:
+        """Raise :class:`LockBusy` if a live process holds the lock, touching nothing:
+        the lock file is only opened for reading (if it is there) and never written, so a
+        command can refuse for other reasons first and leave the directory as it was.
+
+        Raises:
+            LockBusy: another live process holds it.
+        """
+        if fcntl is None or not self.path.exists():
+            return
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except OSError:
+            return  # acquire() will say what is wrong
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise LockBusy(
+                f"{self.directory} is busy: a {self.what} is running there ({_describe(_read(fd))})"
+            ) from None
+        except OSError:
+            return
+        finally:
+            os.close(fd)  # closing drops the probe's own lock, if it got one
+
     def release(self) -> None:
         """Release the lock and empty the record (a clean end)."""
         if self._fd is None:
