@@ -237,6 +237,30 @@ def test_a_sweep_key_below_a_single_value_is_named():
         apply_point(app, ["assurance.x=0.5"])
 
 
+def test_checking_a_lock_touches_nothing(tmp_path):
+    """DirLock.check refuses a held lock by name and passes a free one, without creating
+    or writing the lock file."""
+    DirLock(tmp_path).check()  # no lock file: free, and none is made
+    assert not (tmp_path / LOCK_FILE).exists()
+    held = DirLock(tmp_path).acquire()
+    try:
+        stamp = (tmp_path / LOCK_FILE).stat().st_mtime_ns, (tmp_path / LOCK_FILE).read_text()
+        with pytest.raises(
+            LockBusy, match=rf"is busy: a sweep is running there \(pid {os.getpid()} on"
+        ):
+            DirLock(tmp_path).check()
+        assert (
+            (tmp_path / LOCK_FILE).stat().st_mtime_ns,
+            (tmp_path / LOCK_FILE).read_text(),
+        ) == stamp
+    finally:
+        held.release()
+    stamp = (tmp_path / LOCK_FILE).stat().st_mtime_ns
+    DirLock(tmp_path).check()  # released: free
+    assert (tmp_path / LOCK_FILE).stat().st_mtime_ns == stamp
+    DirLock(tmp_path).acquire().release()  # and the probe left no lock behind
+
+
 def test_a_process_orphaned_by_its_parent_ends_itself(tmp_path):
     """What keeps joblib workers from outliving a killed sweep: the parent dies, the child
     (which called die_with_parent) exits within a second; and a child that starts
