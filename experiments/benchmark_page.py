@@ -28,60 +28,24 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from sim.classroom.headless import CHROMIUM, CHROMIUM_ARGS, start_server, wait_until_up
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("STALEMATE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 ROUND = ".stalemate-round"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server(timing: Path) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "STALEMATE_TIMING": str(timing),
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",  # offline, as in class
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sim.classroom.page", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return proc, url
-        except OSError:
-            time.sleep(0.5)
-    raise SystemExit("the page did not start")
+def start_page(timing: Path) -> tuple[subprocess.Popen, str]:
+    """The page's server, offline as in class, writing its step timings to ``timing``."""
+    proc, url = start_server("sim.classroom.page", [], env={"STALEMATE_TIMING": str(timing)})
+    if not wait_until_up(proc, url):
+        raise SystemExit("the page did not start")
+    return proc, url
 
 
 def cpu_seconds(server_pid: int) -> tuple[float, float]:
@@ -246,11 +210,11 @@ async def main_async(args) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         timing = Path(tmp) / "timing.jsonl"
-        proc, url = start_server(timing)
+        proc, url = start_page(timing)
         try:
             async with async_playwright() as p:
                 browser = await p.chromium.launch(
-                    executable_path=CHROMIUM, args=ARGS, headless=True
+                    executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True
                 )
                 out = {
                     "cores": len(os.sched_getaffinity(0)),

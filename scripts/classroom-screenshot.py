@@ -22,26 +22,13 @@ import argparse
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
+
+from sim.classroom.headless import CHROMIUM, CHROMIUM_ARGS, start_server, wait_until_up
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
-CHROMIUM = os.environ.get("STALEMATE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
 SCREEN = {"width": 1366, "height": 768}
 CODE = "ABC234"
 #: Five months of the 2018 replay as four students might play them: (state, move, reason).
@@ -61,34 +48,12 @@ STUDENTS = {"USA": "Ana", "DPRK": "Ben", "ROK": "Cleo", "PRC": "Dev"}
 
 
 def serve(module: str, args: list[str]) -> tuple[subprocess.Popen, str, Path]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    log = Path(os.environ.get("TMPDIR", "/tmp")) / f"stalemate-screenshot-{port}.log"
-    env = {
-        **os.environ,
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/",  # offline: the asset cache or nothing
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(240):
-        try:
-            urllib.request.urlopen(url, timeout=2).close()
-            return proc, url, log
-        except OSError:
-            if proc.poll() is not None:
-                break
-            time.sleep(0.5)
+    log = (
+        Path(os.environ.get("TMPDIR", "/tmp")) / f"stalemate-screenshot-{os.getpid()}-{module}.log"
+    )
+    proc, url = start_server(module, args, log)
+    if wait_until_up(proc, url):
+        return proc, url, log
     stop(proc)
     raise SystemExit(f"{module} did not start:\n{log.read_text()}")
 
@@ -172,7 +137,7 @@ def main() -> int:
 
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             if args.only in (None, "page"):
                 print(f"wrote {shoot_page(browser, args.rounds).relative_to(ROOT)}")

@@ -33,14 +33,14 @@ import io
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+
+from sim.classroom.headless import CHROMIUM, CHROMIUM_ARGS, start_server, wait_until_up
 
 try:
     from playwright.sync_api import expect  # retries until the page shows it
@@ -52,20 +52,6 @@ pytestmark = pytest.mark.slow  # a real browser
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "results" / "test-artifacts"
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-CHROMIUM = os.environ.get("STALEMATE_CHROMIUM", "/usr/bin/chromium")
-#: what Chromium needs as root in a sandboxed machine with a closed network
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-]
-#: nothing listens there: a file missing from the asset cache fails at once
-UNREACHABLE_CDN = "http://127.0.0.1:9/npm/"
 STARTUP_TIMEOUT = 120  # seconds for a server to answer
 UI_TIMEOUT = 30_000  # milliseconds for the page to show something
 SCREEN = {"width": 1366, "height": 768}
@@ -79,23 +65,11 @@ def _require(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_ready(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
+    if wait_until_up(proc, url, STARTUP_TIMEOUT):
+        return
+    if proc.poll() is not None:
+        raise RuntimeError(f"the server exited with {proc.returncode}:\n{log.read_text()}")
     raise TimeoutError(f"the server did not answer within {STARTUP_TIMEOUT} s:\n{log.read_text()}")
 
 
@@ -127,24 +101,9 @@ def _serve(module: str, args: list[str], tmp_path_factory):
         "the front-end asset cache is not filled: run python scripts/fetch-solara-assets.py\n"
         + check.stdout,
     )
-    port = _free_port()
     log = tmp_path_factory.mktemp("server") / "server.log"
-    env = {
-        **os.environ,
-        "SOLARA_ASSETS_CDN": UNREACHABLE_CDN,  # offline: the cache or nothing
-        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",
-        "PYTHONUNBUFFERED": "1",
-    }
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", module, "--host", "127.0.0.1", "--port", str(port), *args],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    return proc, f"http://127.0.0.1:{port}/", log
+    proc, url = start_server(module, args, log)
+    return proc, url, log
 
 
 #: The room as the browser test starts it: no timer, seed 0, a known join code.
