@@ -35,7 +35,7 @@ from sim.engines import tables
 from sim.engines.batch import Results, check_configs
 from sim.engines.kernels import stream_starts
 from sim.engines.point import DecisionPoint
-from sim.engines.state import MAX_SEED, History, State
+from sim.engines.state import MAX_SEED, History, OneRun, State
 from sim.model.actors import describe_action
 from sim.model.beliefs import BELIEFS, draw_types
 from sim.model.compile import compile_configs, slot, with_run_values
@@ -306,7 +306,7 @@ class HistoryCollector(mesa.DataCollector):
         pass
 
 
-class NegotiationModel(mesa.Model):
+class NegotiationModel(OneRun, mesa.Model):
     """Negotiation between states that concede, hedge or escalate each round.
 
     Every keyword except ``rng`` is a model parameter of
@@ -355,7 +355,7 @@ class NegotiationModel(mesa.Model):
             self.drawn = uncertainty.values_for(np.array([self.seed]))
             c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], self.drawn)
         self.compiled = c
-        self.structure = s = c.structure
+        s = c.structure  # also self.structure (OneRun)
         A = s.n_actors
         self.state = State.empty(1, A, c.tparams.shape[2])
         self.history = History.empty(1, s.rounds, A)
@@ -417,16 +417,6 @@ class NegotiationModel(mesa.Model):
         self.verifier: Verifier | None = None
         self.running = True
         self.datacollector.collect(self)
-
-    @property
-    def round(self) -> int:
-        """Rounds played so far."""
-        return int(self.state.tally[0, T.round])
-
-    @property
-    def outcome(self) -> str:
-        """``undecided`` while running, then the run's outcome name."""
-        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
 
     @property
     def actor_names(self) -> tuple[str, ...]:

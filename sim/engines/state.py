@@ -109,14 +109,17 @@ class OneRun:
 
     @property
     def structure(self):
+        """What the run's configuration fixes (actors, roles, policies, events)."""
         return self.compiled.structure
 
     @property
     def round(self) -> int:
+        """Rounds played so far."""
         return int(self.state.tally[0, T.round])
 
     @property
     def outcome(self) -> str:
+        """``undecided`` while running, then the run's outcome name."""
         from sim.model.names import OUTCOME_NAMES
 
         return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
