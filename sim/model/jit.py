@@ -16,6 +16,12 @@ The directory is ``$STALEMATE_CACHE_DIR`` if set, else
 ``$XDG_CACHE_HOME/stalemate/numba/<hash>`` (``~/.cache/...``), falling back to
 the system's temporary directory when that is not writable.
 
+Inside it, files are laid out by their path *within the package*
+(:class:`PackageCacheLocator`), not by where the package sits on disk as
+numba's locators do: a second checkout, a fresh clone or an installed wheel
+with the same sources finds the kernels already compiled instead of spending
+about half a minute compiling them again.
+
 Example:
     >>> from sim.model.jit import kernel
     >>> @kernel
@@ -35,6 +41,7 @@ import warnings
 from pathlib import Path
 
 import numba
+from numba.core.caching import CacheImpl, _CacheLocator, _SourceFileBackedLocatorMixin
 from numba.core.errors import NumbaExperimentalFeatureWarning
 
 _HERE = Path(__file__).resolve().parent
@@ -80,6 +87,39 @@ def cache_dir() -> Path:
 
 
 CACHE_DIR = str(cache_dir())
+
+
+class PackageCacheLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
+    """numba's cache locator for this package's source files: the cache path is
+    :data:`CACHE_DIR` plus the file's folder *inside the package* (``model``,
+    ``model/policies``, ``engines``), so it is the same for every copy of the same
+    sources. numba's own locators add a hash of the absolute folder, so every new
+    checkout recompiled. The source stamp is numba's (a hash of the file's content),
+    and :data:`CACHE_DIR` is keyed by every compiled source, so nothing goes stale.
+    Files outside the package (a user's own policy) keep numba's locators.
+    """
+
+    def __init__(self, py_func, py_file):
+        self._py_file = py_file
+        self._lineno = py_func.__code__.co_firstlineno
+        inside = Path(py_file).resolve().parent.relative_to(_HERE.parent)
+        self._cache_path = os.path.join(CACHE_DIR, "_".join(inside.parts) or "sim")
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, py_func, py_file):
+        try:
+            Path(py_file).resolve().relative_to(_HERE.parent)
+        except ValueError:
+            return None  # not one of ours
+        return super().from_function(py_func, py_file)
+
+
+# numba asks each locator class in turn (numba.core.caching.CacheImpl); ours goes first.
+if PackageCacheLocator not in CacheImpl._locator_classes:
+    CacheImpl._locator_classes.insert(0, PackageCacheLocator)
 
 # literal_unroll over the tuple of registered policies is numba's "first-class
 # function" feature; it has worked since numba 0.49 and is what the registry needs.
