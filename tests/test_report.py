@@ -50,20 +50,35 @@ def test_running_summary_over_chunks_equals_the_whole():
     assert s.format() == format_summary(runs, ["USA", "DPRK", "ROK", "PRC"])
 
 
-def test_parquet_stream_is_invisible_until_complete(tmp_path):
+@pytest.mark.parametrize("background", [False, True])
+def test_parquet_stream_is_invisible_until_complete(tmp_path, background):
     """A stream that fails leaves neither the file nor a temporary; one that finishes has
-    every chunk, its metadata, and a digest with its row count."""
+    every chunk in order, its metadata, and a digest with its row count (written in the
+    caller's thread or in the background)."""
     path = tmp_path / "t.parquet"
-    with pytest.raises(RuntimeError), ParquetStream(path, {"a": 1}) as s:
+    with pytest.raises(RuntimeError), ParquetStream(path, {"a": 1}, background) as s:
         s.write(pa.table({"x": [1, 2]}))
         raise RuntimeError("killed")
     assert not path.exists() and not list(tmp_path.iterdir())
-    with ParquetStream(path, {"a": 1}) as s:
-        s.write(pa.table({"x": [1, 2]}))
-        s.write(pa.table({"x": [3]}))
-    assert pd.read_parquet(path)["x"].tolist() == [1, 2, 3]
+    with ParquetStream(path, {"a": 1}, background) as s:
+        for k in range(0, 50, 3):
+            s.write(pa.table({"x": list(range(k, min(k + 3, 50)))}))
+    assert pd.read_parquet(path)["x"].tolist() == list(range(50))
     assert read_metadata(path) == {"a": 1}
-    assert file_digest(path)["rows"] == 3
+    assert file_digest(path)["rows"] == 50
+
+
+@pytest.mark.parametrize("fails_at", [1, 3])
+def test_a_background_write_that_fails_fails_the_stream(tmp_path, fails_at, monkeypatch):
+    """An error in the background writer (here: the disk fills up at the n-th chunk) is
+    raised to the caller, by a later write or on leaving the block, and no file appears."""
+    monkeypatch.setenv("STALEMATE_FAILPOINTS", f"stream:t.parquet@{fails_at}=enospc")
+    monkeypatch.setattr("sim.report.io._hits", {})  # count this test's chunks only
+    path = tmp_path / "t.parquet"
+    with pytest.raises(OSError, match="No space left"), ParquetStream(path, {}, True) as s:
+        for k in range(3):
+            s.write(pa.table({"x": [k]}))
+    assert not list(tmp_path.iterdir())
 
 
 def test_leftover_temporaries_are_removed(tmp_path):

@@ -273,7 +273,9 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
         streams = {"runs": stack.enter_context(ParquetStream(out / "runs.parquet", meta))}
         if record:
             for kind in ("states", "actions"):
-                streams[kind] = stack.enter_context(ParquetStream(out / f"{kind}.parquet", meta))
+                streams[kind] = stack.enter_context(  # written while the next chunk runs
+                    ParquetStream(out / f"{kind}.parquet", meta, background=True)
+                )
 
         def sink(kind, table):
             if kind == "runs":
@@ -409,8 +411,8 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
                 states=f"blocks/{key}.states.parquet", actions=f"blocks/{key}.actions.parquet"
             )
         with ExitStack() as stack:  # the runs file is renamed into place last
-            streams = {
-                kind: stack.enter_context(ParquetStream(out / name, block_meta))
+            streams = {  # trajectories are written while the next chunk runs
+                kind: stack.enter_context(ParquetStream(out / name, block_meta, kind != "runs"))
                 for kind, name in files.items()
             }
 

@@ -120,6 +120,27 @@ def _encode(metadata: dict) -> bytes:
     return json.dumps(metadata, default=str).encode()
 
 
+def dictionary_columns(schema) -> list[str]:
+    """The columns worth Parquet's dictionary encoding: labels (Arrow dictionaries and
+    strings). Numbers are written plainly and compressed: dictionary-encoding them
+    (pyarrow's default for every column) took half the time of writing trajectories
+    and gained under a tenth of the file size.
+
+    Example:
+        >>> import pyarrow as pa
+        >>> t = pa.table({"run_id": [0], "actor": pa.array(["USA"]).dictionary_encode(),
+        ...               "outcome": ["agreement"], "tension": [0.5]})
+        >>> dictionary_columns(t.schema)
+        ['actor', 'outcome']
+    """
+    import pyarrow as pa
+
+    def label(t) -> bool:
+        return pa.types.is_dictionary(t) or pa.types.is_string(t) or pa.types.is_large_string(t)
+
+    return [f.name for f in schema if label(f.type)]
+
+
 def write_parquet(df, path, metadata: dict | None = None) -> Path:
     """Write a DataFrame or Arrow table to Parquet atomically; ``metadata`` goes into the
     file's key-value metadata (read it back with :func:`read_metadata`)."""
@@ -132,12 +153,19 @@ def write_parquet(df, path, metadata: dict | None = None) -> Path:
         meta[_META_KEY] = _encode(metadata)
         table = table.replace_schema_metadata(meta)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, use_dictionary=dictionary_columns(table.schema))
     return Path(path)
 
 
 class ParquetStream:
     """A Parquet file written chunk by chunk, visible under its name only when complete.
+
+    With ``background=True`` each chunk is written by a thread of the stream's own
+    while the caller goes on (pyarrow releases the GIL as it encodes): the next
+    chunk is simulated while this one is written. Chunks are written in order, at
+    most one waits while another is written (memory stays bounded), and an error
+    in the writer is raised by the next :meth:`write` or on leaving the block, so
+    nothing is renamed into place unless every chunk was written.
 
     Example:
         >>> import tempfile, pyarrow as pa
@@ -150,13 +178,19 @@ class ParquetStream:
         ([1, 2], {'rows': 2})
     """
 
-    def __init__(self, path, metadata: dict | None = None):
+    def __init__(self, path, metadata: dict | None = None, background: bool = False):
         self.path = Path(path)
         self.metadata = dict(metadata or {})
         self.rows = 0
         self._writer = None
         self._ctx = atomic_path(self.path)
         self._tmp = None
+        self._pool = None
+        self._pending = None  # the chunk being written in the background (a Future)
+        if background:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(1, thread_name_prefix=f"write-{self.path.name}")
 
     def __enter__(self) -> ParquetStream:
         self._tmp = self._ctx.__enter__()
@@ -164,17 +198,41 @@ class ParquetStream:
 
     def write(self, table) -> None:
         """Append a chunk (an Arrow table; every chunk has the same columns)."""
+        self.rows += table.num_rows
+        if self._pool is None:
+            self._write(table)
+            return
+        self._wait()  # the previous chunk is on disk (or its error is raised here)
+        self._pending = self._pool.submit(self._write, table)
+
+    def _write(self, table) -> None:
         import pyarrow.parquet as pq
 
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self._tmp, table.schema)
+            self._writer = pq.ParquetWriter(
+                self._tmp, table.schema, use_dictionary=dictionary_columns(table.schema)
+            )
         elif table.schema != self._writer.schema:
             table = table.cast(self._writer.schema)
         self._writer.write_table(table)
-        self.rows += table.num_rows
         failpoint(f"stream:{self.path.name}")  # part of the file written, not yet visible
 
+    def _wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
     def __exit__(self, exc_type, exc, tb):
+        failure = None
+        try:
+            self._wait()
+        except BaseException as err:  # the background writer failed
+            failure = err
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+        if exc_type is None and failure is not None:
+            exc_type, exc, tb = type(failure), failure, failure.__traceback__
         if exc_type is None:
             try:
                 if self._writer is None:
@@ -187,7 +245,10 @@ class ParquetStream:
             return self._ctx.__exit__(None, None, None)
         if self._writer is not None:
             self._writer.close()
-        return self._ctx.__exit__(exc_type, exc, tb)
+        self._ctx.__exit__(exc_type, exc, tb)  # removes the temporary
+        if exc is failure:
+            raise failure  # the writer's error, raised as the block's
+        return False
 
 
 def read_metadata(path) -> dict:
