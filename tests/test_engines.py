@@ -196,6 +196,71 @@ def test_thread_count_does_not_change_results():
     assert_same(one, run_batch(cfgs, seeds, chunk_size=33, processes="auto", progress=False))
 
 
+@pytest.mark.parametrize("kw", [{}, {"rounds": 30, "agreement_threshold": 0.3}])
+def test_a_history_written_into_reused_memory_is_the_blank_one(kw):
+    """Fresh runs written into memory full of an earlier chunk's numbers (what run_batch
+    reuses) give byte for byte the history of runs started on blank arrays: every
+    round is written, played or marked unplayed (NaN, action -1) after the run ended."""
+    from sim.engines.batch import simulate
+    from sim.engines.state import History
+    from sim.model.compile import compile_configs
+
+    c = compile_configs([make_config(**kw)] * 64)
+    rounds, n = c.structure.rounds, c.structure.n_actors
+    dirty = History.empty(64, rounds, n, blank=False)
+    rng = np.random.default_rng(0)
+    for a in (dirty.x, dirty.actions, dirty.trust, dirty.flag):
+        a.view(np.uint8)[...] = rng.integers(0, 256, a.nbytes, dtype=np.uint8).reshape(
+            a.view(np.uint8).shape
+        )
+    _, reused = simulate(c, np.arange(64), out=dirty)
+    _, blank = simulate(c, np.arange(64), history=History.empty(64, rounds, n))
+    assert reused is dirty
+    ended = np.isnan(blank.x[:, -1, 0]).sum()
+    assert ended > 0 or not kw  # the short horizon has runs that ended early
+    for k in ("x", "actions", "trust", "flag"):
+        assert getattr(reused, k).tobytes() == getattr(blank, k).tobytes(), k
+
+
+def test_tables_hold_exactly_the_played_rounds_of_the_history():
+    """The compiled gather of the states and actions tables against plain numpy on the
+    same histories: every played round of every run, run-major, nothing else (runs
+    ending early, at different rounds, included)."""
+    from sim.engines import tables
+    from sim.engines.batch import simulate
+    from sim.model.compile import compile_configs
+    from sim.model.decisions import felt_relief
+    from sim.model.names import STATE_VARS, T, V
+
+    c = compile_configs([make_config(rounds=40, agreement_threshold=0.35)] * 50)
+    seeds, ids = np.arange(50) * 7 + 3, np.arange(50) + 1000
+    state, hist = simulate(c, seeds)
+    played = state.tally[:, T.round]
+    assert len(set(played.tolist())) > 1  # runs of different lengths
+    h = hist.as_dict()
+    states = tables.states_table(seeds, ids, h, played).to_pandas()
+    actions = tables.actions_table(seeds, ids, c.structure.names, h, played).to_pandas()
+    rows = [(r, t) for r in range(50) for t in range(played[r] + 1)]
+    r, t = np.array(rows).T
+    assert states["run_id"].tolist() == ids[r].tolist()
+    assert states["seed"].tolist() == seeds[r].tolist()
+    assert states["round"].tolist() == t.tolist()
+    for v in V:
+        assert np.array_equal(states[STATE_VARS[v]].to_numpy(), hist.x[r, t, v])
+    felt = felt_relief(hist.x[r, t, V.relief], hist.x[r, t, V.enforcement])
+    assert np.array_equal(states["felt_relief"].to_numpy(), felt)
+    assert states["flagged"].tolist() == hist.flag[r, t].tolist()
+    A = len(c.structure.names)
+    rows = [(r, t, i) for r in range(50) for t in range(1, played[r] + 1) for i in range(A)]
+    r, t, i = np.array(rows).T
+    assert actions["run_id"].tolist() == ids[r].tolist()
+    assert actions["round"].tolist() == t.tolist()
+    assert actions["actor"].tolist() == [c.structure.names[k] for k in i]
+    names = ["concede", "hedge", "escalate"]
+    assert actions["action"].tolist() == [names[a] for a in hist.actions[r, t, i]]
+    assert np.array_equal(actions["trust_in_counterpart"].to_numpy(), hist.trust[r, t, i])
+
+
 def test_tracking_the_whole_trust_matrix_changes_nothing_read():
     """Updating only the trust columns decisions read (the default) and the whole
     matrix give identical tables."""

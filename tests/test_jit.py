@@ -32,7 +32,12 @@ print(json.dumps(out))
 def cache_paths(root: Path, cache: Path) -> dict[str, list[str]]:
     env = {**os.environ, "PYTHONPATH": str(root), "STALEMATE_CACHE_DIR": str(cache)}
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], env=env, cwd=root, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE],
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)

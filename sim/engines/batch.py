@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -32,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 
 from sim.engines import tables
-from sim.engines.kernels import simulate_batch
+from sim.engines.kernels import parallel_lock, simulate_batch
 from sim.engines.state import MAX_SEED, History, RunView, State
 from sim.model.compile import Compiled, compile_configs, slot, structure_key, with_run_values
 from sim.model.names import STATE_VARS, T
@@ -47,8 +46,6 @@ if TYPE_CHECKING:  # pandas is imported when tables become DataFrames
 HISTORY_BUDGET = 256 * 2**20
 #: Runs per chunk when nothing is recorded.
 SUMMARY_CHUNK = 65_536
-
-_parallel_lock = threading.Lock()  # numba's default thread pool takes one batch at a time
 
 
 def cores() -> int:
@@ -83,6 +80,7 @@ def simulate(
     history: History | None = None,
     full_trust: bool = False,
     threads: int | str | None = "auto",
+    out: History | None = None,
 ) -> tuple[State, History | None]:
     """Play the runs of ``c`` from ``state`` (default: round 0) through round ``stop``.
 
@@ -99,6 +97,8 @@ def simulate(
         history: a history to continue writing into (it is not modified).
         full_trust: update the whole trust matrix, not only the columns decisions read.
         threads: threads to use (``"auto"``: every core).
+        out: for fresh runs, a history of the right shape to write into (reused memory;
+            its old contents are all overwritten) instead of a new one.
 
     Returns:
         The state after ``stop`` (or after every run ended) and the history.
@@ -110,12 +110,14 @@ def simulate(
     st = State.empty(R, A, c.tparams.shape[2]) if fresh else state.copy()
     if history is not None:
         hist = history.copy()
+    elif fresh and record and out is not None:
+        hist = out  # every round of a fresh run is written: played, or blanked after its end
     else:
-        hist = History.empty(R, s.rounds, A, record)
+        hist = History.empty(R, s.rounds, A, record, blank=not fresh)
     record = record and hist.x.shape[1] > 0
     stop = s.rounds if stop is None else int(stop)
     n = resolve_threads(threads)
-    with _parallel_lock:
+    with parallel_lock:
         previous = numba.get_num_threads()
         numba.set_num_threads(n)
         try:
@@ -286,6 +288,7 @@ def run_batch(
         raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
     parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
+    buffers: dict[tuple[int, int], History] = {}  # one history per shape, reused by every chunk
     for lo, hi in _chunks(configs, chunk_size, record):
         chunk = _run_chunk(
             configs[lo:hi],
@@ -295,6 +298,7 @@ def run_batch(
             threads,
             full_trust,
             uncertainty,
+            buffers,
         )
         for kind, table in chunk:
             if sink is not None:
@@ -318,9 +322,20 @@ def run_batch(
 
 
 def _run_chunk(
-    configs, seeds, run_ids, record: bool, threads: int, full_trust: bool, uncertainty=None
+    configs,
+    seeds,
+    run_ids,
+    record: bool,
+    threads: int,
+    full_trust: bool,
+    uncertainty=None,
+    buffers: dict | None = None,
 ):
-    """Simulate one chunk (grouped by structure inside) and yield its tables in input order."""
+    """Simulate one chunk (grouped by structure inside) and yield its tables in input order.
+
+    With ``buffers`` the histories are written into memory kept from the chunk before
+    (the tables copy what they need), not into new arrays: a new array of a few hundred
+    MB costs more to fault in than the runs cost to record."""
     groups: dict[tuple, list[int]] = {}
     keys: dict[int, tuple] = {}  # a config repeated for many seeds is keyed once
     for i, cfg in enumerate(configs):
@@ -339,7 +354,15 @@ def _run_chunk(
             drawn = uncertainty.values_for(seeds[idx])
             c = with_run_values(c, [slot(c.structure, k) for k in uncertainty.keys], drawn)
             distinct = cfgs
-        state, hist = simulate(c, seeds[idx], record, full_trust=full_trust, threads=threads)
+        out = None
+        if record and buffers is not None:
+            shape = (c.structure.rounds, c.structure.n_actors)
+            if shape not in buffers or len(buffers[shape].flag) < len(idx):
+                buffers[shape] = History.empty(len(idx), *shape, blank=False)
+            out = buffers[shape].rows(len(idx))
+        state, hist = simulate(
+            c, seeds[idx], record, full_trust=full_trust, threads=threads, out=out
+        )
         runs = tables.runs_table(distinct, seeds[idx], run_ids[idx], c, state.final())
         if drawn is not None:
             runs = tables.with_drawn(runs, uncertainty.keys, drawn)

@@ -3,21 +3,29 @@
 Runs are independent, so they are spread over threads (numba's ``prange``);
 each run draws its random numbers from its own seed (:mod:`sim.model.rng`), so
 results do not depend on the number of threads or on how runs are chunked.
+The states and actions tables are gathered from the histories here too
+(:func:`states_rows`, :func:`actions_rows`), each run's rows by one thread.
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 from numba import prange
 
 from sim.model.beliefs import draw_types
+from sim.model.decisions import felt_relief_kernel
 from sim.model.dynamics import play, record_round, start_run
 from sim.model.jit import kernel
 from sim.model.likelihood import replay
-from sim.model.names import Feature
+from sim.model.names import Feature, T, V
 from sim.model.rng import stream_start
 
 N_FEATURES = len(Feature)
+
+#: Held while a parallel kernel runs: numba's default thread pool takes one at a time.
+parallel_lock = threading.Lock()
 
 
 @kernel
@@ -78,6 +86,20 @@ def simulate_batch(
             record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, probs, f, u,
             terms[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik,
         )  # fmt: skip
+        if record:  # the rounds after the run ended: blank (the history may be reused memory)
+            blank_rounds(TALLY[r][T.round] + 1, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r])
+
+
+@kernel(inline="always")
+def blank_rounds(first, rec_x, rec_actions, rec_trust, rec_flag):
+    """Mark rounds ``first`` … of a run's history unplayed: NaN state and trust, action -1."""
+    for t in range(first, rec_x.shape[0]):
+        for v in range(rec_x.shape[1]):
+            rec_x[t, v] = np.nan
+        for i in range(rec_actions.shape[1]):
+            rec_actions[t, i] = -1
+            rec_trust[t, i] = np.nan
+        rec_flag[t] = False
 
 
 @kernel(parallel=True, nrt=True)
@@ -100,3 +122,37 @@ def replay_batch(
             X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
             terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
         )  # fmt: skip
+
+
+@kernel(parallel=True)
+def states_rows(played, offset, run_ids, seeds, rec_x, rec_flag, run, seed, rnd, x, felt, flag):
+    """The states table's columns: run r's rounds 0..played[r] go to rows ``offset[r]``…
+    (``x[v]`` is variable v's column), on all threads."""
+    relief, enforcement = V.relief, V.enforcement
+    for r in prange(played.shape[0]):
+        o = offset[r]
+        for t in range(played[r] + 1):
+            run[o + t] = run_ids[r]
+            seed[o + t] = seeds[r]
+            rnd[o + t] = t
+            for v in range(x.shape[0]):
+                x[v, o + t] = rec_x[r, t, v]
+            felt[o + t] = felt_relief_kernel(rec_x[r, t, relief], rec_x[r, t, enforcement])
+            flag[o + t] = rec_flag[r, t]
+
+
+@kernel(parallel=True)
+def actions_rows(played, offset, run_ids, rec_actions, rec_trust, run, rnd, actor, action, trust):
+    """The actions table's columns: run r's played rounds 1..played[r], one row per actor,
+    from row ``offset[r]`` on, on all threads."""
+    n = rec_actions.shape[2]
+    for r in prange(played.shape[0]):
+        o = offset[r]
+        for t in range(1, played[r] + 1):
+            for i in range(n):
+                run[o] = run_ids[r]
+                rnd[o] = t
+                actor[o] = i
+                action[o] = rec_actions[r, t, i]
+                trust[o] = rec_trust[r, t, i]
+                o += 1

@@ -87,14 +87,26 @@ class History:
     flag: np.ndarray  # (R, rounds + 1) bool
 
     @classmethod
-    def empty(cls, n_runs: int, rounds: int, n_actors: int, record: bool = True) -> History:
+    def empty(
+        cls, n_runs: int, rounds: int, n_actors: int, record: bool = True, blank: bool = True
+    ) -> History:
+        """A history of ``n_runs`` runs, every round unplayed; with ``blank=False`` the
+        memory is left as it is, for a caller that writes every round (the batch
+        engine's fresh runs: played rounds, then the rest blanked, on every thread)."""
         span = rounds + 1 if record else 0
-        return cls(
-            x=np.full((n_runs, span, len(STATE_VARS)), np.nan),
-            actions=np.full((n_runs, span, n_actors), -1, dtype=np.int8),
-            trust=np.full((n_runs, span, n_actors), np.nan),
-            flag=np.zeros((n_runs, span), dtype=np.bool_),
-        )
+        shapes = {
+            "x": ((n_runs, span, len(STATE_VARS)), np.float64, np.nan),
+            "actions": ((n_runs, span, n_actors), np.int8, -1),
+            "trust": ((n_runs, span, n_actors), np.float64, np.nan),
+            "flag": ((n_runs, span), np.bool_, False),
+        }
+        if blank:
+            return cls(**{k: np.full(shape, v, dtype=t) for k, (shape, t, v) in shapes.items()})
+        return cls(**{k: np.empty(shape, dtype=t) for k, (shape, t, _) in shapes.items()})
+
+    def rows(self, n: int) -> History:
+        """The first ``n`` runs (views: writing them writes this history)."""
+        return History(self.x[:n], self.actions[:n], self.trust[:n], self.flag[:n])
 
     def copy(self) -> History:
         return History(self.x.copy(), self.actions.copy(), self.trust.copy(), self.flag.copy())

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
+from sim.engines.kernels import actions_rows, parallel_lock, states_rows
 from sim.model.compile import Compiled
-from sim.model.decisions import felt_relief
 from sim.model.names import ACTION_NAMES, STATE_VARS, TP, Action, Outcome, T, V
 from sim.model.params import ModelConfig, scalar_params
 
@@ -43,7 +43,7 @@ for _o in Outcome:
 def _dictionary(codes: np.ndarray, categories: Sequence[str]) -> pa.DictionaryArray:
     mask = codes < 0
     return pa.DictionaryArray.from_arrays(
-        pa.array(codes.astype(np.int32), mask=mask if mask.any() else None),
+        pa.array(codes.astype(np.int32, copy=False), mask=mask if mask.any() else None),
         pa.array(list(categories)),
     )
 
@@ -140,48 +140,58 @@ def with_drawn(runs: pa.Table, keys, values: np.ndarray) -> pa.Table:
     return runs.append_column("drawn", pa.array([",".join(keys)] * runs.num_rows))
 
 
-def _played_rows(played: np.ndarray, rounds: int, first: int):
-    """The rows of rounds ``first`` .. played of each run, run-major: a boolean mask over
-    (run, round), each row's run index and each row's round."""
-    t_all = np.arange(rounds)
-    live = (t_all[None, :] <= played[:, None]) & (t_all[None, :] >= first)
-    counts = live.sum(axis=1)
-    r = np.repeat(np.arange(len(played)), counts)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-    t = np.arange(len(r)) - np.repeat(starts, counts) + first  # rows of a run are consecutive
-    return live, r, t
+def _offsets(played: np.ndarray, per_run: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each run's first row when run r has ``per_run[r]`` rows, and the total."""
+    counts = np.asarray(per_run, dtype=np.int64)
+    offset = np.zeros(len(counts), dtype=np.int64)
+    np.cumsum(counts[:-1], out=offset[1:])
+    return offset, int(counts.sum())
 
 
 def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndarray) -> pa.Table:
-    """One row per run x round 0..played: the shared state, felt relief and the flag."""
-    live, r, t = _played_rows(np.asarray(played), history["x"].shape[1], 0)
-    x = history["x"][live]  # boolean indexing keeps run-major order: no gather by index
-    cols: dict[str, object] = {
-        "run_id": np.asarray(run_ids, dtype=np.int64)[r],
-        "seed": np.asarray(seeds, dtype=np.int64)[r],
-        "round": t.astype(np.int32),
-    }
+    """One row per run x round 0..played, run-major: the shared state, felt relief and
+    the flag (gathered by :func:`sim.engines.kernels.states_rows` on every core)."""
+    played = np.ascontiguousarray(played, dtype=np.int64)
+    offset, n = _offsets(played, played + 1)
+    run, seed = np.empty(n, np.int64), np.empty(n, np.int64)
+    rnd, x = np.empty(n, np.int32), np.empty((len(V), n))
+    felt, flag = np.empty(n), np.empty(n, np.bool_)
+    with parallel_lock:
+        states_rows(
+            played, offset, np.ascontiguousarray(run_ids, dtype=np.int64),
+            np.ascontiguousarray(seeds, dtype=np.int64), history["x"], history["flag"],
+            run, seed, rnd, x, felt, flag,
+        )  # fmt: skip
+    cols: dict[str, object] = {"run_id": run, "seed": seed, "round": rnd}
     for v in V:
-        cols[v.name] = x[:, v]
-    cols["felt_relief"] = felt_relief(x[:, V.relief], x[:, V.enforcement])
-    cols["flagged"] = history["flag"][live]
+        cols[v.name] = x[v]
+    cols["felt_relief"] = felt
+    cols["flagged"] = flag
     return pa.table(cols)
 
 
 def actions_table(
     seeds, run_ids, names: Sequence[str], history: dict[str, np.ndarray], played
 ) -> pa.Table:
-    """One row per run x played round x actor: the action and trust in the counterpart."""
-    R, rounds, A = history["actions"].shape
-    live, r, t = _played_rows(np.asarray(played), rounds, 1)
-    n = len(r)
+    """One row per run x played round x actor, run-major: the action and trust in the
+    counterpart (gathered by :func:`sim.engines.kernels.actions_rows` on every core)."""
+    A = history["actions"].shape[2]
+    played = np.ascontiguousarray(played, dtype=np.int64)
+    offset, n = _offsets(played, played * A)
+    run, rnd = np.empty(n, np.int64), np.empty(n, np.int32)
+    actor, action, trust = np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n)
+    with parallel_lock:
+        actions_rows(
+            played, offset, np.ascontiguousarray(run_ids, dtype=np.int64), history["actions"],
+            history["trust"], run, rnd, actor, action, trust,
+        )  # fmt: skip
     return pa.table(
         {
-            "run_id": np.repeat(np.asarray(run_ids, dtype=np.int64)[r], A),
-            "round": np.repeat(t.astype(np.int32), A),
-            "actor": _dictionary(np.tile(np.arange(A), n), names),
-            "action": _dictionary(history["actions"][live].reshape(-1), ACTION_NAMES),
-            "trust_in_counterpart": history["trust"][live].reshape(-1),
+            "run_id": run,
+            "round": rnd,
+            "actor": _dictionary(actor, names),
+            "action": _dictionary(action, ACTION_NAMES),
+            "trust_in_counterpart": trust,
         }
     )
 

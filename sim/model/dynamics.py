@@ -387,8 +387,7 @@ def record_round(t, x, trust, tally, actions, counterpart, rec_x, rec_actions, r
         rec_x[t, v] = x[v]
     for i in range(trust.shape[0]):
         rec_trust[t, i] = trust[i, counterpart[i]]
-        if t > 0:
-            rec_actions[t, i] = actions[i]
+        rec_actions[t, i] = actions[i] if t > 0 else -1  # nobody has moved at the start
     rec_flag[t] = tally[T.flagged] == 1 if t > 0 else False
 
 
