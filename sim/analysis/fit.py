@@ -305,6 +305,9 @@ def _main(cfg: DictConfig) -> None:
 
 def main() -> None:
     """Entry point of the ``stalemate-fit`` console script."""
+    from sim.report.io import skip_final_collection
+
+    skip_final_collection()
     _main()
 
 

@@ -506,7 +506,9 @@ def main(argv: list[str] | None = None) -> None:
     one line on stderr and exit code 2, with nothing written. Then Hydra runs it.
     """
     from sim.hydra.refuse import Refusal, preflight
+    from sim.report.io import skip_final_collection
 
+    skip_final_collection()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         preflight(argv)

@@ -27,7 +27,7 @@ from omegaconf import OmegaConf
 
 from sim.hydra.blocks import check_job, covered_points
 from sim.hydra.schema import GROUPS
-from sim.report.io import failpoint, save_figure, write_parquet, write_text
+from sim.report.io import failpoint, save_figure, skip_final_collection, write_parquet, write_text
 from sim.report.summary import outcome_shares
 
 
@@ -369,6 +369,7 @@ def _sweep_command(prog: str, doc: str, argv, action) -> None:
 def collect_main(argv=None) -> None:
     """``stalemate-collect DIR``: merge a (possibly partial) sweep into one table; exit 1
     if points are missing (listing them and the command that completes them)."""
+    skip_final_collection()
 
     def action(sweep_dir):
         c = collect(sweep_dir)
@@ -380,6 +381,7 @@ def collect_main(argv=None) -> None:
 
 def plot_main(argv=None) -> None:
     """``stalemate-plot DIR``: draw a sweep's figures (outcome map, lines, bars, action shares)."""
+    skip_final_collection()
 
     def action(sweep_dir):
         c = collect(sweep_dir, write=False)

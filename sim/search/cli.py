@@ -136,6 +136,9 @@ def _main(cfg: DictConfig) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``stalemate-search`` console script."""
+    from sim.report.io import skip_final_collection
+
+    skip_final_collection()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         overrides = preflight(argv)
