@@ -216,6 +216,8 @@ def test_a_history_written_into_reused_memory_is_the_blank_one(kw):
     _, reused = simulate(c, np.arange(64), out=dirty)
     _, blank = simulate(c, np.arange(64), history=History.empty(64, rounds, n))
     assert reused is dirty
+    with pytest.raises(ValueError, match="64 runs x"):  # memory of another shape is refused
+        simulate(c, np.arange(64), out=History.empty(64, rounds - 1, n, blank=False))
     ended = np.isnan(blank.x[:, -1, 0]).sum()
     assert ended > 0 or not kw  # the short horizon has runs that ended early
     for k in ("x", "actions", "trust", "flag"):

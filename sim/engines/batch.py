@@ -111,6 +111,11 @@ def simulate(
     if history is not None:
         hist = history.copy()
     elif fresh and record and out is not None:
+        span = s.rounds + 1
+        want = {"x": (R, span, len(STATE_VARS)), "actions": (R, span, A), "trust": (R, span, A)}
+        got = {k: getattr(out, k).shape for k in want} | {"flag": out.flag.shape}
+        if got != want | {"flag": (R, span)}:  # the kernel does not check bounds
+            raise ValueError(f"out: a history of {R} runs x {span} rounds is needed, not {got}")
         hist = out  # every round of a fresh run is written: played, or blanked after its end
     else:
         hist = History.empty(R, s.rounds, A, record, blank=not fresh)
