@@ -16,7 +16,7 @@ mkdir "$WORK/src"
 WHEEL=$(ls "$WORK"/dist/stalemate-*.whl)
 echo "wheel-check: installing $(basename "$WHEEL") into a fresh venv in $WORK ..."
 "$PY" -m venv "$WORK/venv"
-"$WORK/venv/bin/python" -m pip install --quiet "$WHEEL"
+"$WORK/venv/bin/python" -m pip install --quiet --no-compile "$WHEEL"
 cd "$WORK"   # far from the checkout: nothing can be found there by accident
 "$WORK/venv/bin/python" -c "import sim, pathlib; assert '$ROOT' not in sim.__file__, sim.__file__"
 "$WORK/venv/bin/stalemate" scenario=baseline_2018 seeds=5 progress=false hydra.run.dir="$WORK/run"
