@@ -68,3 +68,22 @@ def test_a_copy_with_an_edited_equation_gets_its_own_cache(tmp_path):
     # every kernel moves, even those in files that were not edited (they inline decisions)
     for name in original:
         assert Path(original[name][0]).parent != Path(edited[name][0]).parent, name
+
+
+def test_caches_of_other_sources_unused_for_a_month_are_removed(tmp_path):
+    """Only folders named like a source hash and unused for STALE_DAYS go; the current
+    one is marked used, and anything else in the folder is left alone."""
+    import time
+
+    from sim.model.jit import STALE_DAYS, prune
+
+    current, old, recent = (tmp_path / h for h in ("a" * 16, "b" * 16, "c" * 16))
+    other = tmp_path / "notes"  # not a cache folder
+    for d in (current, old, recent, other):
+        (d / "model").mkdir(parents=True)
+    month_ago = time.time() - (STALE_DAYS + 1) * 86400
+    for d in (current, old, other):
+        os.utime(d, (month_ago, month_ago))
+    assert prune(current) == [old]
+    assert current.is_dir() and recent.is_dir() and other.is_dir() and not old.exists()
+    assert current.stat().st_mtime > month_ago + 86400  # used now: not removed by the next version

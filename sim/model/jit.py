@@ -20,7 +20,8 @@ Inside it, files are laid out by their path *within the package*
 (:class:`PackageCacheLocator`), not by where the package sits on disk as
 numba's locators do: a second checkout, a fresh clone or an installed wheel
 with the same sources finds the kernels already compiled instead of spending
-about half a minute compiling them again.
+about half a minute compiling them again. Folders of other sources that no
+process has used for 30 days are removed (:func:`prune`).
 
 Example:
     >>> from sim.model.jit import kernel
@@ -35,8 +36,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sys
 import tempfile
+import time
 import warnings
 from pathlib import Path
 
@@ -83,7 +86,38 @@ def cache_dir() -> Path:
     if not _writable(path):
         path = Path(tempfile.gettempdir()) / f"stalemate-numba-{os.getuid()}" / source_hash()
         path.mkdir(parents=True, exist_ok=True)
+    prune(path)
     return path
+
+
+#: A cache folder of other sources that no process has used for this long is removed.
+STALE_DAYS = 30
+
+
+def prune(current: Path, days: float = STALE_DAYS) -> list[Path]:
+    """Mark ``current`` as used now and remove its siblings (the caches of other
+    versions of the sources, named by their hash) unused for ``days``; return them.
+
+    Every edit of a compiled source starts a new folder of about 2 MB; without this
+    they pile up. Only folders named like a source hash are touched.
+    """
+    removed = []
+    try:
+        os.utime(current)
+        cutoff = time.time() - days * 86400
+        for old in current.parent.iterdir():
+            name = old.name
+            if old == current or len(name) != 16 or not all(c in _HEX for c in name):
+                continue
+            if old.is_dir() and old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
+                removed.append(old)
+    except OSError:
+        pass  # a cache we cannot tidy still works
+    return removed
+
+
+_HEX = frozenset("0123456789abcdef")
 
 
 CACHE_DIR = str(cache_dir())
