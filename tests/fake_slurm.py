@@ -244,5 +244,22 @@ def submissions(state: Path) -> list[dict]:
     return out
 
 
+def settled(state: Path, timeout: float = 60.0) -> list[dict]:
+    """:func:`submissions` once no task is PENDING or RUNNING any more.
+
+    submitit counts a task as done when its result file is written, so a sweep can
+    finish while a task's process is still exiting and the cluster has not yet
+    recorded it COMPLETED (real SLURM accounting lags the same way). Waits at most
+    ``timeout`` seconds, then returns what it sees.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        subs = submissions(state)
+        busy = {"PENDING", "RUNNING"} & {v for sub in subs for v in sub["states"].values()}
+        if not busy or time.monotonic() > deadline:
+            return subs
+        time.sleep(0.1)
+
+
 if __name__ == "__main__" and sys.argv[1] == "run":
     run_tasks(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])

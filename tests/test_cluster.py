@@ -76,7 +76,7 @@ def test_fake_slurm_sweep_equals_the_basic_launcher_and_the_batch_script_asks_fo
     )
     assert "Collected 72 runs at 6 parameter points from 3 jobs" in res.stderr
 
-    (sub,) = fake_slurm.submissions(state)  # one array job
+    (sub,) = fake_slurm.settled(state)  # one array job, every task's end recorded
     flags, script = sub["flags"], sub["script"]
     assert flags["array"] == "0-2%3"  # 3 jobs, at most array_parallelism (64) at once
     assert flags["partition"] == "cpu"
