@@ -93,11 +93,9 @@ class DirLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            owner = _read(fd)
+            busy = self._busy(fd)
             os.close(fd)
-            raise LockBusy(
-                f"{self.directory} is busy: a {self.what} is running there ({_describe(owner)})"
-            ) from None
+            raise busy from None
         except OSError as err:  # e.g. a filesystem without locks (ENOLCK, EOPNOTSUPP)
             os.close(fd)
             print(
@@ -119,6 +117,11 @@ class DirLock:
         self._fd = fd
         return self
 
+    def _busy(self, fd: int) -> LockBusy:
+        """The error for a lock held by another process (named from its record in ``fd``)."""
+        owner = _describe(_read(fd))
+        return LockBusy(f"{self.directory} is busy: a {self.what} is running there ({owner})")
+
     def check(self) -> None:
         """Raise :class:`LockBusy` if a live process holds the lock, touching nothing:
         the lock file is only opened for reading (if it is there) and never written, so a
@@ -136,9 +139,7 @@ class DirLock:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise LockBusy(
-                f"{self.directory} is busy: a {self.what} is running there ({_describe(_read(fd))})"
-            ) from None
+            raise self._busy(fd) from None
         except OSError:
             return
         finally:

@@ -248,10 +248,9 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
     """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``."""
     groups = runs.groupby(by, observed=True, sort=True)
     cats = [str(k) for k in groups.groups]
-    fig, axes = plt.subplots(
-        1, len(actors), figsize=(3.6 * len(actors), 3.8), sharey=True, squeeze=False
-    )  # a fixed layout, as in plot_outcome_map
     width = 3.6 * len(actors)
+    fig, axes = plt.subplots(1, len(actors), figsize=(width, 3.8), sharey=True, squeeze=False)
+    # a fixed layout, as in plot_outcome_map
     fig.subplots_adjust(
         left=0.55 / width, right=1 - 0.15 / width, bottom=0.27, top=0.82, wspace=0.08
     )
