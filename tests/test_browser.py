@@ -431,9 +431,16 @@ def sign_in(page, name: str, code: str = "ABC234"):
 
 
 def send(page, move: str, why: str) -> None:
+    """Choose, justify and send a move, then wait until the server has it: the page
+    confirms the team's move, or the round closed because it was the last one (a send
+    that never arrived fails here, on this page, not rounds later)."""
+    clock = page.locator(".sm-room-clock").inner_text()
     button(page, move).click()
     page.locator("textarea").fill(why)
     button(page, "Send our move").click()
+    confirmed = page.locator(".sm-sent", has_text=f"Your team's move: {move.lower()}")
+    moved_on = page.locator(".sm-room-clock").filter(has_not_text=clock)
+    expect(confirmed.or_(moved_on)).to_be_visible()
 
 
 def test_room_five_rounds_one_teacher_four_students(room, watch):
