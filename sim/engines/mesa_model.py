@@ -408,7 +408,7 @@ class NegotiationModel(OneRun, mesa.Model):
             StateAgent(self, name, i, role) for i, (name, role) in enumerate(zip(s.names, s.roles))
         ]
         for agent in self.actor_list:  # each agent's call, built once
-            agent._decide_args = (agent.index, *self._decide_args, self._f, self._u)
+            agent._decide_args = (agent.index, *self._decide_args, self._f, self._u, c.tparams[0])
             agent._probs = self._probs[agent.index, st.types[0, agent.index]]  # as its own type
         self.events_by_round: dict[int, list] = {}
         for ev in self.config.events:

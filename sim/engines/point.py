@@ -75,7 +75,8 @@ class DecisionPoint:
         f, u = np.empty(c.weights.shape[3]), np.empty(3)
         i = self.index(actor)
         actor_utilities(i, self.types[i], self.x, self.trust, last, self.tally, c.coef[0],
-                        c.terms[0], c.theta[0], s.counterpart, s.principal, f, u)  # fmt: skip
+                        c.terms[0], c.theta[0], s.counterpart, s.principal, f, u,
+                        c.tparams[0])  # fmt: skip
         return u
 
     def probabilities(self, actor: str, policy: str = "logit") -> np.ndarray:
@@ -87,7 +88,7 @@ class DecisionPoint:
         i = self.index(actor)
         action_probabilities(i, self.types[i], self.round, self.x, self.trust, self.last, self.tally,
                              c.coef[0], c.terms[0], c.theta[0], s.counterpart, s.principal, pol,
-                             s.period, s.script, out, f, u)  # fmt: skip
+                             s.period, s.script, c.tparams[0], out, f, u)  # fmt: skip
         return out
 
 

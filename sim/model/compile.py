@@ -114,8 +114,9 @@ class Compiled:
         effects: (U, A, 3, V) each action's push on each state variable.
         tshift: (U, A, Kt, 3, K) each type's shift of the weights (a type's weights are
             ``weights + tshift[..., type, :, :]``); Kt is the most types any actor has.
-        tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness and
-            covert work (:class:`~sim.model.names.TypeParam`); padding types have prior 0.
+        tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness,
+            covert work and momentum (:class:`~sim.model.names.TypeParam`); padding types
+            have prior 0.
         slot: (R,) which parameter set each run uses.
         coef, terms: (U, A, Kt, 3, M) the weights plus each type's shift, as the
             engines read them: the nonzero ones and their features
@@ -275,6 +276,9 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                     weights[u, i, a, feat_ix[f]] = w
                 for v, push in pushes.get(action, {}).items():
                     effects[u, i, a, var_ix[v]] = push
+            for k in range(Kt):  # every type row (padding too) has the actor's momentum
+                tparams[u, i, k, TP.inertia] = actor.inertia
+                tparams[u, i, k, TP.in_kind] = actor.in_kind
             if not actor.types:  # one implicit type: prior 1, trust as configured
                 tparams[u, i, 0, TP.prior] = 1.0
                 tparams[u, i, 0, TP.trustworthy] = actor.trust
@@ -284,6 +288,8 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                 tparams[u, i, k, TP.prior] = priors[tname]
                 tparams[u, i, k, TP.trustworthy] = spec.get("trustworthy", 0.5)
                 tparams[u, i, k, TP.covert] = spec.get("covert", 0.0)
+                tparams[u, i, k, TP.inertia] = spec.get("inertia", actor.inertia)
+                tparams[u, i, k, TP.in_kind] = spec.get("in_kind", actor.in_kind)
                 for a, action in enumerate(ACTION_NAMES):
                     for f, w in (spec.get(action) or {}).items():
                         tshift[u, i, k, a, feat_ix[f]] = w
@@ -296,31 +302,92 @@ class Slot:
 
     Attributes:
         key: the dotted config key, as ``stalemate`` accepts it (``rationality``,
-            ``actors.DPRK.concede.package``, ``actors.USA.trust``, ``tension``).
+            ``actors.DPRK.concede.package``, ``actors.USA.trust``, ``tension``), or a
+            key naming several actors at once (:func:`slot`).
         array: ``theta``, ``initial``, ``trust0``, ``weights``, ``effects``, ``tshift`` or
             ``tparams``.
         index: the index within one parameter set.
         bounds: the allowed range (None: unbounded on that side).
+        also: further indices in the same array that take the same value (a key shared
+            by several actors, or an actor's momentum in each of its type rows).
     """
 
     key: str
     array: str
     index: tuple
     bounds: tuple[float | None, float | None]
+    also: tuple[tuple, ...] = ()
+
+    @property
+    def indices(self) -> tuple[tuple, ...]:
+        """Every index the key's value is written to."""
+        return (self.index, *self.also)
+
+    def write(self, arrays: dict, column) -> None:
+        """Write ``column`` (one value per parameter set) into every index of the key."""
+        for idx in self.indices:
+            arrays[self.array][(slice(None), *idx)] = column
+
+
+#: Actor-level keys that are numbers of every type row (``tparams``), with their range.
+_MOMENTUM = {"inertia": (-10.0, 10.0), "in_kind": (-10.0, 10.0)}
+
+
+def actor_keys(structure: Structure, key: str) -> list[str]:
+    """The concrete per-actor keys a key stands for: itself, or for a key naming a role
+    (``target.concede.bias``) or every actor (``actors.*.inertia``) one key per actor.
+
+    Example:
+        >>> from sim.model.params import make_config
+        >>> s = compile_configs([make_config()]).structure
+        >>> actor_keys(s, "target.concede.bias"), actor_keys(s, "actors.*.inertia")[:2]
+        (['actors.DPRK.concede.bias'], ['actors.USA.inertia', 'actors.DPRK.inertia'])
+    """
+    from sim.model.names import ROLES
+    from sim.model.validation import ConfigError
+
+    parts = key.split(".")
+    if parts[0] in ROLES and len(parts) >= 2:
+        names = [n for n, r in zip(structure.names, structure.roles) if r == parts[0]]
+        if not names:
+            raise ConfigError(
+                f"{key}: no actor of these runs has the role {parts[0]!r}; roles: "
+                + ", ".join(f"{n} {r}" for n, r in zip(structure.names, structure.roles))
+            )
+        return [".".join(["actors", n, *parts[1:]]) for n in names]
+    if len(parts) >= 3 and parts[0] == "actors" and parts[1] == "*":
+        return [".".join(["actors", n, *parts[2:]]) for n in structure.names]
+    return [key]
 
 
 def slot(structure: Structure, key: str) -> Slot:
     """Resolve a dotted config key to its place in the compiled arrays.
+
+    A key may name one actor (``actors.DPRK.concede.bias``), every actor of a role
+    (``target.concede.bias``, ``ally.inertia``) or every actor (``actors.*.inertia``):
+    the last two tie the actors to one value (:func:`actor_keys`).
 
     Example:
         >>> from sim.model.params import make_config
         >>> s = compile_configs([make_config()]).structure
         >>> slot(s, "actors.DPRK.concede.package").index, slot(s, "rationality").array
         ((1, 0, 1), 'theta')
+        >>> len(slot(s, "actors.*.inertia").indices)   # 4 actors x 2 type rows
+        8
 
     Raises:
         ConfigError: for a key that is not a numeric parameter of these runs.
     """
+    keys = actor_keys(structure, key)
+    if keys != [key]:
+        subs = [_one_slot(structure, k) for k in keys]
+        first = subs[0]
+        indices = tuple(idx for sub in subs for idx in sub.indices)
+        return Slot(key, first.array, indices[0], first.bounds, indices[1:])
+    return _one_slot(structure, key)
+
+
+def _one_slot(structure: Structure, key: str) -> Slot:
     from dataclasses import fields as dc_fields
 
     from sim.model.names import F, V
@@ -341,6 +408,11 @@ def slot(structure: Structure, key: str) -> Slot:
         i = structure.names.index(name)
         if len(parts) == 3 and parts[2] == "trust":
             return Slot(key, "trust0", (i,), (0.0, 1.0))
+        if len(parts) == 3 and parts[2] in _MOMENTUM:
+            rows = max(1, int(structure.n_types.max(initial=0)))
+            tp = int(TP[parts[2]])
+            return Slot(key, "tparams", (i, 0, tp), _MOMENTUM[parts[2]],
+                        tuple((i, k, tp) for k in range(1, rows)))  # fmt: skip
         types = structure.type_names[i]
         if len(parts) >= 5 and parts[2] == "types" and parts[3] in types:
             k = types.index(parts[3])
@@ -349,7 +421,8 @@ def slot(structure: Structure, key: str) -> Slot:
                     raise ConfigError(
                         f"{key}: this type takes the rest of the prior; set the other types' priors"
                     )
-                return Slot(key, "tparams", (i, k, int(TP[parts[4]])), (0.0, 1.0))
+                bounds = _MOMENTUM.get(parts[4], (0.0, 1.0))
+                return Slot(key, "tparams", (i, k, int(TP[parts[4]])), bounds)
             if len(parts) == 6 and parts[4] in ACTION_NAMES and parts[5] in FEATURES:
                 return Slot(
                     key,
@@ -373,9 +446,11 @@ def slot(structure: Structure, key: str) -> Slot:
     raise ConfigError(
         f"{key} is not a numeric parameter that can be set per run; allowed: a per-run parameter "
         f"({', '.join(RUN_PARAMS)}), a starting value ({', '.join(STATE_VARS)}), actors.<actor>.trust, "
+        "actors.<actor>.inertia, actors.<actor>.in_kind, "
         "actors.<actor>.<action>.<feature>, actors.<actor>.effects.<action>.<state var>, "
-        "actors.<actor>.types.<type>.(prior|trustworthy|covert) or "
-        "actors.<actor>.types.<type>.<action>.<feature>"
+        "actors.<actor>.types.<type>.(prior|trustworthy|covert|inertia|in_kind) or "
+        "actors.<actor>.types.<type>.<action>.<feature>; <role>.… or actors.*.… for every "
+        "actor of a role or every actor"
     )
 
 
@@ -397,8 +472,8 @@ def with_values(c: Compiled, slots: list[Slot], values: np.ndarray, base: int = 
         name: np.repeat(getattr(c, name)[base : base + 1], n, axis=0).copy() for name in ARRAYS
     }
     for k, sl in enumerate(slots):
-        arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
-    _rest_of_prior(c.structure, arrays["tparams"])
+        sl.write(arrays, values[:, k])
+    rest_of_prior(c.structure, arrays["tparams"])
     return Compiled(c.structure, slot=np.arange(n, dtype=np.int64), **arrays)
 
 
@@ -406,7 +481,7 @@ def with_values(c: Compiled, slots: list[Slot], values: np.ndarray, base: int = 
 ARRAYS = ("theta", "initial", "trust0", "weights", "effects", "tshift", "tparams")
 
 
-def _rest_of_prior(structure: Structure, tparams: np.ndarray) -> None:
+def rest_of_prior(structure: Structure, tparams: np.ndarray) -> None:
     """Give each actor's rest type 1 - the other types' priors (after priors were set)."""
     for i, k in enumerate(structure.rest_type):
         if k >= 0:
@@ -423,6 +498,6 @@ def with_run_values(c: Compiled, slots: list[Slot], values: np.ndarray) -> Compi
         raise ValueError(f"{values.shape[0]} rows of values for {c.n_runs} runs")
     arrays = {name: getattr(c, name)[c.slot].copy() for name in ARRAYS}
     for k, sl in enumerate(slots):
-        arrays[sl.array][(slice(None), *sl.index)] = values[:, k]
-    _rest_of_prior(c.structure, arrays["tparams"])
+        sl.write(arrays, values[:, k])
+    rest_of_prior(c.structure, arrays["tparams"])
     return Compiled(c.structure, slot=np.arange(c.n_runs, dtype=np.int64), **arrays)

@@ -4,10 +4,12 @@ Every actor i scores each action a by a weighted sum of features of the state
 it faces, seen from its own seat:
 
     U_i(a) = sum_k  (w_i[a, k] + s_i[type_i, a, k]) * f_i[k]
+             + inertia_i * [a = own last move] + in_kind_i * [a = counterpart's last move]
 
 where ``s_i[type_i]`` is the shift of the actor's private type (zero for an actor
 without types; see :mod:`sim.model.beliefs`); the sum runs over the features
-whose weight is not zero (:func:`utility_terms`),
+whose weight is not zero (:func:`utility_terms`), and the last two terms are the
+actor's momentum (:func:`momentum`),
 
 and, under the default ``logit`` policy, plays a with probability
 
@@ -133,6 +135,25 @@ def utility_terms(weights, tshift):
     terms = np.where(keep, order, -1).astype(np.int64)
     coef = np.where(keep, np.take_along_axis(total, order, axis=-1), 0.0)
     return np.ascontiguousarray(coef), np.ascontiguousarray(terms)
+
+
+@kernel(inline="always")
+def momentum(u, own_last, counterpart_last, inertia, in_kind):
+    """Add the actor's momentum to its utilities ``u``: ``inertia`` to the move it made
+    last round (state dependence: commitments, audience costs, bureaucratic momentum)
+    and ``in_kind`` to its counterpart's last move (reciprocity: answering cooperation
+    with cooperation and hostility with hostility). Before round 1 both last moves are
+    HEDGE. A zero term is skipped, so a model without momentum is unchanged bit for bit.
+
+    Example:
+        >>> import numpy as np
+        >>> u = np.zeros(3); momentum(u, 2, 0, 1.5, 0.5); u.tolist()
+        [0.5, 0.0, 1.5]
+    """
+    if inertia != 0.0:
+        u[own_last] += inertia
+    if in_kind != 0.0:
+        u[counterpart_last] += in_kind
 
 
 @kernel(inline="always")

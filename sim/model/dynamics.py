@@ -70,7 +70,7 @@ from sim.model.beliefs import (
     learn_flag,
     start_beliefs,
 )
-from sim.model.decisions import draw, features, utilities
+from sim.model.decisions import draw, features, momentum, utilities
 from sim.model.jit import kernel
 from sim.model.names import TP, Action, Outcome, T, V
 from sim.model.outcomes import check_absorbing, classify_final, progress
@@ -146,6 +146,7 @@ def action_probabilities(
     policy,
     period,
     script,
+    tparams,
     out,
     f,
     u,
@@ -153,12 +154,13 @@ def action_probabilities(
     """Actor ``i``'s probabilities of (concede, hedge, escalate) in round ``t`` if it is of
     type ``ty``, into ``out``.
 
-    Features of the state seen from i's seat (into ``f``), then utilities (into
-    ``u``), then i's policy.
+    Features of the state seen from i's seat (into ``f``), then utilities with the
+    type's momentum (into ``u``), then i's policy.
     """
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
     utilities(u, coef, terms, i, ty, f)
+    momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])
     ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
     policy_probabilities(policy[i], ctx, u, out)
 
@@ -166,7 +168,7 @@ def action_probabilities(
 @kernel(inline="always")
 def decide(
     i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart, principal,
-    policy, period, script, forced, n_types, learn, probs, f, u,
+    policy, period, script, forced, n_types, learn, probs, f, u, tparams,
 ):  # fmt: skip
     """Actor ``i``'s action in the coming round t: its policy's probabilities as its own
     type (``types[i]``), drawn with its own uniform number of round t; an action forced
@@ -186,7 +188,7 @@ def decide(
         kk = k if n > 1 else ty
         action_probabilities(
             i, kk, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-            policy, period, script, probs[i, kk], f, u,
+            policy, period, script, tparams, probs[i, kk], f, u,
         )  # fmt: skip
     action = draw(probs[i, ty], uniform(starts[i], t))
     if forced[t - 1, i] >= 0:
@@ -197,7 +199,7 @@ def decide(
 @kernel
 def type_mixture(
     i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-    policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+    policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
 ):  # fmt: skip
     """What an observer who does not know actor ``i``'s type expects it to do in round
     ``t``: ``mix[a] = sum_k belief[i, k] * P(a | type k)`` (the type-k probabilities from
@@ -213,7 +215,7 @@ def type_mixture(
         else:
             action_probabilities(
                 i, k, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-                policy, period, script, out, f, u,
+                policy, period, script, tparams, out, f, u,
             )  # fmt: skip
         w = belief[i, k] if n_types[i] > 0 else 1.0
         for a in range(3):
@@ -439,7 +441,7 @@ def play(
         for i in range(n):
             actions[i] = decide(
                 i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
-                principal, policy, period, script, forced, n_types, learn, probs, f, u,
+                principal, policy, period, script, forced, n_types, learn, probs, f, u, tparams,
             )  # fmt: skip
         if learn:
             learn_moves(tally[T.round] + 1, actions, forced, probs, belief, n_types, lik)
@@ -451,10 +453,13 @@ def play(
 
 
 @kernel
-def actor_utilities(i, ty, x, trust, last, tally, coef, terms, theta, counterpart, principal, f, u):
+def actor_utilities(
+    i, ty, x, trust, last, tally, coef, terms, theta, counterpart, principal, f, u, tparams
+):
     """Actor ``i``'s utilities of its three actions in this state as type ``ty``, into ``u``
-    (``f`` gets the features): the same features and weights the decisions use, for
-    teaching tools."""
+    (``f`` gets the features): the same features, weights and momentum the decisions
+    use, for teaching tools."""
     cp = counterpart[i]
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
     utilities(u, coef, terms, i, ty, f)
+    momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])

@@ -79,8 +79,8 @@ def replay(
         for i in range(n_actors):
             move = observed[t - 1, i]
             type_mixture(
-                i, move, t, x, trust, last, tally, coef, terms, theta, counterpart,
-                principal, policy, period, script, forced, belief, n_types, lik, mix, out, f, u,
+                i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
+                policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
             )  # fmt: skip
             for a in range(3):
                 probs[t - 1, i, a] = mix[a]

@@ -80,11 +80,14 @@ class Tally(IntEnum):
 
 
 class TypeParam(IntEnum):
-    """What a private type declares besides its weights (``tparams[actor, type, TypeParam.prior]``)."""
+    """What a private type declares besides its weights (``tparams[actor, type, TypeParam.prior]``),
+    and the actor's momentum (``inertia``, ``in_kind``), which a type may override."""
 
     prior = 0  # P(the actor is this type), the common prior
     trustworthy = 1  # 1 if this type keeps its side of a deal, 0 if not (trust = E[trustworthy])
     covert = 2  # target only: P(it works at undeclared sites while it does not hedge)
+    inertia = 3  # utility of repeating its own last move (state dependence)
+    in_kind = 4  # utility of answering its counterpart's last move in kind (reciprocity)
 
 
 #: Short aliases used in the equations: ``x[V.tension]``, ``f[F.package]``, ``tally[T.outcome]``.

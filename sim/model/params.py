@@ -69,6 +69,10 @@ class ActorConfig:
     of weight x feature. ``effects`` overrides the role's default effect of each
     action on the shared state (see :data:`sim.model.actors.ROLE_EFFECTS`).
 
+    ``inertia`` and ``in_kind`` are the actor's momentum: utility added to the move it
+    made last round, and to its counterpart's last move (answering in kind), on top of
+    the weighted features (:func:`sim.model.decisions.momentum`).
+
     ``types`` are the actor's private types (see :data:`TYPE_KEYS`): each run draws
     one from their prior; a type's weights are the actor's weights plus the type's
     own ``concede``/``hedge``/``escalate`` shifts. ``type`` fixes the type instead
@@ -79,6 +83,12 @@ class ActorConfig:
     enabled: bool = param(True, doc="set false to remove a default actor")
     policy: str = param("logit", doc="a registered decision policy (sim.model.policies)")
     trust: float = param(0.5, 0, 1, "initial trust in every other actor")
+    inertia: float = param(
+        0.0, -10, 10, "utility of repeating its own last move (state dependence)"
+    )
+    in_kind: float = param(
+        0.0, -10, 10, "utility of answering its counterpart's last move in kind (reciprocity)"
+    )
     concede: dict[str, float] = param(dict, doc="utility weights of conceding")
     hedge: dict[str, float] = param(dict, doc="utility weights of hedging")
     escalate: dict[str, float] = param(dict, doc="utility weights of escalating")
@@ -101,8 +111,11 @@ class ActorConfig:
 #: keeps its side of a deal (trust in an actor is the belief-weighted mean of its
 #: types' ``trustworthy``); ``covert``: for the target, the chance it works at
 #: undeclared sites while it concedes or escalates (what imagery can catch);
+#: ``inertia``/``in_kind``: the type's own momentum (default: the actor's);
 #: ``concede``/``hedge``/``escalate``: feature -> shift added to the actor's weights.
-TYPE_KEYS = ("prior", "trustworthy", "covert", *ACTION_NAMES)
+TYPE_KEYS = ("prior", "trustworthy", "covert", "inertia", "in_kind", *ACTION_NAMES)
+#: Type keys that are utilities (any sign) rather than probabilities in [0, 1].
+TYPE_MOMENTUM = ("inertia", "in_kind")
 
 
 #: An ``actors`` override that removes the default actors' private types (the
@@ -416,6 +429,8 @@ def validate_types(actor: ActorConfig, key: str) -> None:
                     check_number(f"{tkey}.{k}.{feat}", w, -100, 100)
             elif k == "prior" and v is None:
                 missing.append(name)
+            elif k in TYPE_MOMENTUM:
+                check_number(f"{tkey}.{k}", v, -10, 10)
             else:
                 check_number(f"{tkey}.{k}", v, 0, 1)
         if "prior" not in spec:
