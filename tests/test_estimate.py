@@ -299,4 +299,6 @@ def test_fit_app_fits_a_three_actor_record(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((out / "fit.json").read_text())
     assert list(result["params"]) == THREE_KEYS and result["test"]["fitted"]["n"] == 12 * 3
-    assert result["posterior"]["converged"] and result["posterior"]["steps_after_burn"] == 2000
+    assert (
+        result["posterior"]["converged"] and result["posterior"]["steps_after_burn"] <= 2000
+    )  # stops once converged

@@ -34,9 +34,9 @@ import numpy as np
 from scipy import optimize, special
 
 from sim.analysis.record import Record
-from sim.engines.kernels import replay_batch
+from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
-from sim.model.compile import Slot, compile_configs, slot, with_values
+from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
 from sim.model.names import T
 from sim.model.uncertainty import Prior, prior_for
 from sim.model.validation import ConfigError
@@ -110,6 +110,159 @@ class FreeParam:
         return np.zeros_like(z)
 
 
+#: Parameter sets at or above which a replay spreads over every core; below, the
+#: calling thread replays them (an optimiser's or a sampler's step is a few dozen sets,
+#: and a thread pool costs more than it saves there).
+PARALLEL_SETS = 512
+
+
+class Replayer:
+    """The exact likelihood's replay for many parameter vectors at once, without Python
+    overhead: the record's structure and every fixed parameter are compiled once, and a
+    call only writes the free values into reused arrays and runs the compiled replay.
+
+    Numbers are bit for bit those of :func:`~sim.model.compile.with_values` followed by
+    the replay: a weight that is free keeps its place in the engines' short weight lists
+    even where its value is 0, and a zero term adds exactly 0.
+
+    Args:
+        compiled: one parameter set (:func:`~sim.model.compile.compile_configs`).
+        slots: where each free parameter lives.
+        observed, flagged: the record's moves (months, actors) and flags (months,).
+    """
+
+    def __init__(self, compiled, slots, observed, flagged):
+        self.c = compiled
+        self.slots = list(slots)
+        self.observed = np.ascontiguousarray(observed, dtype=np.int64)
+        self.flagged = np.ascontiguousarray(flagged, dtype=np.bool_)
+        st = compiled.structure
+        self.tracked = st.tracked()
+        self.arrays = ("theta", "initial", "trust0", "effects", "tparams")
+        self.base = {name: getattr(compiled, name)[:1].copy() for name in self.arrays}
+        # the weights' short lists: fixed terms, with every free weight kept in its list
+        self.free_weights = any(sl.array in ("weights", "tshift") for sl in self.slots)
+        w, ts = compiled.weights[:1].copy(), compiled.tshift[:1].copy()
+        nonzero = (w[..., None, :, :] + ts) != 0.0
+        for sl in self.slots:
+            for idx in sl.indices:
+                if sl.array == "weights":
+                    i, a, k = idx
+                    nonzero[0, i, :, a, k] = True
+                elif sl.array == "tshift":
+                    nonzero[(0, *idx)] = True
+        M = max(1, int(nonzero.sum(axis=-1).max(initial=0)))
+        order = np.argsort(~nonzero, axis=-1, kind="stable")[..., :M]
+        self.keep = np.take_along_axis(nonzero, order, axis=-1)
+        self.order = order
+        self.terms1 = np.ascontiguousarray(np.where(self.keep, order, -1).astype(np.int64))
+        self.base_w, self.base_ts = w, ts
+        self.coef1 = np.ascontiguousarray(
+            np.where(self.keep, np.take_along_axis(w[..., None, :, :] + ts, order, axis=-1), 0.0)
+        )
+        self._n = 0
+        self._writes()
+
+    def _writes(self) -> None:
+        """The flat writes and weight-term refreshes :func:`~sim.engines.kernels.loglik_sets`
+        makes for each free value."""
+        c, st = self.c, self.c.structure
+        w_param, w_array, w_offset, refresh = [], [], [], []
+        Kt = c.tparams.shape[2]
+        for k, sl in enumerate(self.slots):
+            shape = getattr(c, sl.array).shape[1:]
+            for idx in sl.indices:
+                w_param.append(k)
+                w_array.append(WRITABLE.index(sl.array))
+                w_offset.append(int(np.ravel_multi_index(idx, shape)))
+                if sl.array == "weights":
+                    i, a, f = idx
+                    rows = [(i, ty, a, f) for ty in range(Kt)]
+                elif sl.array == "tshift":
+                    rows = [tuple(idx)]
+                else:
+                    rows = []
+                for i, ty, a, f in rows:
+                    m = int(np.flatnonzero(self.terms1[0, i, ty, a] == f)[0])
+                    refresh.append((i, ty, a, m, f))
+        self.w_param = np.array(w_param, dtype=np.int64)
+        self.w_array = np.array(w_array, dtype=np.int64)
+        self.w_offset = np.array(w_offset, dtype=np.int64)
+        self.refresh = np.array(sorted(set(refresh)), dtype=np.int64).reshape(-1, 5)
+        self.fix_prior = any(sl.array == "tparams" for sl in self.slots)
+        self.tracked = st.tracked()
+
+    def loglik(self, values: np.ndarray, months: np.ndarray, flags: bool = True) -> np.ndarray:
+        """The log-likelihood of the ``months`` (a boolean mask over the record) under each
+        row of ``values``, in one compiled call (:func:`~sim.engines.kernels.loglik_sets`)."""
+        values = np.ascontiguousarray(np.atleast_2d(values), dtype=float)
+        out = np.empty(values.shape[0])
+        c, s = self.c, self.c.structure
+        loglik_sets(
+            values, self.w_param, self.w_array, self.w_offset, self.refresh, self.fix_prior,
+            c.theta[0], c.initial[0], c.trust0[0], c.weights[0], c.effects[0], c.tshift[0],
+            c.tparams[0], self.coef1[0], self.terms1[0], s.rest_type, self.observed,
+            self.flagged, np.ascontiguousarray(months, dtype=np.bool_), bool(flags),
+            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            self.tracked, s.n_types, s.model, s.report, out,
+        )  # fmt: skip
+        return out
+
+    def _buffers(self, U: int, months: int) -> None:
+        if U <= self._n and months == self._months:
+            return
+        c, A = self.c, self.c.structure.n_actors
+        Kt = c.tparams.shape[2]
+        self._n, self._months = max(U, self._n), months
+        n = self._n
+        self.buf = {name: np.repeat(self.base[name], n, axis=0) for name in self.arrays}
+        self.buf["coef"] = np.repeat(self.coef1, n, axis=0)
+        self.buf["terms"] = np.repeat(self.terms1, n, axis=0)
+        if self.free_weights:
+            self.buf["weights"] = np.repeat(self.base_w, n, axis=0)
+            self.buf["tshift"] = np.repeat(self.base_ts, n, axis=0)
+        self.state = State.empty(n, A, Kt)
+        self.logp, self.probs = np.empty((n, months, A)), np.empty((n, months, A, 3))
+        self.logf = np.empty((n, months))
+
+    def __call__(self, values: np.ndarray, months: int | None = None):
+        """Replay the first ``months`` months under each row of ``values``:
+        (logp (U, months, actors), probs (U, months, actors, 3), state, logf (U, months)),
+        views into reused arrays (copy what you keep)."""
+        values = np.atleast_2d(np.asarray(values, dtype=float))
+        U = values.shape[0]
+        M = self.observed.shape[0] if months is None else int(months)
+        self._buffers(U, M)
+        b = self.buf
+        for name in self.arrays:
+            b[name][:U] = self.base[name]
+        if self.free_weights:
+            b["weights"][:U] = self.base_w
+            b["tshift"][:U] = self.base_ts
+        for k, sl in enumerate(self.slots):
+            sl.write({name: arr[:U] for name, arr in b.items()}, values[:, k])
+        if any(sl.array == "tparams" for sl in self.slots):
+            rest_of_prior(self.c.structure, b["tparams"][:U])
+        if self.free_weights:
+            total = b["weights"][:U, :, None] + b["tshift"][:U]
+            b["coef"][:U] = np.where(self.keep, np.take_along_axis(total, np.broadcast_to(
+                self.order, (U, *self.order.shape[1:])), axis=-1), 0.0)  # fmt: skip
+        s, st = self.c.structure, self.state
+        kernel = replay_batch if U >= PARALLEL_SETS else replay_serial
+        kernel(
+            self.observed[:M], self.flagged[:M], b["theta"][:U], b["initial"][:U], b["trust0"][:U],
+            b["coef"][:U], b["effects"][:U],
+            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            self.tracked, st.x[:U], st.trust[:U], st.last[:U], st.tally[:U], st.counts[:U],
+            st.peak[:U], self.logp[:U], self.probs[:U],
+            b["terms"][:U], b["tparams"][:U], s.n_types, s.model, s.report, st.belief[:U],
+            self.logf[:U],
+        )  # fmt: skip
+        view = State(*(getattr(st, f)[:U] for f in ("x", "trust", "last", "tally", "counts",
+                                                    "peak", "types", "belief")))  # fmt: skip
+        return self.logp[:U], self.probs[:U], view, self.logf[:U]
+
+
 class RecordModel:
     """The exact likelihood of a record as a function of some free parameters.
 
@@ -128,13 +281,15 @@ class RecordModel:
             raise ConfigError(f"fit.params = {list(params)} names a parameter twice")
         self.observed = np.ascontiguousarray(record.actions, dtype=np.int64)
         self.flagged = np.ascontiguousarray(record.flagged, dtype=np.bool_)
+        self.replayer = Replayer(self.compiled, [p.slot for p in self.free], self.observed,
+                                 self.flagged)  # fmt: skip
 
     @property
     def keys(self) -> list[str]:
         return [p.key for p in self.free]
 
     def default_values(self) -> np.ndarray:
-        """The hand-set values of the free parameters (the model's defaults)."""
+        """The configured values of the free parameters (the model's defaults)."""
         c = self.compiled
         return np.array([getattr(c, p.slot.array)[(0, *p.slot.index)] for p in self.free])
 
@@ -154,32 +309,16 @@ class RecordModel:
         self, values: np.ndarray, months: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, State, np.ndarray]:
         """:meth:`replay`, and each month's log P(imagery verdict | history, the target's
-        move) (U, months): the moves' and the flags' likelihood together are the joint."""
-        values = np.atleast_2d(values)
-        c = self.compiled_for(values)
-        s = c.structure
-        M = self.record.n_months if months is None else int(months)
-        U, A = values.shape[0], s.n_actors
-        st = State.empty(U, A, c.tparams.shape[2])
-        logp, probs = np.empty((U, M, A)), np.empty((U, M, A, 3))
-        logf = np.empty((U, M))
-        replay_batch(
-            self.observed[:M], self.flagged[:M], c.theta, c.initial, c.trust0, c.coef, c.effects,
-            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift, s.tracked(),
-            st.x, st.trust, st.last, st.tally, st.counts, st.peak, logp, probs,
-            c.terms, c.tparams, s.n_types, s.model, s.report, st.belief, logf,
-        )  # fmt: skip
-        return logp, probs, st, logf
+        move) (U, months): the moves' and the flags' likelihood together are the joint.
+        The arrays are the caller's own (copies)."""
+        logp, probs, st, logf = self.replayer(values, months)
+        return logp.copy(), probs.copy(), st.copy(), logf.copy()
 
     def loglik(self, values: np.ndarray, months: np.ndarray, flags: bool = True) -> np.ndarray:
         """The log-likelihood of the record's ``months`` (a boolean mask) under each row of
-        ``values``: its moves and (with ``flags``) its imagery verdicts, jointly."""
-        logp, _, _, logf = self.replay_with_flags(values)
-        picked = np.ascontiguousarray(logp[:, months, :]).reshape(len(logp), -1)
-        total = picked.sum(axis=1)  # row by row: the same bits whatever the batch
-        if flags:
-            total = total + np.ascontiguousarray(logf[:, months]).sum(axis=1)
-        return total
+        ``values``: its moves and (with ``flags``) its imagery verdicts, jointly; row by
+        row, so the same bits whatever the batch."""
+        return self.replayer.loglik(values, months, flags)
 
     # transformed scale -------------------------------------------------------------
     def from_free(self, z: np.ndarray) -> np.ndarray:
@@ -348,10 +487,17 @@ class NotConverged(RuntimeError):
 
 def sample_posterior(
     model: RecordModel, months: np.ndarray, start: np.ndarray, walkers: int | None = None,
-    steps: int = 3000, burn: int = 1000, seed: int = 0, progress: bool = False,
+    steps: int = 20000, burn: int = 500, seed: int = 0, progress: bool = False,
+    adaptive: bool = True, check_every: int = 250,
 ) -> Posterior:  # fmt: skip
     """Sample the posterior with emcee (vectorized over walkers), started in a small ball
-    around ``start`` (natural scale, e.g. the MLE); see :func:`diagnose`."""
+    around ``start`` (natural scale, e.g. the MLE); see :func:`diagnose`.
+
+    With ``adaptive`` (the default) the chain stops as soon as it has converged — every
+    R-hat < 1.01 and at least 50 autocorrelation times after the ``burn`` steps, checked
+    every ``check_every`` steps — or after ``steps`` steps in all, the budget, whichever
+    comes first (:attr:`Posterior.converged` says which). Without it, exactly ``steps``.
+    """
     import emcee
 
     k = len(model.free)
@@ -363,8 +509,17 @@ def sample_posterior(
         moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)],
     )  # fmt: skip
     state = emcee.State(z0, random_state=np.random.RandomState(seed).get_state())
-    sampler.run_mcmc(state, steps, progress=progress)
-    return diagnose(model, sampler, burn)
+    if not adaptive:
+        sampler.run_mcmc(state, steps, progress=progress)
+        return diagnose(model, sampler, burn)
+    first = min(steps, burn + max(check_every, 4 * check_every))
+    state = sampler.run_mcmc(state, first, progress=progress)
+    post = diagnose(model, sampler, burn)
+    while not post.converged and sampler.iteration < steps:
+        state = sampler.run_mcmc(state, min(check_every, steps - sampler.iteration),
+                                 progress=progress)  # fmt: skip
+        post = diagnose(model, sampler, burn)
+    return post
 
 
 def diagnose(model: RecordModel, sampler, burn: int) -> Posterior:

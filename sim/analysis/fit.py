@@ -62,11 +62,12 @@ from sim.model.validation import ConfigError
 
 @dataclass
 class McmcSettings:
-    """The posterior sampler (emcee)."""
+    """The posterior sampler (emcee): it stops once converged, within a budget of steps."""
 
-    steps: int = 20000
-    burn: int = 5000
+    steps: int = 20000  # the budget: the most steps (with adaptive, it stops once converged)
+    burn: int = 500  # steps discarded at the start
     walkers: int = 0  # 0: max(32, 4 x free parameters)
+    adaptive: bool = True  # stop once R-hat < 1.01 and >= 50 autocorrelation times after burn-in
     require_convergence: bool = True
 
 
@@ -130,6 +131,7 @@ def run_fit(app: FitApp, out: Path) -> dict:
 
     post = sample_posterior(model, train, est.values, walkers=app.fit.mcmc.walkers or None,
                             steps=app.fit.mcmc.steps, burn=app.fit.mcmc.burn, seed=app.fit.seed,
+                            adaptive=app.fit.mcmc.adaptive,
                             progress=app.progress and sys.stderr.isatty())  # fmt: skip
     if not post.converged and app.fit.mcmc.require_convergence:
         raise NotConverged(

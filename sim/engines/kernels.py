@@ -19,10 +19,11 @@ from sim.model.decisions import felt_relief_kernel
 from sim.model.dynamics import play, record_round, start_run
 from sim.model.jit import kernel
 from sim.model.likelihood import replay
-from sim.model.names import Feature, T, V
+from sim.model.names import TP, Feature, T, V
 from sim.model.rng import stream_start
 
 N_FEATURES = len(Feature)
+N_TALLY = len(T)
 
 #: Held while a parallel kernel runs: numba's default thread pool takes one at a time.
 parallel_lock = threading.Lock()
@@ -102,6 +103,24 @@ def blank_rounds(first, rec_x, rec_actions, rec_trust, rec_flag):
         rec_flag[t] = False
 
 
+@kernel(nrt=True)
+def _replay_one(
+    s, observed, flagged, theta, initial, trust0, coef, effects,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+    terms, tparams, n_types, model, report, BELIEF, LOGF,
+):  # fmt: skip
+    """:func:`~sim.model.likelihood.replay` for parameter set ``s``, with its work arrays."""
+    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
+    lik, mix = np.empty(tparams.shape[2]), np.empty(3)
+    replay(
+        observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
+        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
+        terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
+    )  # fmt: skip
+
+
 @kernel(parallel=True, nrt=True)
 def replay_batch(
     observed, flagged, theta, initial, trust0, coef, effects,
@@ -112,15 +131,207 @@ def replay_batch(
     """Replay one recorded history under every parameter set s (rows of theta, …), on
     all threads: ``LOGP[s, t, i]``, ``PROBS[s, t, i]``, ``LOGF[s, t]`` and the state and
     belief after the record."""
-    n_features = N_FEATURES
     for s in prange(theta.shape[0]):
-        out, f, u = np.empty(3), np.empty(n_features), np.empty(3)
-        lik, mix = np.empty(tparams.shape[2]), np.empty(3)
-        replay(
-            observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
+        _replay_one(
+            s, observed, flagged, theta, initial, trust0, coef, effects,
             counterpart, target, principal, policy, period, script, forced, shift, tracked,
-            X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
-            terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
+            X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+            terms, tparams, n_types, model, report, BELIEF, LOGF,
+        )  # fmt: skip
+
+
+@kernel(nrt=True)
+def replay_serial(
+    observed, flagged, theta, initial, trust0, coef, effects,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+    terms, tparams, n_types, model, report, BELIEF, LOGF,
+):  # fmt: skip
+    """:func:`replay_batch` on the calling thread: for the few dozen parameter sets of an
+    optimiser's or a sampler's step, a thread pool costs more than it saves (and
+    multiplies the CPU time on a busy machine). The numbers are the same bit for bit."""
+    for s in range(theta.shape[0]):
+        _replay_one(
+            s, observed, flagged, theta, initial, trust0, coef, effects,
+            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
+            terms, tparams, n_types, model, report, BELIEF, LOGF,
+        )  # fmt: skip
+
+
+#: Codes of the parameter arrays a free value can be written into (:func:`loglik_sets`).
+WRITABLE = ("theta", "initial", "trust0", "weights", "effects", "tshift", "tparams")
+
+
+@kernel(nrt=True)
+def _loglik_one(
+    s, values, w_param, w_array, w_offset, refresh, fix_prior,
+    theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
+    rest_type, observed, flagged, mask, use_flags,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    n_types, model, report,
+):  # fmt: skip
+    """The log-likelihood of the ``mask`` months under parameter set ``s``: the fixed
+    parameters with row ``s`` of ``values`` written in, replayed (see :func:`loglik_sets`)."""
+    theta, initial, trust0 = theta0.copy(), initial0.copy(), trust00.copy()
+    weights, effects, tshift = weights0.copy(), effects0.copy(), tshift0.copy()
+    tparams, coef = tparams0.copy(), coef0.copy()
+    flat = (theta, initial, trust0, weights.reshape(-1), effects.reshape(-1), tshift.reshape(-1),
+            tparams.reshape(-1))  # fmt: skip
+    for w in range(w_param.shape[0]):
+        v = values[s, w_param[w]]
+        a, o = w_array[w], w_offset[w]
+        if a == 0:
+            flat[0][o] = v
+        elif a == 1:
+            flat[1][o] = v
+        elif a == 2:
+            flat[2][o] = v
+        elif a == 3:
+            flat[3][o] = v
+        elif a == 4:
+            flat[4][o] = v
+        elif a == 5:
+            flat[5][o] = v
+        else:
+            flat[6][o] = v
+    for r in range(refresh.shape[0]):  # a free weight's place in the engines' short lists
+        i, ty, act, m, k = refresh[r, 0], refresh[r, 1], refresh[r, 2], refresh[r, 3], refresh[r, 4]
+        coef[i, ty, act, m] = weights[i, act, k] + tshift[i, ty, act, k]
+    if fix_prior:  # the rest type's prior: 1 - the others' (sim.model.compile.rest_of_prior)
+        for i in range(rest_type.shape[0]):
+            k = rest_type[i]
+            if k >= 0:
+                total = 0.0
+                for j in range(max(1, n_types[i])):
+                    total += tparams[i, j, TP.prior]
+                tparams[i, k, TP.prior] = min(
+                    1.0, max(0.0, 1.0 - (total - tparams[i, k, TP.prior]))
+                )
+    M, A = observed.shape
+    x, trust = np.empty(initial.shape[0]), np.empty((A, A))
+    last, tally = np.empty(A, dtype=np.int64), np.empty(N_TALLY, dtype=np.int64)
+    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(2)
+    logp, probs, logf = np.empty((M, A)), np.empty((M, A, 3)), np.empty(M)
+    belief = np.empty((A, tparams.shape[1]))
+    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
+    lik, mix = np.empty(tparams.shape[1]), np.empty(3)
+    replay(
+        observed, flagged, theta, initial, trust0, coef, effects,
+        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        x, trust, last, tally, counts, peak, logp, probs, out, f, u,
+        terms, tparams, n_types, model, report, belief, lik, mix, logf,
+    )  # fmt: skip
+    picked, n = np.empty(M * A), 0
+    for t in range(M):
+        if mask[t]:
+            for i in range(A):
+                picked[n] = logp[t, i]
+                n += 1
+    total = pairwise_sum(picked, 0, n)
+    if use_flags:
+        n = 0
+        for t in range(M):
+            if mask[t]:
+                picked[n] = logf[t]
+                n += 1
+        total = total + pairwise_sum(picked, 0, n)
+    return total
+
+
+@kernel(inline="always")
+def _block_sum(a, lo, n):
+    """numpy's pairwise sum of a block of at most 128 numbers (eight partial sums)."""
+    if n < 8:
+        res = 0.0
+        for i in range(n):
+            res += a[lo + i]
+        return res
+    r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+    r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+    i = 8
+    while i < n - (n % 8):
+        r0 += a[lo + i]
+        r1 += a[lo + i + 1]
+        r2 += a[lo + i + 2]
+        r3 += a[lo + i + 3]
+        r4 += a[lo + i + 4]
+        r5 += a[lo + i + 5]
+        r6 += a[lo + i + 6]
+        r7 += a[lo + i + 7]
+        i += 8
+    res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+    while i < n:
+        res += a[lo + i]
+        i += 1
+    return res
+
+
+@kernel(nrt=True)
+def pairwise_sum(a, lo, n):
+    """``a[lo:lo + n].sum()`` as numpy computes it (pairwise: halves split at a multiple of
+    8 down to blocks of at most 128, each summed with eight partial sums), so a sum made
+    here has numpy's bits: the compiled log-likelihood is the one numpy summed from the
+    replay, to the last bit. (The halving runs on an explicit stack: numba's cache cannot
+    hold a recursive function.)"""
+    if n <= 128:
+        return _block_sum(a, lo, n)
+    depth = 64
+    s_lo, s_n = np.empty(depth, dtype=np.int64), np.empty(depth, dtype=np.int64)
+    s_stage, vals = np.zeros(depth, dtype=np.int64), np.empty(depth)
+    top, nv = 0, 0
+    s_lo[0], s_n[0], s_stage[0] = lo, n, 0
+    while top >= 0:
+        m = s_n[top]
+        if m <= 128:
+            vals[nv] = _block_sum(a, s_lo[top], m)
+            nv += 1
+            top -= 1
+            continue
+        half = m // 2
+        half -= half % 8
+        if s_stage[top] == 0:
+            s_stage[top] = 1
+            top += 1
+            s_lo[top], s_n[top], s_stage[top] = s_lo[top - 1], half, 0
+        elif s_stage[top] == 1:
+            s_stage[top] = 2
+            top += 1
+            s_lo[top], s_n[top], s_stage[top] = s_lo[top - 1] + half, m - half, 0
+        else:
+            nv -= 1
+            vals[nv - 1] = vals[nv - 1] + vals[nv]
+            top -= 1
+    return vals[0]
+
+
+@kernel(nrt=True)
+def loglik_sets(
+    values, w_param, w_array, w_offset, refresh, fix_prior,
+    theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
+    rest_type, observed, flagged, mask, use_flags,
+    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    n_types, model, report, out,
+):  # fmt: skip
+    """``out[s]``: the exact log-likelihood of a record's ``mask`` months (moves, and with
+    ``use_flags`` the imagery verdicts) under each row ``s`` of ``values``, in one call on
+    the calling thread.
+
+    Row s's parameters are the fixed ones (the arrays ending in 0, one parameter set)
+    with free value ``values[s, w_param[w]]`` written at flat offset ``w_offset[w]`` of
+    array ``WRITABLE[w_array[w]]`` for every write w; ``refresh`` rows (actor, type,
+    action, place, feature) are the engines' weight terms a free weight or shift moves.
+    The replay is :func:`~sim.model.likelihood.replay`, summed month by month in actor
+    order. An optimiser's or sampler's step is a few dozen sets: one compiled call with
+    no arrays made in Python is what keeps the estimation's cost near the model's own.
+    """
+    for s in range(values.shape[0]):
+        out[s] = _loglik_one(
+            s, values, w_param, w_array, w_offset, refresh, fix_prior,
+            theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
+            rest_type, observed, flagged, mask, use_flags,
+            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            n_types, model, report,
         )  # fmt: skip
 
 
