@@ -64,12 +64,14 @@ def write(tmp_path: Path, rows: list[str], roles: str | None = None, name: str =
             actors:
               A: {role: principal}
               B: {role: target}
+            start: {assurance: 0.1, relief: 0, enforcement: 0.9, denuclearization: 0, undeclared: 0.3, tension: 0.5}
             """
         )
     )
     return path
 
 
+START = "start: {assurance: 0.1, relief: 0, enforcement: 0.9, denuclearization: 0, undeclared: 0.3, tension: 0.5}\n"
 GOOD = ["2020-01,A,hedge,0", "2020-01,B,concede,0", "2020-02,A,escalate,1", "2020-02,B,hedge,1"]
 
 
@@ -109,19 +111,24 @@ def test_bad_records_are_refused_naming_file_row_and_what_is_allowed(tmp_path, r
 
 def test_roles_file_problems_are_refused(tmp_path):
     with pytest.raises(RecordError, match="exactly one actor must have role 'target'"):
-        load_record(write(tmp_path, GOOD, "actors:\n  A: {role: principal}\n  B: {role: ally}\n"))
+        load_record(
+            write(tmp_path, GOOD, "actors:\n  A: {role: principal}\n  B: {role: ally}\n" + START)
+        )
     with pytest.raises(RecordError, match="actors.B.role = 'spoiler' is not allowed"):
         load_record(
             write(
-                tmp_path, GOOD, "actors:\n  A: {role: principal}\n  B: {role: spoiler}\n", name="c2"
+                tmp_path,
+                GOOD,
+                "actors:\n  A: {role: principal}\n  B: {role: spoiler}\n" + START,
+                name="c2",
             )
         )
     (tmp_path / "c3.csv").write_text("period,actor,action,flagged\n2020-01,A,hedge,0\n")
-    with pytest.raises(RecordError, match="the roles file c3.yaml is missing"):
+    with pytest.raises(RecordError, match="c3.yaml: the roles file is missing"):
         load_record(tmp_path / "c3.csv")
     with pytest.raises(RecordError, match="neither a packaged record"):
         load_record("no_such_record")
-    roles = "actors:\n  A: {role: principal}\n  B: {role: target}\n"
+    roles = "actors:\n  A: {role: principal}\n  B: {role: target}\n" + START
     with pytest.raises(RecordError, match="outcome.deal is not an outcome"):
         load_record(write(tmp_path, GOOD, roles + "outcome: {deal: null}\n", name="c4"))
     with pytest.raises(RecordError, match="outcome.agreement = 'soon' must be a month"):
@@ -137,6 +144,7 @@ def test_a_three_actor_record_with_other_names_builds_a_model(tmp_path):
     actor of their role, the default actors are left out, one round per month."""
     roles = (
         "name: iran\nactors:\n  USA: {role: principal}\n  IRN: {role: target}\n  E3: {role: ally}\n"
+        + START
     )
     rows = [f"2013-{m:02d},{a},{act},0" for m in range(1, 7) for a, act in
             (("USA", "hedge"), ("IRN", "concede" if m > 3 else "hedge"), ("E3", "concede"))]  # fmt: skip
@@ -220,3 +228,139 @@ def test_cohen_kappa_is_one_on_identical_codings_and_symmetric(a, rnd):
     assert cohen_kappa(a, a) == 1.0
     assert cohen_kappa(a, b) == pytest.approx(cohen_kappa(b, a))
     assert cohen_kappa(a, b) <= 1.0
+
+
+# ----------------------------------------------------------------------------------
+# bad records are refused in one line (issue "Nothing lost, round 3")
+
+ROLES_AB = "name: case\nactors:\n  A: {role: principal}\n  B: {role: target}\n" + START
+
+
+@pytest.mark.parametrize(
+    "yaml_text, words",
+    [
+        ("- a\n- b\n", ["top level must be a mapping", "list"]),
+        ("actors:\n  A: principal\n  B: {role: target}\n" + START, ["actors.A = 'principal' must be a mapping", "A: {role: principal}"]),
+        (ROLES_AB.replace("tension: 0.5", "tension: high"), ["start.tension = 'high' must be a number in [0, 1]"]),
+        ("name: case\nactors:\n  A: {role: principal}\n  B: {role: target}\n", ["'start' is missing"]),
+        (ROLES_AB.replace("tension: 0.5, ", "").replace(", tension: 0.5", ""), ["missing: tension"]),
+        (ROLES_AB + "colour: red\n", ["'colour' is not a key", "allowed:"]),
+        (ROLES_AB + "regime: whatever\n", ["regime = 'whatever' is not allowed"]),
+        (ROLES_AB.replace("  B: {role: target}", "  B: {role: target}\n  'C D': {role: ally}"), ["actor name 'C D' is not allowed"]),
+        ("actors: [\n", ["not a readable YAML file"]),
+        (ROLES_AB.replace("B: {role: target}", "B: {role: target, concede: {bias: oops}}"), ["case.yaml", "bias"]),
+    ],
+)  # fmt: skip
+def test_bad_yaml_is_refused_in_one_line(tmp_path, yaml_text, words):
+    path = write(tmp_path, GOOD, yaml_text)
+    with pytest.raises(RecordError) as err:
+        load_record(path)
+    msg = str(err.value)
+    assert "\n" not in msg.strip()
+    for w in words:
+        assert w in msg, (w, msg)
+
+
+def test_encodings_sizes_and_paths(tmp_path):
+    path = write(tmp_path, GOOD, ROLES_AB)
+    # Excel's CSV UTF-8 starts with a byte-order mark: fine
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_record(path).actions.shape == (2, 2)
+    # Latin-1 bytes: refused, naming the byte and what to do
+    path.write_bytes(
+        path.read_bytes().replace(b"hedge,0\n", "hedge,0,caf\xe9\n".encode("latin-1"), 1)
+    )
+    with pytest.raises(RecordError, match=r"not UTF-8 text \(byte 0xe9"):
+        load_record(path)
+    # a 2 MB field
+    big = write(tmp_path, [GOOD[0] + ",x", *GOOD[1:]], ROLES_AB, name="big")
+    big.write_text(
+        big.read_text().replace(",x", "," + "x" * (2**21)).replace("flagged\n", "flagged,events\n")
+    )
+    with pytest.raises(RecordError, match="field larger than field limit"):
+        load_record(big)
+    # a folder named like a record, a name with a path in it, a name that is not packaged
+    (tmp_path / "dir.csv").mkdir()
+    with pytest.raises(RecordError, match="is a folder"):
+        load_record(tmp_path / "dir.csv")
+    for bad in ("../../x", "sim/../x", ".hidden"):
+        with pytest.raises(RecordError, match="not a .csv file|neither a packaged"):
+            load_record(bad)
+
+
+def test_a_flag_may_be_given_on_the_target_row_alone(tmp_path):
+    rows = ["2020-01,A,hedge,", "2020-01,B,concede,0", "2020-02,A,escalate,", "2020-02,B,hedge,1"]
+    rec = load_record(write(tmp_path, rows, ROLES_AB))
+    assert rec.flagged.tolist() == [False, True]
+    with pytest.raises(RecordError, match="flagged = '' must be 0 or 1 \\(on the target's row"):
+        load_record(
+            write(tmp_path, ["2020-01,A,hedge,0", "2020-01,B,concede,"], ROLES_AB, name="c2")
+        )
+
+
+def test_a_long_record_loads_in_linear_time(tmp_path):
+    """12,000 months load fast enough that a quadratic loader would show: the loader
+    does a fixed amount of work per row (counted by timing two sizes in one run would
+    be a benchmark; here we only check the large one loads)."""
+    from sim.analysis.record import month_after
+
+    rows = [f"{month_after('1000-01', k)},{a},hedge,0" for k in range(12000) for a in "AB"]
+    rec = load_record(write(tmp_path, rows, ROLES_AB))
+    assert rec.n_months == 12000
+
+
+def test_stalemate_record_new_edit_check_build_and_fit(tmp_path):
+    """From an empty folder to a fit: new -> fill events and codes -> build -> check ->
+    kappa -> show -> stalemate-fit, on a three-actor case with no USA or DPRK."""
+    import csv
+    import subprocess
+    import sys
+
+    from sim.analysis.record_cli import main
+
+    assert main(["new", "mycase", "--actors", "ATL=principal", "BOR=target", "CAR=ally",
+                 "--from", "2001-01", "--months", "24", "--dir", str(tmp_path)]) == 0  # fmt: skip
+    assert main(["new", "mycase", "--actors", "ATL=principal", "BOR=target", "--from", "2001-01",
+                 "--months", "24", "--dir", str(tmp_path)]) == 2  # exists: nothing written  # fmt: skip
+    rng = np.random.default_rng(0)
+    codes = ["C2", "C1", "H", "E1", "E2"]
+    with (
+        open(tmp_path / "mycase.events.csv", "a", newline="", encoding="utf-8") as f_ev,
+        open(tmp_path / "mycase.codes.csv", "a", newline="", encoding="utf-8") as f_co,
+    ):
+        ev, co = csv.writer(f_ev), csv.writer(f_co)
+        k = 0
+        for m in range(24):
+            period = f"{2001 + m // 12}-{m % 12 + 1:02d}"
+            for actor in ("ATL", "BOR", "CAR"):
+                k += 1
+                flag = int(actor == "BOR" and m % 7 == 3)
+                ev.writerow([f"E{k:03d}", f"{period}-15", period, actor, f"event {k}", flag,
+                             "Test Gazette, n.d.", "https://example.org", "quoted"])  # fmt: skip
+                code = "F" if flag else codes[int(rng.integers(0, 5))]
+                co.writerow(
+                    [
+                        f"E{k:03d}",
+                        actor,
+                        code,
+                        code if rng.random() > 0.1 else "H",
+                        code,
+                        f"event {k}",
+                    ]
+                )
+    csv_path = str(tmp_path / "mycase.csv")
+    assert main(["check", csv_path]) == 2  # the months do not yet follow the codes
+    assert main(["build", csv_path]) == 0
+    assert main(["check", csv_path]) == 0
+    assert main(["kappa", csv_path]) == 0
+    assert main(["show", csv_path, "-o", str(tmp_path / "timeline.png")]) == 0
+    assert (tmp_path / "timeline.png").stat().st_size > 10_000
+    out = tmp_path / "fit"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.analysis.fit", f"record={csv_path}", "train=2001-01:2002-06",
+         "test=2002-07:2002-12", "fit.restarts=2", "fit.mcmc.steps=3000", "fit.draws=100",
+         "fit.mcmc.require_convergence=false", f"hydra.run.dir={out}", "progress=false"],
+        capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (out / "fit.json").exists()

@@ -130,95 +130,174 @@ class Record:
         """The model config that plays this record: its actors and roles (the other default
         actors disabled), one round per month, its starting state and regime.
 
-        Actors the model does not know start from the default actor of their role
-        (:data:`ROLE_DEFAULTS`), then the YAML's settings, then ``changes["actors"]``.
+        Roles, not names: every actor starts from the default actor of its role
+        (:data:`ROLE_DEFAULTS`: its weights, momentum and private types), whatever it is
+        called, then the YAML's settings, then ``changes["actors"]`` (by actor name).
         """
+        from dataclasses import asdict
+
+        from sim.model.params import ActorConfig, merge_types
+        from sim.model.validation import to_dataclass
+
         defaults = default_actors()
-        actors: dict[str, dict] = {n: {"enabled": False} for n in defaults if n not in self.roles}
+        given = changes.pop("actors", None) or {}
+        actors: dict = {n: {"enabled": False} for n in defaults if n not in self.roles}
         for name, role in self.roles.items():
-            spec: dict = {"role": role}
-            if name not in defaults:
-                base = defaults[ROLE_DEFAULTS[role]]
-                spec.update({"trust": base.trust, "concede": dict(base.concede), "hedge": dict(base.hedge),
-                             "escalate": dict(base.escalate)})  # fmt: skip
-            spec.update(self.settings.get(name, {}))
-            actors[name] = spec
-        for name, spec in (changes.pop("actors", None) or {}).items():
-            merged = {**actors.get(name, {}), **spec}
-            for action in ACTION_NAMES:  # weights merge key by key, as make_config does
-                if isinstance(spec.get(action), dict) and isinstance(
-                    actors.get(name, {}).get(action), dict
-                ):
-                    merged[action] = {**actors[name][action], **spec[action]}
-            actors[name] = merged
+            spec = asdict(defaults[ROLE_DEFAULTS[role]])
+            spec["role"] = role
+            for extra in (self.settings.get(name) or {}, given.get(name) or {}):
+                spec = _merge_actor(spec, extra, f"actors.{name}", merge_types)
+            actors[name] = to_dataclass(ActorConfig, spec, f"actors.{name}")
+        for name, spec in given.items():
+            if name not in actors:
+                actors[name] = spec
         kw = {"rounds": self.n_months, "regime": self.regime, **self.start, **changes}
         return make_config(actors=actors, **kw)
+
+
+def _merge_actor(spec: dict, extra: dict, key: str, merge_types) -> dict:
+    """An actor's settings with ``extra`` merged over them: weights feature by feature,
+    types type by type (as ``make_config`` merges an override over a default actor)."""
+    out = dict(spec)
+    for k, v in extra.items():
+        if k in ACTION_NAMES and isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = {**out[k], **v}
+        elif k == "types" and isinstance(v, dict) and v and isinstance(out.get(k), dict):
+            out[k] = merge_types(out[k], v, f"{key}.types")
+        else:
+            out[k] = v
+    if isinstance(out.get("types"), dict):
+        out["types"] = {n: t for n, t in out["types"].items() if t is not None}
+    return out
+
+
+#: The largest record file read, and the longest field: far above any real case (a record
+#: of 50 actors over a century of months is about 5 MB), small enough to refuse a wrong file
+#: at once. Records load in time linear in their length.
+MAX_BYTES = 64 * 2**20
+MAX_FIELD = 2**20
+#: Keys a record's YAML may have.
+YAML_KEYS = ("name", "description", "events", "actors", "start", "regime", "outcome")
+#: What an actor or record name may look like (names become column names and config keys).
+NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]*"
 
 
 def _read_yaml(path: Path) -> dict:
     from omegaconf import OmegaConf
 
+    if not path.is_file():
+        raise RecordError(
+            f"{path}: the roles file is missing (a record's .yaml sits beside its .csv)"
+        )
     try:
-        return OmegaConf.to_container(OmegaConf.load(path), resolve=True) or {}
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise RecordError(f"{path}: {_not_utf8(err)}") from None
+    try:
+        data = OmegaConf.to_container(OmegaConf.create(text), resolve=True)
     except Exception as err:  # noqa: BLE001 - any YAML problem, named with its file
         raise RecordError(
             f"{path}: not a readable YAML file ({str(err).splitlines()[0]})"
         ) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise RecordError(
+            f"{path}: the top level must be a mapping of {', '.join(YAML_KEYS)}, not a {type(data).__name__}"
+        )
+    return data
+
+
+def _not_utf8(err: UnicodeDecodeError) -> str:
+    return (f"not UTF-8 text (byte 0x{err.object[err.start]:02x} at position {err.start}); "
+            "save the file as UTF-8 (CSV UTF-8 in Excel)")  # fmt: skip
 
 
 def resolve(name_or_path: str | Path) -> Path:
     """The CSV of a packaged record name, or the path given.
 
+    A name (letters, digits, ``_``, ``-``; no folder) is looked up among the packaged
+    records only; anything else must be the path of an existing ``.csv`` file, so a
+    name can never reach outside the records folder.
+
     Raises:
-        RecordError: for a name that is not packaged and a path that does not exist.
+        RecordError: for a name that is not packaged, and a path that is not an
+            existing .csv file.
     """
-    path = Path(name_or_path)
-    if path.suffix == ".csv" and path.exists():
+    import re
+
+    text = str(name_or_path)
+    names = ", ".join(record_names())
+    if text.endswith(".csv") or "/" in text or "\\" in text or text.startswith("."):
+        path = Path(text)
+        if path.suffix != ".csv":
+            raise RecordError(
+                f"record = {text!r} is not a .csv file; give a packaged record ({names}) "
+                "or the path of a record's .csv (its .yaml beside it)"
+            )
+        if path.is_dir():
+            raise RecordError(f"record = {text!r} is a folder, not a record's .csv file")
+        if not path.is_file():
+            raise RecordError(f"record = {text!r}: no such file")
         return path
-    packaged = RECORD_DIR / f"{name_or_path}.csv"
-    if packaged.exists():
-        return packaged
-    names = record_names()
+    if re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]*", text) and (RECORD_DIR / f"{text}.csv").is_file():
+        return RECORD_DIR / f"{text}.csv"
     raise RecordError(
-        f"record = {str(name_or_path)!r} is neither a packaged record ({', '.join(names)}) nor an existing .csv file"
+        f"record = {text!r} is neither a packaged record ({names}) nor the path of a .csv file"
     )
 
 
-def load_record(name_or_path: str | Path) -> Record:
-    """Read and check a record; see the module docstring for the format.
+def _check_meta(meta: dict, meta_path: Path) -> tuple[dict, dict, dict, dict, str]:
+    """The YAML's roles, settings, start, outcome and regime, each checked."""
+    import re
 
-    Raises:
-        RecordError: naming the file, the row and what is allowed, for an unknown
-            action, a missing or duplicated actor-month, an actor not in the roles
-            file, a period out of order, or a flag that differs between actors.
-    """
-    path = resolve(name_or_path)
-    meta_path = path.with_suffix(".yaml")
-    if not meta_path.exists():
-        raise RecordError(f"{path}: the roles file {meta_path.name} is missing beside it")
-    meta = _read_yaml(meta_path)
-    actors_meta = meta.get("actors") or {}
+    from sim.model.sequencing import REGIMES
+    from sim.model.validation import suggest
+
+    for key in meta:
+        if key not in YAML_KEYS:
+            raise RecordError(
+                f"{meta_path}: {key!r} is not a key of a record's YAML; allowed: {', '.join(YAML_KEYS)}"
+                + suggest(str(key), YAML_KEYS)
+            )
+    actors_meta = meta.get("actors")
     if not isinstance(actors_meta, dict) or not actors_meta:
         raise RecordError(
             f"{meta_path}: 'actors' must map each actor to its settings, e.g. USA: {{role: principal}}"
         )
     roles, settings = {}, {}
     for name, spec in actors_meta.items():
-        spec = dict(spec or {})
+        name = str(name)
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise RecordError(
+                f"{meta_path}: actor name {name!r} is not allowed; use letters, digits and _ "
+                "starting with a letter (e.g. USA, DPRK, GBR)"
+            )
+        if not isinstance(spec, dict):
+            raise RecordError(
+                f"{meta_path}: actors.{name} = {spec!r} must be a mapping of settings, "
+                f"e.g. {name}: {{role: {spec if spec in ROLES else 'principal'}}}"
+            )
+        spec = dict(spec)
         role = spec.pop("role", None)
         if role not in ROLES:
             raise RecordError(
                 f"{meta_path}: actors.{name}.role = {role!r} is not allowed; choose one of: {', '.join(ROLES)}"
             )
-        roles[str(name)] = role
-        settings[str(name)] = spec
+        roles[name] = role
+        settings[name] = spec
     for role in ("target", "principal"):
         holders = [n for n, r in roles.items() if r == role]
         if len(holders) != 1:
             raise RecordError(
                 f"{meta_path}: exactly one actor must have role {role!r}, found {holders or 'none'}"
             )
-    outcome = dict(meta.get("outcome") or {})
+    outcome = meta.get("outcome") or {}
+    if not isinstance(outcome, dict):
+        raise RecordError(
+            f"{meta_path}: outcome = {outcome!r} must be a mapping, e.g. {{agreement: null}}"
+        )
+    outcome = dict(outcome)
     for key, when in outcome.items():
         if key not in ("agreement", "breakdown"):
             raise RecordError(
@@ -228,38 +307,101 @@ def load_record(name_or_path: str | Path) -> Record:
             raise RecordError(
                 f"{meta_path}: outcome.{key} = {when!r} must be a month as YYYY-MM, or null (did not happen)"
             )
-    start = dict(meta.get("start") or {})
-    for key in start:
+    if "start" not in meta:
+        raise RecordError(
+            f"{meta_path}: 'start' is missing: give the state in the first month, one number in [0, 1] "
+            f"for each of {', '.join(STATE_VARS)} (docs/record.md says how to choose them)"
+        )
+    start = meta.get("start")
+    if not isinstance(start, dict):
+        raise RecordError(
+            f"{meta_path}: start = {start!r} must map state variables to numbers in [0, 1]"
+        )
+    checked = {}
+    for key, value in start.items():
         if key not in STATE_VARS:
             raise RecordError(
                 f"{meta_path}: start.{key} is not a state variable; allowed: {', '.join(STATE_VARS)}"
             )
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+            raise RecordError(f"{meta_path}: start.{key} = {value!r} must be a number in [0, 1]")
+        checked[key] = float(value)
+    missing = [v for v in STATE_VARS if v not in checked]
+    if missing:
+        raise RecordError(
+            f"{meta_path}: start must give every state variable in the first month; missing: "
+            f"{', '.join(missing)} (docs/record.md says how to choose them)"
+        )
+    regime = str(meta.get("regime") or "denuclearization_first")
+    if regime not in REGIMES:
+        raise RecordError(
+            f"{meta_path}: regime = {regime!r} is not allowed; choose one of: {', '.join(REGIMES)}"
+        )
+    return roles, settings, checked, outcome, regime
 
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        for col in REQUIRED:
-            if col not in header:
-                raise RecordError(
-                    f"{path}: the column {col!r} is missing; required: {', '.join(REQUIRED)}"
-                )
-        rows = list(reader)
+
+def _month_ok(period: str) -> bool:
+    return (
+        len(period) == 7
+        and period[4] == "-"
+        and period[:4].isdigit()
+        and period[5:].isdigit()
+        and 1 <= int(period[5:]) <= 12
+    )
+
+
+def load_record(name_or_path: str | Path) -> Record:
+    """Read and check a record; see the module docstring for the format.
+
+    The CSV may carry a byte-order mark (as Excel saves it); a month's ``flagged`` may be
+    given on the target's row alone (the other rows empty) or on every row alike.
+
+    Raises:
+        RecordError: in one line naming the file, the row and what is allowed — for a
+            file that is not UTF-8 or too large, a bad YAML, an unknown action, a
+            missing or duplicated actor-month, an actor not in the roles file, a period
+            out of order, or flags that differ within a month.
+    """
+    path = resolve(name_or_path)
+    meta_path = path.with_suffix(".yaml")
+    meta = _read_yaml(meta_path)
+    roles, settings, start, outcome, regime = _check_meta(meta, meta_path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise RecordError(
+            f"{path}: {size / 2**20:.0f} MB is larger than a record may be ({MAX_BYTES // 2**20} MB)"
+        )
+    target = next(n for n, r in roles.items() if r == "target")
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            for col in REQUIRED:
+                if col not in header:
+                    raise RecordError(
+                        f"{path}: the column {col!r} is missing; required: {', '.join(REQUIRED)} "
+                        f"(found: {', '.join(map(str, header)) or 'no header'})"
+                    )
+            rows = list(reader)
+    except UnicodeDecodeError as err:
+        raise RecordError(f"{path}: {_not_utf8(err)}") from None
+    except csv.Error as err:
+        raise RecordError(
+            f"{path} row {reader.line_num}: {err} (fields may hold up to {MAX_FIELD} characters)"
+        ) from None
     if not rows:
         raise RecordError(f"{path}: the record has no rows")
 
     actors = tuple(roles)
     periods: list[str] = []
+    where_period: dict[str, int] = {}
     seen: dict[tuple[str, str], int] = {}
     flags: dict[str, tuple[int, int]] = {}
     for k, row in enumerate(rows, start=2):  # row 1 is the header
         where = f"{path.name} row {k}"
         period, actor = (row.get("period") or "").strip(), (row.get("actor") or "").strip()
-        if (
-            len(period) != 7
-            or period[4] != "-"
-            or not (period[:4].isdigit() and period[5:].isdigit())
-            or not (1 <= int(period[5:]) <= 12)
-        ):
+        if not _month_ok(period):
             raise RecordError(f"{where}: period = {period!r} must be a month as YYYY-MM")
         if actor not in roles:
             raise RecordError(
@@ -271,8 +413,15 @@ def load_record(name_or_path: str | Path) -> Record:
                 f"{where}: action = {action!r} is not allowed; choose one of: {', '.join(ACTION_NAMES)}"
             )
         flag = (row.get("flagged") or "").strip()
-        if flag not in ("0", "1"):
-            raise RecordError(f"{where}: flagged = {flag!r} must be 0 or 1")
+        if flag not in ("0", "1") and not (flag == "" and actor != target):
+            raise RecordError(
+                f"{where}: flagged = {flag!r} must be 0 or 1"
+                + (
+                    " (on the target's row; other rows may leave it empty)"
+                    if actor == target
+                    else ""
+                )
+            )
         if (period, actor) in seen:
             raise RecordError(
                 f"{where}: {actor} in {period} is already on row {seen[period, actor]} (one row per actor-month)"
@@ -283,7 +432,7 @@ def load_record(name_or_path: str | Path) -> Record:
                 raise RecordError(
                     f"{where}: period {period} comes after {periods[-1]}; rows must be in month order"
                 )
-            if period in periods:
+            if period in where_period:
                 raise RecordError(
                     f"{where}: the rows of {period} are not together; rows must be in month order"
                 )
@@ -291,13 +440,15 @@ def load_record(name_or_path: str | Path) -> Record:
                 raise RecordError(
                     f"{where}: {period} follows {periods[-1]}; the month {_next_month(periods[-1])} is missing"
                 )
+            where_period[period] = len(periods)
             periods.append(period)
-        if period in flags and flags[period][0] != int(flag):
-            raise RecordError(
-                f"{where}: flagged = {flag} but row {flags[period][1]} has {flags[period][0]} for {period}; "
-                "a month's flag is the same on every actor's row"
-            )
-        flags.setdefault(period, (int(flag), k))
+        if flag:
+            if period in flags and flags[period][0] != int(flag):
+                raise RecordError(
+                    f"{where}: flagged = {flag} but row {flags[period][1]} has {flags[period][0]} for {period}; "
+                    "a month's flag is the same on every row that gives it"
+                )
+            flags.setdefault(period, (int(flag), k))
     for period in periods:
         for actor in actors:
             if (period, actor) not in seen:
@@ -305,13 +456,14 @@ def load_record(name_or_path: str | Path) -> Record:
                     f"{path.name}: {actor} has no row for {period} (one row per actor per month)"
                 )
     code = {a: i for i, a in enumerate(ACTION_NAMES)}
+    column = {a: i for i, a in enumerate(actors)}
     actions = np.empty((len(periods), len(actors)), dtype=np.int64)
     for row in rows:
-        actions[periods.index(row["period"].strip()), actors.index(row["actor"].strip())] = code[
+        actions[where_period[row["period"].strip()], column[row["actor"].strip()]] = code[
             row["action"].strip()
         ]
     flagged = np.array([flags[p][0] == 1 for p in periods])
-    return Record(
+    record = Record(
         name=str(meta.get("name") or path.stem),
         description=str(meta.get("description") or ""),
         path=path,
@@ -322,10 +474,17 @@ def load_record(name_or_path: str | Path) -> Record:
         flagged=flagged,
         rows=rows,
         settings=settings,
-        start={k: float(v) for k, v in start.items()},
-        regime=str(meta.get("regime") or "denuclearization_first"),
+        start=start,
+        regime=regime,
         outcome=outcome,
     )
+    try:  # the YAML's preferences are checked now, not when a fit first uses them
+        record.config()
+    except RecordError:
+        raise
+    except ConfigError as err:
+        raise RecordError(f"{meta_path}: {err}") from None
+    return record
 
 
 def _next_month(period: str) -> str:
@@ -387,7 +546,7 @@ def write_record(
         "name": name or path.stem,
         "description": description,
         "actors": {a: {"role": roles[a]} for a in actors},
-        "start": dict(start or {}),
+        "start": {v: float(getattr(ModelConfig, v)) for v in STATE_VARS} | dict(start or {}),
         "regime": regime,
     }
     if outcome:
@@ -479,13 +638,132 @@ def month_actions(codes, periods: dict[str, str]) -> dict[tuple[str, str], str]:
     return {k: "concede" if v > 0 else "escalate" if v < 0 else "hedge" for k, v in score.items()}
 
 
-def reliability(name: str = "us_dprk_2018_2019"):
+#: The columns of a record's sourced event list (``<name>.events.csv``).
+EVENT_COLUMNS = (
+    "event_id",
+    "date",
+    "period",
+    "actors",
+    "event",
+    "flag_report",
+    "source",
+    "url",
+    "evidence",
+)
+#: The columns of a record's codes (``<name>.codes.csv``): one row per event x actor.
+CODE_COLUMNS = ("event_id", "actor", "coder_a", "resolved", "label")
+
+
+def _read_table(path: Path, required: tuple[str, ...]) -> list[dict]:
+    """Rows of a UTF-8 CSV (a byte-order mark is fine) with the ``required`` columns."""
+    if not path.is_file():
+        raise RecordError(f"{path}: no such file")
+    csv.field_size_limit(MAX_FIELD)
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                raise RecordError(
+                    f"{path}: the column(s) {', '.join(missing)} are missing; required: {', '.join(required)}"
+                )
+            return list(reader)
+    except UnicodeDecodeError as err:
+        raise RecordError(f"{path}: {_not_utf8(err)}") from None
+    except csv.Error as err:
+        raise RecordError(f"{path}: {err}") from None
+
+
+def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
+    """A record's sourced events and its codes (``<stem>.events.csv``, ``<stem>.codes.csv``
+    beside its CSV), checked: every code one of :data:`CODE_WEIGHTS`, every coded event
+    listed, every actor in the record, every event's month in the record.
+
+    Raises:
+        RecordError: naming the file, the row and what is allowed.
+    """
+    events_path = record.path.with_suffix("").with_suffix(".events.csv")
+    codes_path = record.path.with_suffix("").with_suffix(".codes.csv")
+    events = _read_table(events_path, ("event_id", "period", "actors", "flag_report"))
+    codes = _read_table(codes_path, ("event_id", "actor", "resolved"))
+    ids = {}
+    for k, e in enumerate(events, start=2):
+        if e["event_id"] in ids:
+            raise RecordError(
+                f"{events_path.name} row {k}: event {e['event_id']!r} is already on row {ids[e['event_id']]}"
+            )
+        ids[e["event_id"]] = k
+        if e["period"] not in record.periods:
+            raise RecordError(f"{events_path.name} row {k}: period {e['period']!r} is not a month of the record "
+                              f"({record.periods[0]} .. {record.periods[-1]})")  # fmt: skip
+        if e["flag_report"].strip() not in ("0", "1"):
+            raise RecordError(
+                f"{events_path.name} row {k}: flag_report = {e['flag_report']!r} must be 0 or 1"
+            )
+    coders = (
+        [c for c in codes[0] if c.startswith("coder_") or c == "resolved"]
+        if codes
+        else ["resolved"]
+    )
+    for k, c in enumerate(codes, start=2):
+        if c["event_id"] not in ids:
+            raise RecordError(
+                f"{codes_path.name} row {k}: event {c['event_id']!r} is not in {events_path.name}"
+            )
+        if c["actor"] not in record.actors:
+            raise RecordError(f"{codes_path.name} row {k}: actor {c['actor']!r} is not an actor of the record "
+                              f"({', '.join(record.actors)})")  # fmt: skip
+        for col in coders:
+            code = (c.get(col) or "").strip()
+            if code and code not in CODE_WEIGHTS:
+                raise RecordError(f"{codes_path.name} row {k}: {col} = {code!r} is not a code; "
+                                  f"allowed: {', '.join(CODE_WEIGHTS)}")  # fmt: skip
+        if not (c.get("resolved") or "").strip():
+            raise RecordError(
+                f"{codes_path.name} row {k}: resolved is empty (the code the record uses)"
+            )
+    return events, codes
+
+
+def built_rows(record: Record, events: list[dict], codes: list[dict]) -> list[dict]:
+    """The record's rows rebuilt from its events and resolved codes by the codebook's month
+    rule (:func:`month_actions`): each actor-month's action, the month's flag (any
+    event with ``flag_report`` 1), and the events, sources and ids behind it."""
+    period = {e["event_id"]: e["period"] for e in events}
+    event = {e["event_id"]: e for e in events}
+    acts = month_actions(
+        [(c["event_id"], c["actor"], c["resolved"].strip()) for c in codes], period
+    )
+    flagged = {p: False for p in record.periods}
+    for e in events:
+        flagged[e["period"]] |= e["flag_report"].strip() == "1"
+    mine: dict[tuple[str, str], list[dict]] = {}
+    for c in codes:
+        mine.setdefault((period[c["event_id"]], c["actor"]), []).append(c)
+    rows = []
+    for p in record.periods:
+        for a in record.actors:
+            cs = sorted(
+                mine.get((p, a), []),
+                key=lambda c: (event[c["event_id"]].get("date", ""), c["event_id"]),
+            )
+            rows.append({
+                "period": p, "actor": a, "action": acts.get((p, a), "hedge"), "flagged": int(flagged[p]),
+                "events": " | ".join(c.get("label") or event[c["event_id"]].get("event", "") for c in cs),
+                "sources": " | ".join(event[c["event_id"]].get("source", "") for c in cs),
+                "event_ids": ";".join(c["event_id"] for c in cs),
+            })  # fmt: skip
+    return rows
+
+
+def reliability(name: str | Path = "us_dprk_2018_2019"):
     """Agreement of each recoding with the first coding, per actor: Cohen's kappa and
     the share agreeing, on actor-months (the record's actions) and on event codes.
 
-    Reads ``<name>.codes.csv`` beside the packaged record: one row per event x actor
-    with each coder's code (``coder_a``, ``coder_b``, …) and the ``resolved`` code the
-    record uses; month actions follow from the codes by :func:`month_actions`.
+    Reads ``<name>.codes.csv`` and ``<name>.events.csv`` beside the record (a packaged
+    name or a path): one row per event x actor with each coder's code (``coder_a``,
+    ``coder_b``, …); month actions follow from the codes by :func:`month_actions`.
 
     Example:
         >>> t = reliability()
@@ -495,14 +773,21 @@ def reliability(name: str = "us_dprk_2018_2019"):
     import pandas as pd
 
     record = load_record(name)
-    codes = pd.read_csv(RECORD_DIR / f"{name}.codes.csv")
-    events = pd.read_csv(RECORD_DIR / f"{name}.events.csv")
-    periods = dict(zip(events["event_id"], events["period"]))
-    coders = [c for c in codes.columns if c.startswith("coder_")]
+    events, codes_rows = read_codes(record)
+    codes = pd.DataFrame(codes_rows)
+    periods = {e["event_id"]: e["period"] for e in events}
+    coders = [
+        c for c in codes.columns if c.startswith("coder_") and (codes[c].str.strip() != "").all()
+    ]
+    if len(coders) < 2:
+        raise RecordError(
+            f"{record.path.with_suffix('').with_suffix('.codes.csv')}: reliability needs at least two complete "
+            f"codings (columns coder_a, coder_b, …); found {', '.join(coders) or 'none'}"
+        )
     months = [(p, a) for p in record.periods for a in record.actors]
 
     def actions(col):
-        got = month_actions(zip(codes["event_id"], codes["actor"], codes[col]), periods)
+        got = month_actions(zip(codes["event_id"], codes["actor"], codes[col].str.strip()), periods)
         return [got.get(k, "hedge") for k in months]
 
     first = actions(coders[0])
@@ -516,6 +801,6 @@ def reliability(name: str = "us_dprk_2018_2019"):
                          "agree": float(np.mean(np.array(x) == np.array(y))), "kappa": cohen_kappa(x, y)})  # fmt: skip
             ev = codes[codes["actor"] == actor]
             rows.append({"coder": coder, "level": "event", "actor": actor, "n": len(ev),
-                         "agree": float(np.mean(ev[coders[0]] == ev[coder])),
-                         "kappa": cohen_kappa(ev[coders[0]], ev[coder])})  # fmt: skip
+                         "agree": float(np.mean(ev[coders[0]] == ev[coder])) if len(ev) else 1.0,
+                         "kappa": cohen_kappa(ev[coders[0]], ev[coder]) if len(ev) else 1.0})  # fmt: skip
     return pd.DataFrame(rows)
