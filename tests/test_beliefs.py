@@ -15,7 +15,7 @@ from sim import NegotiationModel, make_config, run_batch, run_mesa
 from sim.analysis.estimate import RecordModel, as_changes
 from sim.analysis.record import load_record
 from sim.model.beliefs import bayes, learn_flag
-from sim.model.compile import compile_configs
+from sim.model.compile import compile_configs, compile_structure
 from sim.model.likelihood import replay_record
 from sim.model.names import TP, Action
 from sim.model.params import P, config_dict, type_priors
@@ -135,7 +135,7 @@ def _profile_loglik(record, keys, values, profile: dict[str, str], months: int):
     """log P(moves and flags | these types): force the Mesa agents (types fixed by the
     config) through the record and multiply each agent's probability of its observed
     move and the imagery's probability of the observed flag under the target's type."""
-    changes = as_changes(keys, values)
+    changes = as_changes(keys, values, compile_structure(record.config()))
     actors = changes.pop("actors", {}) or {}
     for name, ty in profile.items():
         actors.setdefault(name, {})["type"] = ty

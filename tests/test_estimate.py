@@ -18,6 +18,7 @@ from sim.analysis.estimate import (
 )
 from sim.analysis.record import load_record, simulated_record, write_record
 from sim.engines.mesa_model import NegotiationModel
+from sim.model.compile import compile_structure
 from sim.model.names import Action
 from sim.model.params import NO_TYPES, config_dict
 
@@ -34,7 +35,7 @@ def mesa_probabilities(record, keys, values, months=None, **changes):
     the likelihood does.
     """
     months = record.n_months if months is None else months
-    fitted = as_changes(keys, values)
+    fitted = as_changes(keys, values, compile_structure(record.config()))
     actors = {n: dict(v) for n, v in (changes.pop("actors", None) or {}).items()}
     for name, spec in (fitted.pop("actors", None) or {}).items():
         actors[name] = {**actors.get(name, {}), **spec}
@@ -175,7 +176,9 @@ def test_fitting_a_three_actor_record_with_other_names_recovers_its_parameters(t
         covered.append((est.low <= truth) & (truth <= est.high))
         values.append(est.values)
     assert np.all(np.sum(covered, axis=0) >= 6), np.sum(covered, axis=0)
-    np.testing.assert_allclose(np.mean(values, axis=0), truth, atol=0.35)
+    # the median: a record where an actor (almost) never escalates leaves that weight
+    # unidentified and its estimate at the edge (docs/calibration.md), which a mean would chase
+    np.testing.assert_allclose(np.median(values, axis=0), truth, atol=0.35)
 
 
 def test_recovery_small_study_covers_the_truth_most_of_the_time():

@@ -37,11 +37,11 @@ from sim.analysis.record import Record
 from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
 from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
-from sim.model.names import T
 from sim.model.uncertainty import Prior, prior_for
 from sim.model.validation import ConfigError
 
-#: The free parameters fitted by default: the DPRK's and the USA's standing
+#: The free parameters fitted by default, by role (so any record's actors take them,
+#: whatever they are called): the target's and the principal's standing
 #: preferences for conceding and escalating (the bias weights, relative to
 #: hedging), the logit precision and the trust lost to an escalation or a flag.
 #: Parameter recovery (experiments/recovery.py, docs/calibration.md) decided the
@@ -52,10 +52,10 @@ from sim.model.validation import ConfigError
 #: monthly data. They stay at their hand-set values unless ``fit.params`` asks.
 DEFAULT_PARAMS = (
     "rationality",
-    "actors.DPRK.concede.bias",
-    "actors.DPRK.escalate.bias",
-    "actors.USA.concede.bias",
-    "actors.USA.escalate.bias",
+    "target.concede.bias",
+    "target.escalate.bias",
+    "principal.concede.bias",
+    "principal.escalate.bias",
     "trust_loss",
 )
 
@@ -269,14 +269,18 @@ class RecordModel:
     Args:
         record: a loaded :class:`~sim.analysis.record.Record`.
         params: dotted config keys to estimate (default :data:`DEFAULT_PARAMS`).
+        priors: key -> :class:`~sim.model.uncertainty.Prior` replacing a key's weak prior.
         changes: model parameters for the record's config (fixed values).
     """
 
-    def __init__(self, record: Record, params=DEFAULT_PARAMS, **changes):
+    def __init__(self, record: Record, params=DEFAULT_PARAMS, priors=None, **changes):
         self.record = record
         self.config = record.config(**changes)
         self.compiled = compile_configs([self.config])
         self.free = [FreeParam.of(self.compiled.structure, k) for k in params]
+        for p in self.free:  # priors given by key replace the weak defaults
+            if priors and p.key in priors:
+                p.prior = priors[p.key]
         if len({p.key for p in self.free}) != len(self.free):
             raise ConfigError(f"fit.params = {list(params)} names a parameter twice")
         self.observed = np.ascontiguousarray(record.actions, dtype=np.int64)
@@ -313,6 +317,46 @@ class RecordModel:
         The arrays are the caller's own (copies)."""
         logp, probs, st, logf = self.replayer(values, months)
         return logp.copy(), probs.copy(), st.copy(), logf.copy()
+
+    def forecast(
+        self, values: np.ndarray, origin: int, horizon: int, paths: int = 16, seed: int = 0
+    ) -> np.ndarray:
+        """The model's forecast of the ``horizon`` months after the record's first ``origin``
+        months, under each row of ``values``: (U, horizon, actors, 3) probabilities.
+
+        The record is replayed up to the origin; then each of ``paths`` paths per row
+        draws every private type from the public belief at the origin and plays on
+        (:mod:`sim.model.forecast`). Month 1 is the exact one-step probability; later
+        months average the observer's probabilities over the paths. Path p of row u
+        uses the random streams of seed ``seed + u * paths + p``.
+
+        Raises:
+            ValueError: for an origin or horizon outside the record's months.
+        """
+        values = np.atleast_2d(values)
+        if not (
+            0 <= origin and horizon >= 1 and origin + horizon <= self.compiled.structure.rounds
+        ):
+            raise ValueError(
+                f"origin {origin} + horizon {horizon} must lie within the record's "
+                f"{self.compiled.structure.rounds} months"
+            )
+        from sim.engines.kernels import forecast_batch, parallel_lock
+
+        U = values.shape[0]
+        _, _, st = self.replay(values, months=origin)
+        c = self.compiled_for(values)
+        s = c.structure
+        out = np.empty((U, horizon, s.n_actors, 3))
+        seeds = seed + np.arange(U, dtype=np.int64) * paths
+        with parallel_lock:
+            forecast_batch(
+                horizon, paths, seeds, c.theta, c.initial, c.coef, c.terms, c.effects, c.tparams,
+                s.streams, s.counterpart, s.target, s.principal, s.policy, s.period, s.script,
+                s.forced, s.report, s.shift, s.tracked(), s.n_types, s.fixed_type, s.model,
+                st.x, st.trust, st.last, st.tally, st.counts, st.peak, st.belief, out,
+            )  # fmt: skip
+        return out
 
     def loglik(self, values: np.ndarray, months: np.ndarray, flags: bool = True) -> np.ndarray:
         """The log-likelihood of the record's ``months`` (a boolean mask) under each row of
@@ -481,6 +525,56 @@ class Posterior:
         }
 
 
+@dataclass
+class Laplace:
+    """A Gaussian approximation of the posterior on the transformed scale: its mode and
+    covariance, and draws mapped back to the natural scale."""
+
+    keys: list[str]
+    mode: np.ndarray  # natural scale
+    z: np.ndarray  # the mode on the transformed scale
+    cov: np.ndarray  # covariance on the transformed scale
+    draws: np.ndarray  # (n, k) natural scale
+    log_posterior: float
+
+
+def laplace_posterior(
+    model: RecordModel, months: np.ndarray, draws: int = 400, restarts: int = 4, seed: int = 0
+) -> Laplace:
+    """The posterior's mode (on the transformed scale, prior and Jacobian included) and
+    the Gaussian with the inverse Hessian there as covariance: the posterior in seconds,
+    for the many refits of a rolling-origin evaluation. Where the record says nothing,
+    the prior's curvature sets the width (the eigenvalues are floored only against
+    numerical noise). Draws are sampled from it and mapped back to the natural scale.
+    """
+    rng = np.random.default_rng(seed)
+
+    def neg(zs: np.ndarray) -> np.ndarray:
+        lp = model.log_posterior_free(zs, months)
+        return np.where(np.isfinite(lp), -lp, 1e12)
+
+    def fg(z):
+        return _gradient(neg, z)
+
+    starts = [model.to_free(model.default_values())[0]]
+    for _ in range(max(0, restarts - 1)):
+        q = rng.uniform(0.05, 0.95, size=len(model.free))
+        starts.append(model.to_free(np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)]))[0])
+    best = None
+    for z0 in starts:
+        res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
+                                options={"maxiter": 500})  # fmt: skip
+        if best is None or res.fun < best.fun:
+            best = res
+    z = best.x
+    H = _hessian(neg, z)
+    evals, evecs = np.linalg.eigh(H)
+    cov = (evecs / np.maximum(evals, 1e-6)) @ evecs.T
+    zs = rng.multivariate_normal(z, cov, size=draws, method="eigh")
+    return Laplace(model.keys, model.from_free(z[None])[0], z, cov, model.from_free(zs),
+                   float(-best.fun))  # fmt: skip
+
+
 class NotConverged(RuntimeError):
     """The sampler did not converge; the posterior is not reported."""
 
@@ -625,20 +719,36 @@ def held_out_scores(
     return out, rows
 
 
-def as_changes(keys, values) -> dict:
+def as_changes(keys, values, structure=None) -> dict:
     """Dotted keys and values as nested ``make_config`` keyword arguments.
+
+    A key naming a role (``target.concede.bias``) or every actor (``actors.*.inertia``)
+    is written for each of its actors: those of ``structure`` (a compiled structure, e.g.
+    a record's), or the default actors'.
 
     Example:
         >>> as_changes(["rationality", "actors.DPRK.concede.bias"], [2.0, -1.0])
         {'rationality': 2.0, 'actors': {'DPRK': {'concede': {'bias': -1.0}}}}
+        >>> as_changes(["target.escalate.bias"], [0.5])
+        {'actors': {'DPRK': {'escalate': {'bias': 0.5}}}}
     """
+    from sim.model.compile import actor_keys, compile_structure
+    from sim.model.params import make_config
+
     out: dict = {}
     for key, value in zip(keys, values):
-        node = out
-        *path, last = key.split(".")
-        for part in path:
-            node = node.setdefault(part, {})
-        node[last] = float(value)
+        concrete = [key]
+        if key.split(".")[0] in ("target", "principal", "ally", "enforcer") or key.startswith(
+            "actors.*."
+        ):
+            structure = structure or compile_structure(make_config(rounds=1))
+            concrete = actor_keys(structure, key)
+        for k in concrete:
+            node = out
+            *path, last = k.split(".")
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = float(value)
     return out
 
 
@@ -662,29 +772,3 @@ __all__ = [
     "sample_posterior",
     "scores",
 ]
-
-
-def forecast(
-    model: RecordModel, draws: np.ndarray, train_months: int, seed: int = 0
-) -> dict[str, np.ndarray]:
-    """Simulate forward from the end of the training window, one run per draw.
-
-    Each row of ``draws`` replays the record's first ``train_months`` (the state is
-    what that history left under those parameters), then plays the remaining
-    months of the record with its own random numbers (seed ``seed + row``).
-
-    Returns:
-        ``actions`` (draws, months ahead, actors; -1 after a run ended), ``outcome``
-        (an Outcome code per run) and ``end_round``.
-    """
-    from sim.engines.batch import simulate
-
-    draws = np.atleast_2d(draws)
-    _, _, st = model.replay(draws, months=train_months)
-    c = model.compiled_for(draws)
-    state, hist = simulate(c, np.arange(seed, seed + len(draws)), record=True, state=st)
-    return {
-        "actions": hist.actions[:, train_months + 1 : model.record.n_months + 1, :],
-        "outcome": state.tally[:, T.outcome].copy(),
-        "end_round": state.tally[:, T.end_round].copy(),
-    }

@@ -50,13 +50,12 @@ from sim.analysis.estimate import (
     aic,
     as_changes,
     fit_mle,
-    forecast,
     held_out_scores,
     sample_posterior,
 )
 from sim.analysis.record import RecordError, load_record
 from sim.hydra.compose import CONFIG_MODULE
-from sim.model.names import ACTION_NAMES, Action, Outcome
+from sim.model.names import ACTION_NAMES
 from sim.model.validation import ConfigError
 
 
@@ -83,12 +82,26 @@ class FitSettings:
 
 
 @dataclass
+class RollingSettings:
+    """How each origin's model is fitted in a rolling-origin evaluation."""
+
+    posterior: str = "laplace"  # laplace (seconds per origin) | mcmc (exact, minutes)
+    draws: int = 200  # posterior draws the forecast averages over
+    paths: int = 16  # paths per draw for the months after the first
+    restarts: int = 4
+
+
+@dataclass
 class FitApp:
     """A fit of the model to a record."""
 
     record: str = "us_dprk_2018_2019"
     train: str = "2018-01:2019-02"
     test: str = "2019-03:2019-12"
+    evaluate: str = "holdout"  # holdout: fit train, score test | rolling: rolling-origin forecasts
+    origins: str = ""  # rolling: 'YYYY-MM:YYYY-MM', the last month each forecast may see
+    horizons: list[int] = field(default_factory=lambda: [1, 3])  # rolling: months ahead
+    rolling: RollingSettings = field(default_factory=RollingSettings)
     fit: FitSettings = field(default_factory=FitSettings)
     model: dict[str, Any] = field(
         default_factory=dict
@@ -192,7 +205,8 @@ def run_fit(app: FitApp, out: Path) -> dict:
                           "(posterior mean, 90% band)", band)  # fmt: skip
     save_figure(fig, out / "record_fit.png", dpi=110)
     write_text(
-        calibrated_yaml(model.keys, means, record.name, app.train), out / "calibrated_actors.yaml"
+        calibrated_yaml(model.keys, means, record.name, app.train, model.compiled.structure),
+        out / "calibrated_actors.yaml",
     )
 
     say("\n" + report(result))
@@ -201,33 +215,107 @@ def run_fit(app: FitApp, out: Path) -> dict:
     return result
 
 
+def run_rolling(app: FitApp, out: Path) -> dict:
+    """Rolling-origin forecasts of the model and the four baselines, scored and compared
+    (:mod:`sim.analysis.forecast`); writes scores.parquet, skill.csv, skill.png and
+    rolling.json."""
+
+    import sim
+    from sim.analysis.forecast import BASELINES, ModelForecaster, rolling_origin, skill
+    from sim.report.io import save_figure, write_json, write_text
+    from sim.report.skill import plot_cumulative_skill
+
+    t0 = time.perf_counter()
+    record = load_record(app.record)
+    spec = app.origins or f"{record.periods[record.n_months // 2 - 1]}:{record.periods[-2]}"
+    mask = record.window(spec)
+    origins = [int(k) + 1 for k in np.flatnonzero(mask)]  # months each forecast may see
+    if not origins or origins[0] < 3:
+        raise RecordError(
+            f"origins = {spec!r} must leave at least 3 months to fit on before the first origin"
+        )
+    if origins[-1] >= record.n_months:
+        raise RecordError(
+            f"origins = {spec!r}: the last origin {record.periods[-1]} leaves no month to forecast"
+        )
+    horizons = tuple(sorted({int(h) for h in app.horizons}))
+    if not horizons or horizons[0] < 1:
+        raise RecordError(f"horizons = {list(app.horizons)} must be whole numbers >= 1")
+    name = "model"
+    m = ModelForecaster(name, tuple(app.fit.params), dict(app.model), draws=app.rolling.draws,
+                        paths=app.rolling.paths, posterior=app.rolling.posterior,
+                        restarts=app.rolling.restarts, seed=app.fit.seed)  # fmt: skip
+    print(f"Stalemate {sim.__version__} — rolling-origin forecasts of {record.name}: "
+          f"{len(origins)} origins ({spec}), horizons {list(horizons)}, "
+          f"{len(m.params)} free parameters, posterior by {m.posterior}")  # fmt: skip
+    scores = rolling_origin(record, [m], origins, horizons,
+                            progress=app.progress and sys.stderr.isatty())  # fmt: skip
+    table = skill(scores, name, BASELINES, seed=app.fit.seed)
+    out.mkdir(parents=True, exist_ok=True)
+    from sim.report.io import write_parquet
+
+    write_parquet(
+        scores, out / "scores.parquet", {"record": record.name, "version": sim.__version__}
+    )
+    write_text(table.drop(columns=["n", "block"]).to_csv(index=False), out / "skill.csv")
+    fig = plot_cumulative_skill(scores, name, BASELINES,
+                                title=f"{record.name}: the model against the baselines, "
+                                      f"cumulative log score (origins {spec})")  # fmt: skip
+    save_figure(fig, out / "skill.png", dpi=120)
+    means = scores.groupby(["horizon", "model"])[["log", "brier", "rps"]].mean()
+    result = {
+        "record": record.name, "origins": spec, "horizons": list(horizons),
+        "params": list(m.params), "posterior": m.posterior,
+        "mean_scores": {f"{h}|{mod}": v for (h, mod), v in means.to_dict("index").items()},
+        "skill": table.to_dict("records"), "fits": {record.periods[o - 1]: v for o, v in m.fit_info.items()},
+        "version": sim.__version__, "config": OmegaConf.to_container(OmegaConf.structured(app)),
+    }  # fmt: skip
+    write_json(result, out / "rolling.json")
+    print(rolling_report(table, means))
+    print(
+        f"\n{time.perf_counter() - t0:.0f} s. Results in {out}/: scores.parquet, skill.csv, skill.png, rolling.json"
+    )
+    return result
+
+
+def rolling_report(table, means) -> str:
+    """The skill table in words: the model against each baseline, per horizon and score."""
+    lines = ["Mean score per actor-month (log: higher is better; Brier, RPS: lower is better):"]
+    for (h, mod), row in means.iterrows():
+        lines.append(
+            f"  h={h}  {mod:<13} log {row['log']:7.3f}   Brier {row['brier']:.3f}   RPS {row['rps']:.3f}"
+        )
+    lines.append("Skill of the model against each baseline (mean difference per actor-month, "
+                 "+ = model better, 95% block-bootstrap interval):")  # fmt: skip
+    for (b, h), grp in table.groupby(["baseline", "horizon"], sort=False):
+        parts = [
+            f"{r.score} {r.mean_diff:+.3f} [{r.lo:+.3f}, {r.hi:+.3f}]" for r in grp.itertuples()
+        ]
+        verdict = (
+            "beats" if (grp["lo"] > 0).all() else "loses to" if (grp["hi"] < 0).all() else "ties"
+        )
+        lines.append(f"  h={h}  vs {b:<13} " + "   ".join(parts) + f"   -> {verdict}")
+    return "\n".join(lines)
+
+
 def _forecasts(model: RecordModel, record, draws: np.ndarray, train: np.ndarray, seed: int) -> dict:
-    """Forward simulations from the end of the training window, with what happened beside them."""
-    last_train = int(np.flatnonzero(train)[-1]) + 1  # months replayed
-    if last_train >= record.n_months:
+    """The posterior predictive of every month after the training window, made at its end
+    (types drawn from the belief the training months left: :meth:`RecordModel.forecast`),
+    with what happened beside it."""
+    origin = int(np.flatnonzero(train)[-1]) + 1  # months the forecast may see
+    horizon = record.n_months - origin
+    if horizon <= 0:
         return {}
-    sims = forecast(model, draws, last_train, seed=seed)
-    acts = sims["actions"]  # (draws, months ahead, actors)
-    ahead = record.periods[last_train:]
-    out: dict[str, dict] = {"months": ahead}
-    target = record.actors[model.compiled.structure.target]
-    i = record.actors.index(target)
-    horizon = min(3, len(ahead))
-    happened = bool((record.actions[last_train : last_train + horizon, i] == Action.ESCALATE).any())
-    p = float((acts[:, :horizon, i] == Action.ESCALATE).any(axis=1).mean())
-    out[f"{target} escalates by {ahead[horizon - 1]}"] = {"model": p, "happened": happened}
-    no_deal = float((sims["outcome"] != Outcome.AGREEMENT).mean())
-    agreed = record.outcome.get("agreement", "unknown")  # None: no agreement within the record
-    happened = None if agreed == "unknown" else (agreed is None or agreed > ahead[-1])
-    out[f"no agreement by {ahead[-1]}"] = {"model": no_deal, "happened": happened}
-    for a_i, actor in enumerate(record.actors):
-        shares = {name: float((acts[:, :, a_i] == a).sum() / max(1, (acts[:, :, a_i] >= 0).sum()))
-                  for a, name in enumerate(ACTION_NAMES)}  # fmt: skip
-        observed = {
-            name: float((record.actions[last_train:, a_i] == a).mean())
-            for a, name in enumerate(ACTION_NAMES)
-        }
-        out[f"{actor} action shares, held-out months"] = {"model": shares, "record": observed}
+    probs = model.forecast(draws[:400], origin, horizon, paths=16, seed=seed).mean(axis=0)
+    out: dict = {"origin": record.periods[origin - 1], "months": record.periods[origin:]}
+    for i, actor in enumerate(record.actors):
+        observed = record.actions[origin:, i]
+        out[actor] = {
+            "probabilities": {name: probs[:, i, a].round(4).tolist() for a, name in enumerate(ACTION_NAMES)},
+            "observed": [ACTION_NAMES[a] for a in observed],
+            "shares": {name: float(probs[:, i, a].mean()) for a, name in enumerate(ACTION_NAMES)},
+            "record_shares": {name: float((observed == a).mean()) for a, name in enumerate(ACTION_NAMES)},
+        }  # fmt: skip
     return out
 
 
@@ -251,9 +339,10 @@ def _by_actor(rows: list[dict]) -> dict:
     return out
 
 
-def calibrated_yaml(keys, values, record: str, train: str) -> str:
-    """The posterior means as a config file for the ``actors`` group (``actors=calibrated_2018``)."""
-    body = OmegaConf.to_yaml(OmegaConf.create(as_changes(keys, np.round(values, 4))))
+def calibrated_yaml(keys, values, record: str, train: str, structure=None) -> str:
+    """The posterior means as a config file for the ``actors`` group (``actors=calibrated_2018``);
+    a key naming a role or every actor is written for each of its actors."""
+    body = OmegaConf.to_yaml(OmegaConf.create(as_changes(keys, np.round(values, 4), structure)))
     return (
         "# @package _global_\n"
         f"# Posterior means from `stalemate-fit record={record} train={train}` (docs/calibration.md).\n"
@@ -287,10 +376,14 @@ def report(result: dict) -> str:
             lines.append("  by actor (log score): " + "   ".join(
                 f"{actor} " + "/".join(f"{by[actor][m]['log_score']:.1f}" for m in models) for actor in by
             ) + f"   ({'/'.join(models)})")  # fmt: skip
-    for key, v in result.get("forecast", {}).items():
-        if isinstance(v, dict) and "happened" in v:
-            said = {True: "yes", False: "no", None: "not recorded"}[v["happened"]]
-            lines.append(f"Forecast: P({key}) = {v['model']:.2f}; happened: {said}")
+    fc = result.get("forecast") or {}
+    if fc:
+        lines.append(f"Forecast made at {fc['origin']} for {fc['months'][0]} .. {fc['months'][-1]} "
+                     "(expected share of months, posterior predictive; the record in brackets):")  # fmt: skip
+        for actor, v in fc.items():
+            if isinstance(v, dict) and "shares" in v:
+                lines.append(f"  {actor:<6} " + "   ".join(
+                    f"{a} {v['shares'][a]:.2f} ({v['record_shares'][a]:.2f})" for a in ACTION_NAMES))  # fmt: skip
     return "\n".join(lines)
 
 
@@ -299,7 +392,14 @@ def _main(cfg: DictConfig) -> None:
     app: FitApp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp),
                                                       {k: v for k, v in cfg.items() if k != "hydra"}))  # fmt: skip
     try:
-        run_fit(app, Path(HydraConfig.get().runtime.output_dir))
+        if app.evaluate == "rolling":
+            run_rolling(app, Path(HydraConfig.get().runtime.output_dir))
+        elif app.evaluate == "holdout":
+            run_fit(app, Path(HydraConfig.get().runtime.output_dir))
+        else:
+            raise ConfigError(
+                f"evaluate = {app.evaluate!r} is not allowed; choose one of: holdout, rolling"
+            )
     except (ConfigError, NotConverged) as err:
         print(f"stalemate-fit: {err}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, ConfigError) else 3) from None

@@ -17,6 +17,7 @@ from numba import prange
 from sim.model.beliefs import draw_types
 from sim.model.decisions import felt_relief_kernel
 from sim.model.dynamics import play, record_round, start_run
+from sim.model.forecast import forecast_path
 from sim.model.jit import kernel
 from sim.model.likelihood import replay
 from sim.model.names import TP, Feature, T, V
@@ -157,6 +158,49 @@ def replay_serial(
             X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
             terms, tparams, n_types, model, report, BELIEF, LOGF,
         )  # fmt: skip
+
+
+@kernel(parallel=True, nrt=True)
+def forecast_batch(
+    horizon, n_paths, seeds, theta, initial, coef, terms, effects, tparams, streams,
+    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    n_types, fixed_type, model, X, TRUST, LAST, TALLY, COUNTS, PEAK, BELIEF, OUT,
+):  # fmt: skip
+    """``OUT[s, h, i, a]``: the model's forecast of actor i's action a, h + 1 months after
+    the state of parameter set s (``X[s]``, …, ``BELIEF[s]``: a replayed record), averaged
+    over ``n_paths`` paths (:func:`~sim.model.forecast.forecast_path`); path p of set s
+    draws from the random streams of seed ``seeds[s] + p``. On all threads; the state
+    arrays are not changed."""
+    n_actors = counterpart.shape[0]
+    Kt = tparams.shape[2]
+    for s in prange(theta.shape[0]):
+        starts = np.empty(streams.shape[0], dtype=np.uint64)
+        types, actions = np.empty(n_actors, dtype=np.int64), np.empty(n_actors, dtype=np.int64)
+        probs = np.zeros((n_actors, Kt, 3))
+        f, u, lik = np.empty(N_FEATURES), np.empty(3), np.empty(Kt)
+        for h in range(horizon):
+            for i in range(n_actors):
+                for a in range(3):
+                    OUT[s, h, i, a] = 0.0
+        for p in range(n_paths):
+            x, trust, last = X[s].copy(), TRUST[s].copy(), LAST[s].copy()
+            tally, counts, peak, belief = (
+                TALLY[s].copy(),
+                COUNTS[s].copy(),
+                PEAK[s].copy(),
+                BELIEF[s].copy(),
+            )
+            stream_starts(seeds[s] + p, streams, starts)
+            forecast_path(
+                horizon, x, trust, last, tally, counts, peak, belief, theta[s], initial[s],
+                coef[s], terms[s], effects[s], tparams[s], starts, counterpart, target, principal,
+                policy, period, script, forced, report, shift, tracked, n_types, fixed_type, model,
+                types, actions, probs, f, u, lik, OUT[s],
+            )  # fmt: skip
+        for h in range(horizon):
+            for i in range(n_actors):
+                for a in range(3):
+                    OUT[s, h, i, a] /= n_paths
 
 
 #: Codes of the parameter arrays a free value can be written into (:func:`loglik_sets`).
