@@ -13,7 +13,7 @@ mkdir "$WORK/src"
 (cd "$ROOT" && tar cf - --exclude=.venv --exclude=.git --exclude=results --exclude=build --exclude=dist .) \
     | (cd "$WORK/src" && tar xf -)
 "$PY" -m pip wheel --quiet --no-deps -w "$WORK/dist" "$WORK/src"
-WHEEL=$(ls "$WORK"/dist/stalemate-*.whl)
+WHEEL=$(ls "$WORK"/dist/stalemate_sim-*.whl)
 echo "wheel-check: installing $(basename "$WHEEL") into a fresh venv in $WORK ..."
 "$PY" -m venv "$WORK/venv"
 "$WORK/venv/bin/python" -m pip install --quiet --no-compile "$WHEEL"

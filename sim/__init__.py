@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.engines.mesa_model import NegotiationModel, StateAgent, run_mesa
 
 try:
-    __version__ = version("stalemate")
+    __version__ = version("stalemate-sim")
 except PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
 
