@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from sim.model.names import Action, Outcome
@@ -38,10 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.engines.batch import Results, run_batch
     from sim.engines.mesa_model import NegotiationModel, StateAgent, run_mesa
 
-try:
-    __version__ = version("stalemate")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
+    __version__: str
 
 #: Public names imported on first use: name -> module.
 _LAZY = {
@@ -67,7 +63,14 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    """Import the engines on first use (PEP 562): ``sim.NegotiationModel`` loads Mesa then."""
+    """Import the engines on first use (PEP 562): ``sim.NegotiationModel`` loads Mesa then.
+    ``__version__`` is worked out on first use too (:mod:`sim._version`: from git tags in a
+    checkout, else the installed metadata)."""
+    if name == "__version__":
+        from sim._version import version
+
+        globals()[name] = value = version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
@@ -77,4 +80,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})

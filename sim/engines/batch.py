@@ -107,7 +107,7 @@ def simulate(
     seeds = np.ascontiguousarray(seeds, dtype=np.int64)
     R, A = len(seeds), s.n_actors
     fresh = state is None
-    st = State.empty(R, A, c.tparams.shape[2]) if fresh else state.copy()
+    st = State.empty(R, A, c.tparams.shape[2]) if state is None else state.copy()
     if history is not None:
         hist = history.copy()
     elif fresh and record and out is not None:

@@ -207,7 +207,7 @@ class StateAgent(mesa.Agent):
         else:
             probs = self.probabilities()
         self.decision = Decision(t, _ACTIONS[code], probs, forced)
-        choice = self.chooser(self, self.decision)
+        choice = self.chooser(self, self.decision) if self.chooser is not None else None
         if choice is not None and forced is None:
             self.source = "chooser"
             return int(choice)
@@ -548,7 +548,8 @@ class NegotiationModel(OneRun, mesa.Model):
         t = int(tally[T.round]) + 1
         covert = tparams[target, types[target], TP.covert]
         flagged, detected, false_alarm = imagery(t, actions[target], covert, theta, starts, report)
-        shown = self.verifier(self, Verification(t, Action(int(actions[target])), bool(flagged)))
+        seen = Verification(t, Action(int(actions[target])), bool(flagged))
+        shown = self.verifier(self, seen) if self.verifier is not None else None
         if shown is not None and bool(shown) != bool(flagged):
             hedged = actions[target] == Action.HEDGE
             flagged, detected, false_alarm = (

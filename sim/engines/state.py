@@ -7,10 +7,15 @@ engine fills many rows at once, the Mesa model one row, a branch copies them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.model.names import STATE_VARS, T
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only
+    from sim.model.compile import Compiled
+    from sim.model.params import ModelConfig
 
 #: The largest seed (seeds are int64 and must be >= 0).
 MAX_SEED = 2**63 - 1
@@ -119,6 +124,9 @@ class OneRun:
     """What narration and teaching tools read of one run held as ``compiled`` and a
     one-row ``state``: its structure, the rounds played and its outcome name."""
 
+    compiled: Compiled  # one parameter set; both set by the class that holds the run
+    state: State
+
     @property
     def structure(self):
         """What the run's configuration fixes (actors, roles, policies, events)."""
@@ -132,9 +140,9 @@ class OneRun:
     @property
     def outcome(self) -> str:
         """``undecided`` while running, then the run's outcome name."""
-        from sim.model.names import OUTCOME_NAMES
+        from sim.model.names import OUTCOME_NAMES, Outcome
 
-        return OUTCOME_NAMES[int(self.state.tally[0, T.outcome])]
+        return OUTCOME_NAMES[Outcome(int(self.state.tally[0, T.outcome]))]
 
 
 @dataclass
@@ -153,8 +161,8 @@ class RunView(OneRun):
         seed: its seed.
     """
 
-    config: object
-    compiled: object
+    config: ModelConfig
+    compiled: Compiled
     state: State
     history: History
     seed: int

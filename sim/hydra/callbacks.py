@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig
 
 from sim.hydra.schema import to_app_config
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers only (imported when used)
+    from sim.hydra.lock import DirLock
 
 
 def _basic_sweep(config: DictConfig) -> bool:
@@ -43,7 +47,7 @@ class CollectCallback(Callback):
     merge the jobs, write the summary and figures, and exit 1 if points are missing."""
 
     def __init__(self) -> None:
-        self.lock = None
+        self.lock: DirLock | None = None
 
     def on_multirun_start(self, config: DictConfig, **kwargs) -> None:
         if not _basic_sweep(config):
@@ -59,12 +63,12 @@ class CollectCallback(Callback):
             )
             raise SystemExit(2)
         try:
-            self.lock = DirLock(sweep_dir, "sweep").acquire()
+            self.lock = lock = DirLock(sweep_dir, "sweep").acquire()
         except (LockBusy, OSError) as err:
             print(f"stalemate: {err}", file=sys.stderr)
             raise SystemExit(2) from None
-        if self.lock.stale_note():
-            print(f"stalemate: {self.lock.stale_note()}", file=sys.stderr)
+        if lock.stale_note():
+            print(f"stalemate: {lock.stale_note()}", file=sys.stderr)
 
     def on_multirun_end(self, config, **kwargs) -> None:
         if not _basic_sweep(config):

@@ -40,7 +40,7 @@ from pathlib import Path
 try:  # POSIX (Linux, macOS): every platform the sweeps and clusters run on
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]  # the module or None, checked where used
 
 #: The lock file's name inside the locked directory.
 LOCK_FILE = ".stalemate.lock"

@@ -172,7 +172,7 @@ def explain(err: BaseException) -> str:
         if option.startswith("submitit"):
             return (
                 f"{group} = {option!r} needs Hydra's submitit launcher: "
-                "pip install 'stalemate[slurm]' (or pip install hydra-submitit-launcher)"
+                "pip install 'stalemate-sim[slurm]' (or pip install hydra-submitit-launcher)"
             )
         if err.options and group:
             return (
