@@ -10,6 +10,8 @@ LINTED := sim tests experiments hydra_plugins scripts
 $(STAMP): pyproject.toml
 	@PYBIN=$$(sh scripts/find-python.sh) && echo "Creating $(VENV) with $$PYBIN" && "$$PYBIN" -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	@# the distribution was called "stalemate" before 0.2 (a name taken on the public index)
+	@$(PY) -m pip uninstall --quiet --yes stalemate >/dev/null 2>&1 || true
 	$(PY) -m pip install --quiet -e ".[test,analysis,app]"
 	$(PY) scripts/fetch-solara-assets.py --quiet
 	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set

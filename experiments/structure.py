@@ -39,6 +39,12 @@ PACKAGED = "us_dprk_2018_2019"
 ROLE_BIASES = [f"{r}.{a}.bias" for r in ("target", "principal", "ally", "enforcer")
                for a in ("concede", "escalate")]  # fmt: skip
 MOMENTUM = ["actors.*.inertia", "actors.*.in_kind"]
+#: last month's moves (own: conceded, escalated; the counterpart's: concession, provocation)
+#: as features of conceding and escalating, shared by every actor or by role
+LAG_FEATURES = ("conceded", "escalated", "concession", "provocation")
+LAGS = [f"actors.*.{a}.{f}" for a in ("concede", "escalate") for f in LAG_FEATURES]
+ROLE_LAGS = [f"{r}.{a}.{f}" for r in ("target", "principal", "ally", "enforcer")
+             for a in ("concede", "escalate") for f in LAG_FEATURES]  # fmt: skip
 
 #: name -> (free parameters, fixed changes). Role keys of a role a case lacks are dropped.
 CANDIDATES: dict[str, tuple[list[str], dict]] = {
@@ -57,6 +63,15 @@ CANDIDATES: dict[str, tuple[list[str], dict]] = {
                         "target.escalate.trust"], {}),
     "momentum, trust rule": (["rationality", *ROLE_BIASES, *MOMENTUM, "trust_loss", "trust_gain"],
                              {"model": "trust_rule", "no_types": True}),
+    "lags, logit scale": ([*ROLE_BIASES, *LAGS], {"rationality": 1.0, "prior_sd": 2.5}),
+    "lags, logit scale, no structure": ([*ROLE_BIASES, *LAGS], {"rationality": 1.0, "prior_sd": 2.5,
+                                                               "no_structure": True}),
+    "role lags, logit scale, no structure": ([*ROLE_BIASES, *ROLE_LAGS],
+                                             {"rationality": 1.0, "prior_sd": 2.5, "no_structure": True}),
+    "role lags": (["rationality", *ROLE_BIASES, *ROLE_LAGS], {}),
+    "role lags, no types": (["rationality", *ROLE_BIASES, *ROLE_LAGS], {"no_types": True}),
+    "role lags+belief": (["rationality", *ROLE_BIASES, *ROLE_LAGS, "target.concede.trust",
+                          "target.escalate.trust"], {}),
     "biases, logit scale": ([*ROLE_BIASES], {"rationality": 1.0, "prior_sd": 2.5}),
     "momentum, logit scale": ([*ROLE_BIASES, *MOMENTUM], {"rationality": 1.0, "prior_sd": 2.5}),
     "biases, logit scale, no structure": ([*ROLE_BIASES], {"rationality": 1.0, "prior_sd": 2.5,

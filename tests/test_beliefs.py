@@ -179,7 +179,9 @@ def test_likelihood_is_the_prior_weighted_sum_over_type_profiles_of_the_mesa_age
     likelihood exact."""
     record = load_record("us_dprk_2018_2019")
     months = 14
-    rm = RecordModel(record)
+    six = ["rationality", "target.concede.bias", "target.escalate.bias", "principal.concede.bias",
+           "principal.escalate.bias", "trust_loss"]  # fmt: skip
+    rm = RecordModel(record, None if which == "default" else six)
     values = (
         rm.default_values() if which == "default" else np.array([1.5, 1.0, -0.5, -0.3, 0.4, 0.3])
     )

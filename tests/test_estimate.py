@@ -14,6 +14,7 @@ from sim.analysis.estimate import (
     as_changes,
     baseline_probs,
     fit_mle,
+    params_for,
     scores,
 )
 from sim.analysis.record import load_record, simulated_record, write_record
@@ -25,6 +26,9 @@ from sim.model.params import NO_TYPES, config_dict
 #: The trust-rule model without private types: each agent's probability of its move is
 #: then the likelihood's factor itself (with types, see tests/test_beliefs.py).
 PLAIN = {"model": "trust_rule", "actors": NO_TYPES}
+#: The six free parameters of the earlier default, by role.
+SIX = ["rationality", "target.concede.bias", "target.escalate.bias", "principal.concede.bias",
+       "principal.escalate.bias", "trust_loss"]  # fmt: skip
 
 
 def mesa_probabilities(record, keys, values, months=None, **changes):
@@ -65,9 +69,10 @@ def mesa_probabilities(record, keys, values, months=None, **changes):
 def test_likelihood_is_the_product_of_the_mesa_agents_probabilities(which):
     """The replay likelihood and the Mesa agents compute the same probabilities on the
     same forced history, to 1e-9 relative, for the hand-set weights and for other
-    parameter vectors (drawn from the priors, and one near the bounds)."""
+    parameter vectors (drawn from the priors: every default free parameter, the roles'
+    responses to last month's moves included; and one near the bounds)."""
     record = load_record("us_dprk_2018_2019")
-    rm = RecordModel(record, **PLAIN)
+    rm = RecordModel(record, SIX if which == "extreme" else None, **PLAIN)
     if which == "default":
         values = rm.default_values()
     elif which == "extreme":
@@ -235,20 +240,23 @@ def run_fit(tmp_path, *overrides):
 
 @pytest.mark.slow
 def test_fit_app_writes_fit_json_exactly_as_specified(tmp_path):
-    proc, out = run_fit(
-        tmp_path, "fit.restarts=2", "fit.mcmc.steps=600", "fit.mcmc.burn=200",
-        "fit.mcmc.require_convergence=false", "fit.draws=200",
-    )  # fmt: skip
+    proc, out = run_fit(tmp_path, "fit.restarts=2", "fit.draws=300")
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((out / "fit.json").read_text())
-    for key in ("params", "ci", "loglik_train", "n_train", "test"):
+    for key in ("params", "ci", "posterior_mean", "loglik_train", "n_train", "test", "waic"):
         assert key in result
-    assert list(result["params"]) == list(DEFAULT_PARAMS) and list(result["ci"]) == list(
-        DEFAULT_PARAMS
-    )
+    keys = params_for(load_record("us_dprk_2018_2019"))
+    assert list(result["params"]) == keys and list(result["ci"]) == keys
     for k, (lo, hi) in result["ci"].items():
-        assert lo <= result["params"][k] <= hi
-    assert set(result["test"]) == {"fitted", "default", "persistence", "frequencies"}
+        assert lo <= result["posterior_mean"][k] <= hi
+    assert set(result["test"]) == {
+        "fitted",
+        "default",
+        "persistence",
+        "frequencies",
+        "markov",
+        "lagged_logit",
+    }
     for s in result["test"].values():
         assert set(s) == {"log_score", "brier", "n"} and s["n"] == 40
     assert result["n_train"] == 14 * 4 and result["loglik_train"] > result["loglik_train_default"]
@@ -261,8 +269,9 @@ def test_fit_app_writes_fit_json_exactly_as_specified(tmp_path):
         assert sum(b["log_score"] for b in by) == pytest.approx(total["log_score"], rel=1e-9)
         assert sum(b["n"] for b in by) == total["n"]
     post = pd.read_parquet(out / "posterior.parquet")
-    assert list(post.columns) == list(DEFAULT_PARAMS) and len(post) > 100
+    assert list(post.columns) == keys and len(post) == 300
     assert (out / "record_fit.png").stat().st_size > 10_000
+    assert not list(tmp_path.glob(".*partial*"))  # the hidden folder was renamed into place
     # every fitted value goes straight back to a run
     from sim import make_config
 
@@ -271,10 +280,11 @@ def test_fit_app_writes_fit_json_exactly_as_specified(tmp_path):
 
 @pytest.mark.slow
 def test_fit_app_refuses_an_unconverged_posterior_and_writes_nothing(tmp_path):
-    proc, out = run_fit(tmp_path, "fit.restarts=1", "fit.mcmc.steps=120", "fit.mcmc.burn=20")
+    proc, out = run_fit(tmp_path, "fit.posterior=mcmc", f"fit.params=[{','.join(SIX)}]",
+                        "fit.restarts=1", "fit.mcmc.steps=120", "fit.mcmc.burn=20")  # fmt: skip
     assert proc.returncode == 3, (proc.returncode, proc.stderr[-2000:])
     assert "did not converge" in proc.stderr and "fit.mcmc.steps=" in proc.stderr
-    assert not (out / "fit.json").exists()
+    assert not out.exists() and not list(tmp_path.glob(".*partial*"))
 
 
 @pytest.mark.slow
@@ -297,7 +307,7 @@ def test_fit_app_fits_a_three_actor_record(tmp_path):
     proc, out = run_fit(
         tmp_path, f"record={path}", "train=2018-01:2020-12", "test=2021-01:2021-12",
         f"fit.params=[{','.join(THREE_KEYS)}]", "fit.restarts=2", "fit.mcmc.steps=2200",
-        "fit.mcmc.burn=200", "fit.draws=200",
+        "fit.mcmc.burn=200", "fit.draws=200", "fit.posterior=mcmc",
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads((out / "fit.json").read_text())
@@ -305,3 +315,124 @@ def test_fit_app_fits_a_three_actor_record(tmp_path):
     assert (
         result["posterior"]["converged"] and result["posterior"]["steps_after_burn"] <= 2000
     )  # stops once converged
+
+
+# --- several records, refusals, complete or absent --------------------------------
+
+
+def test_pooled_model_sums_the_cases_and_shrinks_toward_the_role_mean():
+    from sim.analysis.pooled import PooledModel
+
+    recs = [load_record("us_dprk_2018_2019"), load_record("libya_2002_2004")]
+    pm = PooledModel(recs, ["rationality"], ["target.concede.bias", "ally.escalate.bias"], tau=0.5)
+    x = pm.default_values()
+    total = pm.loglik(x[None])[0]
+    parts = [c.model.loglik(pm.case_values(x[None], c), c.months)[0] for c in pm.cases]
+    assert total == pytest.approx(sum(parts), rel=1e-12)
+    # a case's own value away from its role mean costs prior mass; the mean itself is N(0, 2.5)
+    far = x.copy()
+    far[pm.keys.index("libya_2002_2004:target.concede.bias")] += 2.0
+    assert pm.log_prior(far[None])[0] < pm.log_prior(x[None])[0]
+    assert "mean.target.concede.bias" in pm.keys and "mean.ally.escalate.bias" in pm.keys
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        (["+colour=red"], ["colour"]),
+        (["fit.mcmc.steps=-5"], ["fit.mcmc.steps = -5", "whole number"]),
+        (["fit.mcmc.walkers=-1"], ["fit.mcmc.walkers"]),
+        (["fit.draws=0"], ["fit.draws = 0"]),
+        (["fit.seed=-1"], ["fit.seed = -1"]),
+        (["fit.mcmc.steps=100", "fit.mcmc.burn=200"], ["fit.mcmc.burn = 200 must be less than"]),
+        (["fit.params=[actors.DPRK.concede.nonsense]"], ["nonsense"]),
+        (["train=2019-01:2019-12", "test=2018-01:2018-12"], ["starts before the end of train"]),
+        (["record=../../x"], ["not a .csv file"]),
+        (["evaluate=guess"], ["evaluate = 'guess'", "holdout, rolling, loco"]),
+        (["record=us_dprk_2018_2019,us_dprk_2018_2019"], ["names a record twice"]),
+        (["evaluate=loco"], ["at least two records"]),
+        (["fit.posterior=nuts"], ["fit.posterior = 'nuts'"]),
+    ],
+)
+def test_fit_refuses_bad_input_in_one_line_and_writes_nothing(tmp_path, overrides, words):
+    proc, out = run_fit(tmp_path, *overrides)
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-1500:])
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("stalemate-fit: "), proc.stderr
+    for w in words:
+        assert w in lines[0], (w, lines[0])
+    assert not out.exists() and not any(tmp_path.iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "phase", ["at start", "partial folder made", "config written", "fit.json written"]
+)
+def test_a_fit_killed_at_any_phase_leaves_no_folder_that_looks_finished(tmp_path, phase):
+    """Killed at each phase of its work (waiting for the file that marks the phase), a fit
+    leaves no results folder; run again, it completes."""
+    import signal
+    import subprocess
+    import sys
+    import time as _time
+
+    out = tmp_path / "fit"
+    cmd = [sys.executable, "-m", "sim.analysis.fit", f"hydra.run.dir={out}", "progress=false",
+           "fit.restarts=1", "fit.draws=200"]  # fmt: skip
+    marker = {"at start": None, "partial folder made": "", "config written": "config.yaml",
+              "fit.json written": "fit.json"}[phase]  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = _time.monotonic() + 600
+    while marker is not None and proc.poll() is None and _time.monotonic() < deadline:
+        partial = list(tmp_path.glob(".fit.partial-*"))
+        if partial and (marker == "" or (partial[0] / marker).exists()):
+            break
+        _time.sleep(0.005)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = proc.returncode == 0
+    assert finished or not out.exists(), f"killed {phase}: a results folder was left"
+    if not finished:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert {"fit.json", "posterior.parquet", "record_fit.png", "calibrated_actors.yaml"} <= {
+        p.name for p in out.iterdir()
+    }
+
+
+@pytest.mark.slow
+def test_pooled_fit_and_leave_one_case_out_run_as_one_command(tmp_path):
+    proc, out = run_fit(tmp_path, "record=us_dprk_2018_2019,libya_2002_2004", "fit.restarts=1",
+                        "fit.draws=200")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    result = json.loads((out / "fit.json").read_text())
+    assert set(result["cases"]) == {"us_dprk_2018_2019", "libya_2002_2004"}
+    assert (out / "calibrated_libya_2002_2004.yaml").exists()
+    assert (out / "record_fit_us_dprk_2018_2019.png").stat().st_size > 10_000
+    proc, out2 = run_fit(tmp_path / "l", "record=us_dprk_2018_2019,libya_2002_2004,us_dprk_1993_1995",
+                         "evaluate=loco", "k=4", "rolling.draws=50", "rolling.restarts=1")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    table = pd.read_csv(out2 / "loco.csv")
+    assert set(table["case"]) == {"us_dprk_2018_2019", "libya_2002_2004", "us_dprk_1993_1995"}
+    assert set(table["baseline"]) == {"persistence", "frequencies", "markov", "lagged_logit"}
+    assert (out2 / "loco.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_rolling_evaluation_writes_the_skill_table(tmp_path):
+    proc, out = run_fit(tmp_path, "evaluate=rolling", "origins=2019-09:2019-10", "horizons=[1,2]",
+                        "fit.params=[rationality,target.concede.bias]", "rolling.draws=50")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    skill_csv = pd.read_csv(out / "skill.csv")
+    assert list(skill_csv.columns) == ["baseline", "horizon", "score", "mean_diff", "lo", "hi"]
+    assert set(skill_csv["baseline"]) == {"persistence", "frequencies", "markov", "lagged_logit"}
+    assert set(skill_csv["score"]) == {"log", "brier", "rps"} and set(skill_csv["horizon"]) == {
+        1,
+        2,
+    }
+    scores = pd.read_parquet(out / "scores.parquet")
+    assert {"origin", "horizon", "period", "actor", "model", "log", "brier", "rps"} <= set(
+        scores.columns
+    )
+    assert (out / "skill.png").stat().st_size > 10_000

@@ -37,27 +37,60 @@ from sim.analysis.record import Record
 from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
 from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
+from sim.model.params import P
 from sim.model.uncertainty import Prior, prior_for
 from sim.model.validation import ConfigError
 
-#: The free parameters fitted by default, by role (so any record's actors take them,
-#: whatever they are called): the target's and the principal's standing
-#: preferences for conceding and escalating (the bias weights, relative to
-#: hedging), the logit precision and the trust lost to an escalation or a flag.
-#: Parameter recovery (experiments/recovery.py, docs/calibration.md) decided the
-#: list: the reaction to the other's escalation (the ``provocation`` weights) had
-#: 95% intervals wider than their whole plausible range on two-year records
-#: (median width 65-140) and was over-covered (60/60) on ten-year ones, and the
-#: reciprocity weights and the trust gain were not identified even by ten years of
-#: monthly data. They stay at their hand-set values unless ``fit.params`` asks.
-DEFAULT_PARAMS = (
-    "rationality",
-    "target.concede.bias",
-    "target.escalate.bias",
-    "principal.concede.bias",
-    "principal.escalate.bias",
-    "trust_loss",
+ROLE_NAMES = ("target", "principal", "ally", "enforcer")
+#: Each role's standing preferences for conceding and escalating (hedging is the zero).
+ROLE_BIASES = tuple(f"{r}.{a}.bias" for r in ROLE_NAMES for a in ("concede", "escalate"))
+#: Last month's moves as features: the actor's own (``conceded``, ``escalated``: state
+#: dependence) and its counterpart's (``concession``, ``provocation``: reciprocity).
+LAG_FEATURES = ("conceded", "escalated", "concession", "provocation")
+#: Each role's response to last month's moves, for conceding and for escalating.
+ROLE_LAGS = tuple(
+    f"{r}.{a}.{f}" for r in ROLE_NAMES for a in ("concede", "escalate") for f in LAG_FEATURES
 )
+#: What a pooled fit shares across cases: rationality (the weight of the model's fixed
+#: mechanisms) and the roles' responses to last month's moves.
+SHARED_PARAMS = ("rationality", *ROLE_LAGS)
+#: What each case has its own value of (partially pooled by role): standing preferences.
+CASE_PARAMS = ROLE_BIASES
+#: The free parameters fitted by default, by role (so any record's actors take them,
+#: whatever they are called), chosen by rolling-origin forecasts over four cases
+#: (experiments/structure.py, docs/calibration.md): rationality, which scales the
+#: model's fixed mechanisms (the package, trust, tension, alarm, exposure, …), each
+#: role's standing preferences and each role's response to its own and its
+#: counterpart's last move. Keys of a role a record lacks are left out (:func:`params_for`).
+DEFAULT_PARAMS = (*SHARED_PARAMS, *CASE_PARAMS)
+
+
+def params_for(record: Record, keys=DEFAULT_PARAMS) -> list[str]:
+    """``keys`` without those naming a role the record has no actor in.
+
+    Example:
+        >>> from sim.analysis.record import load_record
+        >>> len(params_for(load_record("libya_2002_2004")))  # no enforcer
+        31
+    """
+    roles = set(record.roles.values())
+    return [k for k in keys if k.split(".")[0] not in set(ROLE_NAMES) - roles]
+
+
+#: The prior of a free utility weight, on the logit scale (rationality x weight: the
+#: change in log-odds it makes): Normal(0, 2.5), the weakly informative scale for
+#: logistic-regression coefficients (Gelman, Jakulin, Pittau & Su 2008).
+LOGIT_PRIOR = Prior("normal", 0.0, 2.5)
+
+
+def is_utility(s: Slot) -> bool:
+    """True for a slot holding a utility term (a weight, a type's shift, momentum), which
+    the estimation reads on the logit scale."""
+    from sim.model.names import TP
+
+    return s.array in ("weights", "tshift") or (
+        s.array == "tparams" and s.index[-1] in (TP.inertia, TP.in_kind)
+    )
 
 
 @dataclass
@@ -81,7 +114,8 @@ class FreeParam:
             transform = "log"
         else:
             transform = "identity"
-        return cls(key, s, transform, prior_for(key))
+        prior = LOGIT_PRIOR if is_utility(s) else prior_for(key)
+        return cls(key, s, transform, prior)
 
     def to_free(self, x):
         x = np.asarray(x, dtype=float)
@@ -268,19 +302,30 @@ class RecordModel:
 
     Args:
         record: a loaded :class:`~sim.analysis.record.Record`.
-        params: dotted config keys to estimate (default :data:`DEFAULT_PARAMS`).
+        params: dotted config keys to estimate (default: :data:`DEFAULT_PARAMS` for the
+            record's roles).
         priors: key -> :class:`~sim.model.uncertainty.Prior` replacing a key's weak prior.
         changes: model parameters for the record's config (fixed values).
     """
 
-    def __init__(self, record: Record, params=DEFAULT_PARAMS, priors=None, **changes):
+    def __init__(self, record: Record, params=None, priors=None, **changes):
         self.record = record
+        params = params_for(record) if params is None else list(params)
         self.config = record.config(**changes)
         self.compiled = compile_configs([self.config])
         self.free = [FreeParam.of(self.compiled.structure, k) for k in params]
         for p in self.free:  # priors given by key replace the weak defaults
             if priors and p.key in priors:
                 p.prior = priors[p.key]
+        # utility terms are estimated on the logit scale (rationality x weight), so that
+        # rationality scales only the fixed terms and the posterior is not a ridge along
+        # the rationality-weight trade-off; everything public stays on the config scale
+        self.utility_cols = np.array(
+            [k for k, p in enumerate(self.free) if is_utility(p.slot)], dtype=int
+        )
+        keys = [p.key for p in self.free]
+        self.r_col = keys.index("rationality") if "rationality" in keys else None
+        self.r0 = float(self.compiled.theta[0, P.rationality])
         if len({p.key for p in self.free}) != len(self.free):
             raise ConfigError(f"fit.params = {list(params)} names a parameter twice")
         self.observed = np.ascontiguousarray(record.actions, dtype=np.int64)
@@ -364,25 +409,63 @@ class RecordModel:
         row, so the same bits whatever the batch."""
         return self.replayer.loglik(values, months, flags)
 
-    # transformed scale -------------------------------------------------------------
-    def from_free(self, z: np.ndarray) -> np.ndarray:
+    # scales -----------------------------------------------------------------------
+    # config scale: the values a run takes (utility weights); sampling scale: utility
+    # terms times rationality (log-odds), where the priors are; free scale: each sampling
+    # value through its transform to the real line (log, logit or none).
+    def _rationality(self, x: np.ndarray) -> np.ndarray:
+        return x[:, self.r_col] if self.r_col is not None else np.full(len(x), self.r0)
+
+    def to_config(self, xs: np.ndarray) -> np.ndarray:
+        """Sampling-scale values as config values (utility terms divided by rationality)."""
+        xs = np.atleast_2d(np.asarray(xs, dtype=float))
+        if not len(self.utility_cols):
+            return xs
+        out = xs.copy()
+        r = np.maximum(self._rationality(xs), 1e-300)
+        out[:, self.utility_cols] = xs[:, self.utility_cols] / r[:, None]
+        return out
+
+    def to_sampling(self, xc: np.ndarray) -> np.ndarray:
+        """Config values on the sampling scale (utility terms times rationality)."""
+        xc = np.atleast_2d(np.asarray(xc, dtype=float))
+        if not len(self.utility_cols):
+            return xc
+        out = xc.copy()
+        out[:, self.utility_cols] = xc[:, self.utility_cols] * self._rationality(xc)[:, None]
+        return out
+
+    def transform(self, xs: np.ndarray) -> np.ndarray:
+        """Sampling-scale values to the free scale."""
+        xs = np.atleast_2d(xs)
+        return np.column_stack([p.to_free(xs[:, k]) for k, p in enumerate(self.free)])
+
+    def untransform(self, z: np.ndarray) -> np.ndarray:
+        """Free-scale values to the sampling scale."""
         z = np.atleast_2d(z)
         return np.column_stack([p.from_free(z[:, k]) for k, p in enumerate(self.free)])
 
+    def from_free(self, z: np.ndarray) -> np.ndarray:
+        """Free-scale values as config values."""
+        return self.to_config(self.untransform(z))
+
     def to_free(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(x)
-        return np.column_stack([p.to_free(x[:, k]) for k, p in enumerate(self.free)])
+        """Config values on the free scale."""
+        return self.transform(self.to_sampling(x))
 
     def log_prior(self, x: np.ndarray) -> np.ndarray:
-        x = np.atleast_2d(x)
-        return sum(p.prior.logpdf(x[:, k]) for k, p in enumerate(self.free))
+        """The prior density of config values (the priors are on the sampling scale)."""
+        xs = self.to_sampling(x)
+        return sum(p.prior.logpdf(xs[:, k]) for k, p in enumerate(self.free))
 
     def log_posterior_free(self, z: np.ndarray, months: np.ndarray) -> np.ndarray:
-        """log posterior density on the transformed scale (prior x likelihood x Jacobian)."""
+        """log posterior density on the free scale (prior x likelihood x Jacobian)."""
         z = np.atleast_2d(z)
-        x = self.from_free(z)
-        lp = self.log_prior(x) + sum(p.log_jacobian(z[:, k]) for k, p in enumerate(self.free))
-        ll = self.loglik(x, months)
+        xs = self.untransform(z)
+        lp = sum(
+            p.prior.logpdf(xs[:, k]) + p.log_jacobian(z[:, k]) for k, p in enumerate(self.free)
+        )
+        ll = self.loglik(self.to_config(xs), months)
         out = lp + ll
         return np.where(np.isfinite(out), out, -np.inf)
 
@@ -448,7 +531,9 @@ def fit_mle(
     (log-prior weight 1e-3) keeps it finite where the likelihood is flat.
     """
     rng = np.random.default_rng(seed)
-    n_obs = int(months.sum()) * model.observed.shape[1]
+    n_obs = (
+        model.n_obs() if hasattr(model, "n_obs") else int(months.sum()) * model.observed.shape[1]
+    )
 
     def negll(zs: np.ndarray) -> np.ndarray:
         x = model.from_free(zs)
@@ -463,7 +548,7 @@ def fit_mle(
     for _ in range(max(0, restarts - 1)):
         q = rng.uniform(0.05, 0.95, size=len(model.free))
         x0 = np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)])
-        starts.append(model.to_free(x0)[0])
+        starts.append(model.transform(x0)[0])
     best, results = None, []
     for z0 in starts:
         res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
@@ -509,6 +594,15 @@ class Posterior:
     acceptance: float
     converged: bool
     problems: list[str]
+
+    @classmethod
+    def from_laplace(cls, lap: Laplace) -> Posterior:
+        """The draws of a Laplace approximation as a posterior (independent draws: the
+        effective sample size is their number; there is no chain to diagnose)."""
+        k = len(lap.keys)
+        n = float(len(lap.draws))
+        return cls(list(lap.keys), lap.draws, np.zeros((0, 0, k)), np.full(k, np.nan),
+                   np.full(k, n), np.ones(k), float("nan"), True, [])  # fmt: skip
 
     def summary(self) -> dict:
         return {
@@ -559,7 +653,9 @@ def laplace_posterior(
     starts = [model.to_free(model.default_values())[0]]
     for _ in range(max(0, restarts - 1)):
         q = rng.uniform(0.05, 0.95, size=len(model.free))
-        starts.append(model.to_free(np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)]))[0])
+        starts.append(
+            model.transform(np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)]))[0]
+        )
     best = None
     for z0 in starts:
         res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
@@ -696,12 +792,25 @@ def scores(probs: np.ndarray, observed: np.ndarray, months: np.ndarray) -> dict[
 
 
 def held_out_scores(
-    model: RecordModel, fitted: np.ndarray, train: np.ndarray, test: np.ndarray
+    model: RecordModel, draws: np.ndarray, train: np.ndarray, test: np.ndarray
 ) -> tuple[dict, list[dict]]:
-    """Scores of the four models on the ``test`` months, and per actor-month rows for a CSV."""
+    """One-month-ahead scores on the ``test`` months of the fitted model (the posterior
+    predictive over ``draws``), of the configured values (``default``) and of the four
+    baselines fitted on the ``train`` months (:mod:`sim.analysis.forecast`), with per
+    actor-month rows for a CSV."""
+    from sim.analysis.forecast import BASELINE_CLASSES, rec_counterpart
+
     rec = model.record
-    _, p_fit, _ = model.replay(np.vstack([fitted, model.default_values()]))
-    models = {"fitted": p_fit[0], "default": p_fit[1], **baseline_probs(rec, train)}
+    _, p_fit, _ = model.replay(np.vstack([draws, model.default_values()[None]]))
+    models = {"fitted": p_fit[:-1].mean(axis=0), "default": p_fit[-1]}
+    end = int(np.flatnonzero(train)[-1]) + 1
+    cp = rec_counterpart(rec)
+    for name, cls in BASELINE_CLASSES.items():
+        b = cls().fit(rec.actions, end, cp)
+        p = np.full((rec.n_months, len(rec.actors), 3), np.nan)
+        for t in np.flatnonzero(test):
+            p[t] = b.predict(rec.actions, t, 1)[0]
+        models[name] = p
     out = {name: scores(p, rec.actions, test) for name, p in models.items()}
     rows = []
     for t in np.flatnonzero(test):
@@ -752,12 +861,28 @@ def as_changes(keys, values, structure=None) -> dict:
     return out
 
 
+def waic(model, draws: np.ndarray, months: np.ndarray) -> dict:
+    """The widely applicable information criterion (Watanabe 2010) of ``draws`` on the
+    record's ``months``, over the pointwise log-likelihoods of every actor-month's move
+    and every month's imagery verdict: ``waic = -2 (lppd - p_waic)`` (lower is better),
+    with ``lppd`` the log pointwise predictive density and ``p_waic`` the effective number
+    of parameters (the summed posterior variance of the pointwise log-likelihoods)."""
+    from scipy.special import logsumexp
+
+    logp, _, _, logf = model.replay_with_flags(draws)
+    pts = np.concatenate([logp[:, months, :].reshape(len(draws), -1), logf[:, months]], axis=1)
+    lppd = float((logsumexp(pts, axis=0) - np.log(len(draws))).sum())
+    p_waic = float(pts.var(axis=0, ddof=1).sum())
+    return {"waic": -2.0 * (lppd - p_waic), "lppd": lppd, "p_waic": p_waic, "n": int(pts.shape[1])}
+
+
 def aic(loglik: float, k: int) -> float:
     return 2 * k - 2 * loglik
 
 
 __all__ = [
     "DEFAULT_PARAMS",
+    "params_for",
     "Estimate",
     "FreeParam",
     "NotConverged",

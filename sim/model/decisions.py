@@ -58,7 +58,7 @@ felt_relief_kernel = kernel(inline="always")(felt_relief)
 
 
 @kernel(inline="always")
-def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta):
+def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta, last_own):
     """Fill ``f`` (one entry per :class:`~sim.model.names.Feature`) for one actor.
 
     Args:
@@ -67,6 +67,7 @@ def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta):
         trust_cp: the actor's trust in its counterpart.
         trust_principal: the actor's trust in the principal.
         last_cp: the counterpart's action last round (an :class:`Action` code).
+        last_own: the actor's own action last round.
         flagged: 1 if the target's hedging was flagged last round, else 0.
         theta: the run's per-run parameters (indexed by :data:`sim.model.params.P`).
     """
@@ -83,6 +84,9 @@ def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta):
     f[F.hedge_risk] = kappa * theta[P.detect_prob] * x[V.relief]
     f[F.stalemate] = theta[P.stalemate_cost]
     f[F.exposure] = kappa * (1.0 - trust_principal)
+    f[F.conceded] = 1.0 if last_own == Action.CONCEDE else 0.0
+    f[F.escalated] = 1.0 if last_own == Action.ESCALATE else 0.0
+    f[F.concession] = 1.0 if last_cp == Action.CONCEDE else 0.0
 
 
 @kernel(inline="always")

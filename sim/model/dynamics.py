@@ -158,7 +158,7 @@ def action_probabilities(
     type's momentum (into ``u``), then i's policy.
     """
     cp = counterpart[i]
-    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
+    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta, last[i])
     utilities(u, coef, terms, i, ty, f)
     momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])
     ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
@@ -460,6 +460,6 @@ def actor_utilities(
     (``f`` gets the features): the same features, weights and momentum the decisions
     use, for teaching tools."""
     cp = counterpart[i]
-    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta)
+    features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta, last[i])
     utilities(u, coef, terms, i, ty, f)
     momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])

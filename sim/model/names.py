@@ -65,6 +65,9 @@ class Feature(IntEnum):
     hedge_risk = 9  # conditionality x detect_prob x relief: relief put at risk by hedging
     stalemate = 10  # stalemate_cost: how much the impasse hurts (ripeness)
     exposure = 11  # conditionality x (1 - trust in the principal): risk of conceding first
+    conceded = 12  # 1 if the actor itself conceded last round (state dependence)
+    escalated = 13  # 1 if the actor itself escalated last round
+    concession = 14  # 1 if the counterpart conceded last round (whatever the trust in it)
 
 
 class Tally(IntEnum):

@@ -69,3 +69,35 @@ def plot_cumulative_skill(scores, model: str, baselines, score: str = "log", tit
                  fontsize=11)  # fmt: skip
     fig.tight_layout()
     return fig
+
+
+def plot_loco(table, k: int, title: str = ""):
+    """Leave one case out: for each case (rows) the model's mean log score per actor-month
+    minus each baseline's (dots, 95% interval as a bar); right of zero the model forecast
+    the case it never saw better than the baseline did.
+
+    Args:
+        table: :func:`sim.analysis.loco.loco_table` output.
+        k: the months of the left-out case the model's parameters could use.
+    """
+    t = table[table["score"] == "log"]
+    cases = list(dict.fromkeys(t["case"]))
+    baselines = list(dict.fromkeys(t["baseline"]))
+    fig, ax = plt.subplots(figsize=(8.2, 0.9 * len(cases) + 1.6))
+    step = 0.8 / max(1, len(baselines))
+    for j, b in enumerate(baselines):
+        rows = t[t["baseline"] == b].set_index("case").reindex(cases)
+        y = np.arange(len(cases)) - 0.4 + step * (j + 0.5)
+        ax.errorbar(rows["mean_diff"], y, xerr=[rows["mean_diff"] - rows["lo"], rows["hi"] - rows["mean_diff"]],
+                    fmt="o", ms=5, lw=1.6, capsize=2, color=BASELINE_COLORS.get(b, "grey"),
+                    label=b.replace("_", " "))  # fmt: skip
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_yticks(np.arange(len(cases)), cases)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean log score per actor-month: model − baseline (+ = model better)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(title="against", fontsize=8, title_fontsize=8, loc="best")
+    ax.set_title(title or f"Each case predicted by a model fitted on the others (+ its first {k} months)",
+                 fontsize=10.5)  # fmt: skip
+    fig.tight_layout()
+    return fig
