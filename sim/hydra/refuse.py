@@ -334,6 +334,10 @@ def preflight(argv: list[str]) -> None:
                 f"{o}: keys of the config cannot be deleted; set a value instead "
                 "(to take a state from the table: actors.<NAME>.enabled=false)"
             )
+    try:
+        check_raw_events(overrides)
+    except ConfigError as err:
+        raise Refusal(str(err)) from None
     if args.config_dir:
         config_dir = Path(args.config_dir).absolute()
         if not config_dir.is_dir():
@@ -357,6 +361,30 @@ def preflight(argv: list[str]) -> None:
     except Exception as err:  # noqa: BLE001 - any error composing the config is a refusal
         raise Refusal(explain(err)) from None
     check_output_dir(out, "sweep" if multirun else "run")
+
+
+def check_raw_events(overrides: list[str]) -> None:
+    """Events given on the command line say when and what (``round`` and ``kind``), checked
+    as typed: composing fills in what an event leaves out (``events=[{}]`` would become a
+    summit in round 1). Overrides that do not parse are left to the composition to name.
+
+    Raises:
+        ConfigError: naming the event and what it lacks.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.engines.inputs import check_events
+
+    for text in overrides:
+        if text.partition("=")[0].lstrip("+") != "events":
+            continue
+        try:
+            (o,) = OverridesParser.create().parse_overrides([text])
+            values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+        except Exception:  # noqa: BLE001 - a syntax error is explained by the composition
+            continue
+        for value in values:
+            check_events(value)
 
 
 def _compose(config_name: str, overrides: list[str], multirun: bool):
