@@ -36,7 +36,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from sim.model.events import EVENT_KINDS
-from sim.model.params import ModelConfig, is_dataclass_instance, make_config
+from sim.model.params import EventConfig, ModelConfig, is_dataclass_instance, make_config
 from sim.model.validation import ConfigError
 
 #: The longest actor name (it becomes part of column names).
@@ -45,6 +45,8 @@ MAX_ACTOR_NAME = 32
 ACTOR_NAME = re.compile(rf"[A-Za-z][A-Za-z0-9_]{{0,{MAX_ACTOR_NAME - 1}}}")
 #: What every event given as a mapping must say.
 EVENT_REQUIRED = ("round", "kind")
+#: What an event may say.
+EVENT_KEYS = tuple(EventConfig.__dataclass_fields__)
 
 
 def check_actor_names(names: Iterable[Any]) -> None:
@@ -76,6 +78,8 @@ def check_events(events: Any, key: str = "events") -> None:
     for i, event in enumerate(events):
         if is_dataclass_instance(event) or not isinstance(event, dict):
             continue
+        if any(k not in EVENT_KEYS for k in event):
+            continue  # the model names the unknown key (and suggests the one meant)
         missing = [k for k in EVENT_REQUIRED if k not in event]
         if missing:
             shown = "{}" if not event else repr(event)

@@ -299,6 +299,66 @@ def check_output_dir(path: Path, kind: str) -> None:
             shutil.rmtree(made[-1], ignore_errors=True)
 
 
+#: Where a sweep's job N writes: DIR/N (``hydra.sweep.subdir``; collect reads it there).
+JOB_SUBDIR = "${hydra.job.num}"
+
+
+def check_hydra_paths(cfg, multirun: bool) -> Path:
+    """Hydra's own paths keep everything inside the output directory; return that directory.
+
+    - ``hydra.run.dir`` (``hydra.sweep.dir`` for a sweep) must name a directory: an empty
+      one would write into the current directory;
+    - ``hydra.output_subdir`` (where Hydra records the config, ``.hydra``) must be null or
+      a relative path inside the output directory (``../../..`` wrote outside it);
+    - for a sweep, ``hydra.sweep.subdir`` stays ``${hydra.job.num}``: job N writes into
+      ``DIR/N``, where a resumed sweep and ``stalemate-collect`` look for it.
+
+    Raises:
+        Refusal: one line naming the key, the value and what is allowed.
+    """
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    out = str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir)
+    if not out.strip():
+        raise Refusal(
+            f"{key} = {out!r} is empty: give the directory to write into (an empty one would "
+            "write into the current directory); leave it out for the default"
+        )
+    if cfg.hydra.output_subdir is not None:
+        inside("hydra.output_subdir", str(cfg.hydra.output_subdir), key)
+    if multirun:
+        from omegaconf import OmegaConf
+
+        subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
+        if subdir != JOB_SUBDIR:
+            raise Refusal(
+                f"hydra.sweep.subdir = {subdir!r} is not allowed: a sweep keeps job N in DIR/N, "
+                f"where resuming and stalemate-collect look for it; leave it at {JOB_SUBDIR}"
+            )
+    return Path(out).expanduser()
+
+
+def inside(name: str, value: str, parent_key: str) -> None:
+    """``value`` is a relative path that stays inside the directory ``parent_key`` names.
+
+    Example:
+        >>> inside("hydra.output_subdir", "../../..", "hydra.run.dir")
+        Traceback (most recent call last):
+        ...
+        sim.hydra.refuse.Refusal: hydra.output_subdir = '../../..' leads outside hydra.run.dir: give a relative path inside it without '..' (default .hydra), or null for none
+    """
+    parts = Path(value).parts
+    if not value.strip() or Path(value).is_absolute() or ".." in parts or "~" in value[:1]:
+        allowed = (
+            "(default .hydra), or null for none"
+            if "output" in name
+            else "(default: the job number)"
+        )
+        raise Refusal(
+            f"{name} = {value!r} leads outside {parent_key}: give a relative path inside it "
+            f"without '..' {allowed}"
+        )
+
+
 # ---------------------------------------------------------------- the pre-flight check
 
 
@@ -354,8 +414,7 @@ def preflight(argv: list[str]) -> None:
         for group in GROUPS:
             if choices.get(group) is not None:
                 check_name(group, str(choices[group]))
-        out = cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir
-        out = Path(str(out)).expanduser()
+        out = check_hydra_paths(cfg, multirun)
     except Refusal:
         raise
     except Exception as err:  # noqa: BLE001 - any error composing the config is a refusal
