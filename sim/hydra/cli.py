@@ -116,7 +116,10 @@ def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str,
             out = out.set_column(out.column_names.index(key), key, values)
         else:
             out = out.append_column(key, values)
-    return out.append_column("version", pa.array([sim.__version__] * n))
+    from sim.engines.provenance import code_hash
+
+    out = out.append_column("version", pa.array([sim.__version__] * n))
+    return out.append_column("code", pa.array([code_hash()] * n))  # which model made each run
 
 
 def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
@@ -203,6 +206,8 @@ def run_app(
         overrides: the job's command-line overrides, recorded in the metadata.
         job: the sweep directory and this job's number (where ``points=sweep.json`` looks).
     """
+    from sim.engines.provenance import code_hash
+
     app, base_model = to_app_config(cfg)
     points = job_points(app, *(job or (None, None)))
     seeds = [app.seed, app.seed + app.seeds - 1]
@@ -212,6 +217,7 @@ def run_app(
         "points": points,
         "seeds": seeds,
         "version": sim.__version__,
+        "code": code_hash(),  # the compiled sources' hash (sim.engines.provenance)
         "overrides": list(overrides or []),
     }
     if multirun:
@@ -384,11 +390,12 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
     remove_leftovers(out)
     blocks = plan_blocks(points, app.seeds)
     config = {k: v for k, v in meta["config"].items() if k not in NOT_RESULTS}
-    plan = _fingerprint(
-        {"config": config, **{k: meta[k] for k in ("points", "seeds", "version", "engine")}}
+    plan = _fingerprint(  # the code, not the version: blocks of other code are redone
+        {"config": config, **{k: meta[k] for k in ("points", "seeds", "code", "engine")}}
     )
     done = verified_blocks(out, points, plan)
-    record = {"plan": plan, "points": points, "blocks": dict(done)}
+    provenance = {k: meta[k] for k in ("version", "code")}
+    record = {"plan": plan, "points": points, "provenance": provenance, "blocks": dict(done)}
     record_flag = bool(app.trajectories)
     todo = [b for b in range(len(blocks)) if f"{b:04d}" not in done]
     total = sum(len(blocks[b]) for b in todo) * app.seeds

@@ -115,16 +115,17 @@ def _manifest(sweep_dir: Path) -> dict:
     }
 
 
-def job_results(job_dir: Path, job_points: list[list[str]]):
+def job_results(job_dir: Path, job_points: list[list[str]], code: str | None = None):
     """The verified block entries of one job, the points they do not cover, and one line
     per block found wrong.
 
     A block counts only if ``blocks.json`` lists it for exactly this job's points
-    and each of its files is present with the recorded row count and checksum;
-    anything else (missing, truncated, corrupt, from another sweep) is named, and
-    its points reported missing, so a re-run redoes them.
+    (made by the sweep's ``code``, if given) and each of its files is present with the
+    recorded row count and checksum; anything else (missing, truncated, corrupt, from
+    another sweep or other code) is named, and its points reported missing, so a
+    re-run redoes them.
     """
-    found = check_job(job_dir, job_points)
+    found = check_job(job_dir, job_points, code=code)
     done = covered_points(found)
     left = [p for p in job_points if json.dumps(p) not in done]
     return list(found.good.values()), left, found.problems
@@ -150,9 +151,11 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     keys = [k for k in man["group_keys"] if k in GROUPS] + list(man["value_keys"])
     swept = {*man["group_keys"], *man["value_keys"]}
     tables, missing, problems, blocks = [], [], [], []
+    made_by = man.get("provenance")  # the code that planned the sweep (None: not recorded)
+    code = made_by.get("code") if isinstance(made_by, dict) else None
     for job in man["jobs"]:
         job_dir = sweep_dir / str(job["num"])
-        entries, left, wrong = job_results(job_dir, job["points"])
+        entries, left, wrong = job_results(job_dir, job["points"], code)
         tables += [pq.read_table(job_dir / e["file"]) for e in entries]
         blocks += [(job_dir, e) for e in entries]
         problems += [f"job {job['num']}: {w}" for w in wrong]
@@ -165,7 +168,12 @@ def collect(sweep_dir, write: bool = True) -> Collected:
         runs["run_id"] = range(len(runs))  # one id per run across the whole sweep
     summary = _summarise(runs, keys) if not runs.empty else pd.DataFrame()
     if write and not runs.empty:
-        meta = {"sweep_dir": str(sweep_dir), "keys": keys, "missing": missing}
+        meta = {
+            "sweep_dir": str(sweep_dir),
+            "keys": keys,
+            "missing": missing,
+            "provenance": made_by,
+        }
         write_parquet(runs, sweep_dir / "runs.parquet", meta)
         failpoint("collect.between")  # runs.parquet written, summary.csv not yet
         write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
