@@ -25,6 +25,7 @@ from sim.report.io import FAILPOINTS_ENV, read_metadata
 PACKAGE = Path(sim.__file__).resolve().parent
 PLUGINS = PACKAGE.parent / "hydra_plugins"
 STALEMATE = str(Path(sys.executable).with_name("stalemate"))
+SEARCH = str(Path(sys.executable).with_name("stalemate-search"))
 SWEEP = ["-m", "assurance=0,1", "seeds=5", "rounds=10", "progress=false"]
 
 
@@ -139,3 +140,29 @@ def test_a_sweep_resumed_by_an_edited_kernel_is_refused_naming_both_hashes(tmp_p
     done = subprocess.run([STALEMATE, *cmd], capture_output=True, text=True)  # the same code
     assert done.returncode == 0, done.stderr
     assert set(pd.read_parquet(d / "runs.parquet")["code"]) == {code_hash()}
+
+
+@pytest.mark.slow
+def test_a_search_resumed_by_an_edited_kernel_is_refused_naming_both_hashes(tmp_path):
+    out = tmp_path / "search"
+    cmd = ["+policy_search=smoke", "progress=false", f"hydra.run.dir={out}"]
+    env = {**os.environ, FAILPOINTS_ENV: "search.generation.1"}
+    killed = subprocess.run([SEARCH, *cmd], env=env, capture_output=True, text=True)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    partial = tmp_path / ".search.partial"
+    before = tree(partial)
+    env, edited = edited_copy(tmp_path)
+    code = "import sys; sys.argv[0] = 'stalemate-search'; from sim.search.cli import main; main()"
+    other = subprocess.run(
+        [sys.executable, "-c", code, *cmd], env=env, cwd=tmp_path, capture_output=True, text=True
+    )
+    assert other.returncode == 2, other.stderr
+    (line,) = other.stderr.strip().splitlines()
+    assert f"hydra.run.dir = {out} was made by code {code_hash()}" in line
+    assert f"this is code {edited}" in line
+    assert tree(partial) == before and not out.exists()
+    done = subprocess.run([SEARCH, *cmd], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["code"] == code_hash() and summary["budget"]["search_runs"] == 992
+    assert read_metadata(out / "pareto.parquet")["code"] == code_hash()

@@ -299,6 +299,18 @@ def check_output_dir(path: Path, kind: str) -> None:
             shutil.rmtree(made[-1], ignore_errors=True)
 
 
+def quote_value(value: str) -> str:
+    """A value as Hydra's override grammar reads it back unchanged.
+
+    Example:
+        >>> quote_value("/tmp/a b"), quote_value("results/x")
+        ("'/tmp/a b'", 'results/x')
+    """
+    if all(c.isalnum() or c in "/._-:" for c in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 #: Where a sweep's job N writes: DIR/N (``hydra.sweep.subdir``; collect reads it there).
 JOB_SUBDIR = "${hydra.job.num}"
 
