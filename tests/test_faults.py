@@ -155,6 +155,52 @@ def test_a_corrupt_block_is_named_by_collect_and_redone_alone(tmp_path):
     pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
 
 
+def test_collect_never_replaces_a_complete_table_with_a_partial_one(tmp_path):
+    """A finished sweep with one block truncated afterwards: collect names the block and the
+    points to redo, and keeps the complete runs.parquet and summary.csv as they were (it
+    replaced a 1,920-row table with a 1,440-row one)."""
+    d = tmp_path / "sweep"
+    run(STALEMATE, *SWEEP, f"hydra.sweep.dir={d}")
+    merged = [d / "runs.parquet", d / "summary.csv"]
+    stamp = [(p.stat().st_mtime_ns, p.stat().st_size) for p in merged]
+    block = d / "0" / "blocks" / "0002.parquet"
+    block.write_bytes(block.read_bytes()[:200])  # truncated
+    res = run(COLLECT, str(d), check=False)
+    assert res.returncode == 1, res.stderr
+    assert "blocks/0002.parquet is unreadable (truncated, or not Parquet)" in res.stdout
+    assert (
+        "the complete runs.parquet (48000 runs) is kept, not replaced by this partial merge"
+        in res.stdout
+    )
+    assert [(p.stat().st_mtime_ns, p.stat().st_size) for p in merged] == stamp
+    pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
+    run(*[STALEMATE, *SWEEP, f"hydra.sweep.dir={d}"])  # redoes the block alone
+    pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
+
+
+def test_the_hint_to_complete_a_sweep_names_its_directory_as_it_is_now(tmp_path):
+    """A sweep killed after its first block and then moved: collect's "to complete it, run:"
+    names the new place (it named the place the sweep began), and that command completes it
+    there."""
+    first = tmp_path / "first"
+    res = run(STALEMATE, *SWEEP, f"hydra.sweep.dir={first}", failpoints="job.block", check=False)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    first.rename(moved)
+    res = run(COLLECT, str(moved), check=False)
+    assert res.returncode == 1
+    command = res.stdout.split("to complete them, run:\n")[1].splitlines()[0].strip()
+    assert command.endswith(f"hydra.sweep.dir={moved}") and str(first) not in command
+    import shlex
+
+    argv = shlex.split(command)
+    assert argv[0] == "stalemate"
+    run(STALEMATE, *argv[1:])
+    assert not first.exists()
+    pd.testing.assert_frame_equal(table(moved / "runs.parquet"), reference())
+
+
 @pytest.mark.parametrize("sweeper", ["stalemate", "basic"])
 def test_a_failed_merge_exits_1_in_one_line_and_collect_completes_it(tmp_path, sweeper):
     """A full disk while merging (simulated: ENOSPC at the merged table's write): one line,

@@ -48,6 +48,8 @@ class Collected:
     problems: list[str] = field(default_factory=list)
     command: str | None = None
     blocks: list[tuple[Path, dict]] = field(default_factory=list)
+    #: the runs of a complete runs.parquet kept instead of writing a partial merge over it
+    kept: int | None = None
 
 
 def basic_sweeper_jobs(task_overrides: list[str]) -> tuple[list[str], list[list[str]]]:
@@ -167,19 +169,49 @@ def collect(sweep_dir, write: bool = True) -> Collected:
         runs = runs.sort_values([*keys, "seed"], kind="stable", ignore_index=True)
         runs["run_id"] = range(len(runs))  # one id per run across the whole sweep
     summary = _summarise(runs, keys) if not runs.empty else pd.DataFrame()
+    kept = None
     if write and not runs.empty:
-        meta = {
-            "sweep_dir": str(sweep_dir),
-            "keys": keys,
-            "missing": missing,
-            "provenance": made_by,
-        }
-        write_parquet(runs, sweep_dir / "runs.parquet", meta)
-        failpoint("collect.between")  # runs.parquet written, summary.csv not yet
-        write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
+        kept = _complete_table(sweep_dir / "runs.parquet") if missing else None
+        if kept is None:  # never a partial merge over a complete one
+            meta = {"sweep_dir": str(sweep_dir), "keys": keys, "missing": missing}
+            write_parquet(runs, sweep_dir / "runs.parquet", {**meta, "provenance": made_by})
+            failpoint("collect.between")  # runs.parquet written, summary.csv not yet
+            write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
     return Collected(
-        runs, summary, keys, missing, len(man["jobs"]), problems, man.get("command"), blocks
+        runs, summary, keys, missing, len(man["jobs"]), problems, man.get("command"), blocks, kept
     )
+
+
+def _complete_table(path: Path) -> int | None:
+    """The number of runs in ``path`` if it is a complete merged table (its metadata lists no
+    missing point), else None (absent, partial or unreadable)."""
+    import pyarrow.parquet as pq
+
+    from sim.report.io import read_metadata
+
+    try:
+        if not path.exists() or read_metadata(path).get("missing", [None]) != []:
+            return None
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # noqa: BLE001 - unreadable: not something worth keeping over a merge
+        return None
+
+
+def pointed_at(command: str | None, sweep_dir) -> str | None:
+    """A sweep's recorded command with ``hydra.sweep.dir`` set to the directory as it is now
+    (it may have been moved or renamed since the sweep began).
+
+    Example:
+        >>> pointed_at("stalemate -m assurance=0,1 hydra.sweep.dir=/old/place", "/new/place")
+        'stalemate -m assurance=0,1 hydra.sweep.dir=/new/place'
+    """
+    if not command:
+        return command
+    import os
+
+    here = os.path.abspath(sweep_dir)
+    args = [a for a in shlex.split(command) if not a.startswith("hydra.sweep.dir=")]
+    return shlex.join([*args, f"hydra.sweep.dir={here}"])
 
 
 def tables_to_runs(table) -> pd.DataFrame:
@@ -226,12 +258,21 @@ def report(c: Collected, sweep_dir, command: str | None = None) -> str:
     and the command that completes it."""
     n_points = len(c.summary)
     written = f" -> {Path(sweep_dir) / 'runs.parquet'}, summary.csv" if len(c.runs) else ""
+    if c.kept is not None:
+        written = (
+            f"; the complete runs.parquet ({c.kept} runs) is kept, not replaced by this partial "
+            "merge"
+        )
     lines = [
         f"Collected {len(c.runs)} runs at {n_points} parameter points from {c.n_jobs} jobs{written}"
     ]
     lines += [f"  {p}" for p in c.problems]
     if c.missing:
-        command = command or c.command or f"the sweep's command with hydra.sweep.dir={sweep_dir}"
+        command = (
+            command
+            or pointed_at(c.command, sweep_dir)
+            or f"the sweep's command with hydra.sweep.dir={sweep_dir}"
+        )
         lines.append(f"MISSING {len(c.missing)} points; to complete them, run:\n  {command}")
         lines += [f"  {' '.join(p)}" for p in c.missing[:20]]
         if len(c.missing) > 20:
