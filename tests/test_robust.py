@@ -141,6 +141,7 @@ def test_unusable_output_directories_are_refused(tmp_path):
         (sweep, "run", "holds a sweep"),
         (run, "sweep", "holds a single run"),
         (other, "sweep", "is not empty and holds no sweep"),
+        (other, "run", "holds files but no stalemate run"),
     ]
     for path, kind, words in cases:
         with pytest.raises(Refusal, match=words):

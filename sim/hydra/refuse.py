@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sim.hydra.lock import LOCK_FILE
 from sim.hydra.schema import GROUPS, AppConfig, check_name, to_app_config
@@ -249,8 +249,9 @@ def check_output_dir(path: Path, kind: str) -> None:
     """Refuse a directory a run (``kind="run"``) or a sweep (``"sweep"``) cannot use.
 
     It must be a directory (or creatable as one) that this process can write; a
-    single run never writes into a sweep's directory, and a sweep only into a new
-    or empty directory or one holding a sweep. Nothing is left behind: directories
+    single run only into a new or empty directory or one holding a previous run (which
+    it replaces whole), and a sweep only into a new or empty directory or one holding
+    a sweep. Nothing is left behind: directories
     made to test the path are removed again.
 
     Raises:
@@ -262,16 +263,20 @@ def check_output_dir(path: Path, kind: str) -> None:
         raise Refusal(f"{key} = {path} is a file, not a directory; choose another directory")
     if path.is_dir():
         holds_sweep = any((path / m).exists() for m in SWEEP_MARKERS)
+        holds_run = any((path / m).exists() for m in RUN_MARKERS)
         if kind == "run" and holds_sweep:
             raise Refusal(
                 f"{key} = {path} holds a sweep; a single run there would replace its "
                 "runs.parquet: choose another directory"
             )
+        if kind == "run" and not holds_run and any(path.iterdir()):
+            raise Refusal(
+                f"{key} = {path} holds files but no stalemate run: choose a new or empty "
+                "directory (a run's directory is replaced whole by its next run)"
+            )
+        if kind == "sweep" and not holds_sweep and holds_run:
+            raise Refusal(f"{key} = {path} holds a single run, not a sweep: choose a new directory")
         if kind == "sweep" and not holds_sweep and not (path / LOCK_FILE).exists():
-            if any((path / m).exists() for m in RUN_MARKERS):
-                raise Refusal(
-                    f"{key} = {path} holds a single run, not a sweep: choose a new directory"
-                )
             if any(path.iterdir()):
                 raise Refusal(
                     f"{key} = {path} is not empty and holds no sweep: choose a new or empty "
@@ -374,13 +379,16 @@ def inside(name: str, value: str, parent_key: str) -> None:
 # ---------------------------------------------------------------- the pre-flight check
 
 
-def preflight(argv: list[str]) -> None:
+def preflight(argv: list[str]) -> Output | None:
     """Check a ``stalemate`` command line before Hydra acts on it.
 
     Composes the config exactly as Hydra will (its public compose API), validates
     it, checks every config-group option is a safe name and the output directory
     can be used. A sweep's own values are checked by the sweeper, also before
     anything is written. Flags that only show information are left to Hydra.
+
+    Returns:
+        Where the command writes (None for a command that only shows information).
 
     Raises:
         Refusal: with a one-line message.
@@ -432,6 +440,22 @@ def preflight(argv: list[str]) -> None:
     except Exception as err:  # noqa: BLE001 - any error composing the config is a refusal
         raise Refusal(explain(err)) from None
     check_output_dir(out, "sweep" if multirun else "run")
+    if not multirun:  # a run is built in its partial directory: is another run there now?
+        from sim.hydra.lock import DirLock, LockBusy
+        from sim.report.staging import partial_dir
+
+        try:
+            DirLock(partial_dir(out), "run").check()
+        except LockBusy as err:
+            raise Refusal(f"hydra.run.dir = {out}: {err}; wait for it to end") from None
+    return Output(Path(os.path.abspath(out)), multirun)
+
+
+class Output(NamedTuple):
+    """Where a checked command line writes: the directory and whether it is a sweep's."""
+
+    directory: Path
+    multirun: bool
 
 
 def check_raw_events(overrides: list[str]) -> None:

@@ -30,8 +30,6 @@ import errno
 import os
 from pathlib import Path
 
-from sim.report.io import failpoint
-
 #: What a partial directory's name adds to its target's.
 SUFFIX = ".partial"
 
@@ -67,7 +65,6 @@ def publish(partial: str | os.PathLike, target: str | os.PathLike) -> Path:
         NotEmpty: ``target`` holds files (nothing is moved; the partial directory is kept).
     """
     partial, target = Path(partial), Path(target)
-    failpoint("publish")  # everything written, nothing visible yet
     try:
         os.rename(partial, target)  # replaces an empty directory; refuses a non-empty one
     except OSError as err:

@@ -32,6 +32,7 @@ config, seed, package version and the compiled sources' hash (``code``,
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -87,10 +88,10 @@ def policy_search(
     """
     import json
 
-    from sim.hydra.lock import DirLock, LockBusy
+    from sim.hydra.lock import LockBusy
+    from sim.hydra.staged import staged
     from sim.model.validation import ConfigError
-    from sim.report.io import failpoint, remove_leftovers
-    from sim.report.staging import partial_dir, publish
+    from sim.report.staging import partial_dir
 
     t0 = time.perf_counter()
     target = Path(os.path.abspath(out))
@@ -100,28 +101,25 @@ def policy_search(
     if search_status(target, fp) == "complete":
         say(f"{target} already holds this search, complete: nothing to do")
         return json.loads((target / SUMMARY).read_text())
-    work = partial_dir(target)
-    lock = DirLock(work, "search", command)
     try:
-        lock.acquire()
+        with staged(target, "search", command, fresh=False, notes=say) as work:
+            if search_status(target, fp) == "complete":  # finished while we waited for the lock
+                raise _Finished
+            result = _search(spec, checked, base, work, target, processes, progress, say, figures, t0)  # fmt: skip
     except LockBusy as err:
         raise ConfigError(f"{err}; wait for it to end, or choose another hydra.run.dir") from None
-    try:
-        if search_status(target, fp) == "complete":  # finished while we waited for the lock
-            say(f"{target} already holds this search, complete: nothing to do")
-            return json.loads((target / SUMMARY).read_text())
-        if lock.stale_note():
-            say(lock.stale_note())
-        remove_leftovers(work)
-        failpoint("search.locked")
-        result = _search(spec, checked, base, work, target, processes, progress, say, figures, t0)
-        publish(work, target)
-    finally:
-        lock.release()
+    except _Finished:
+        shutil.rmtree(partial_dir(target), ignore_errors=True)
+        say(f"{target} already holds this search, complete: nothing to do")
+        return json.loads((target / SUMMARY).read_text())
     say(f"\n{result['wall_time_s']['total']:.0f} s. Results in {target}/: pareto.parquet, reevaluated.parquet, "
         "convergence.csv, failures.csv, summary.json, summary.txt"
         + (", pareto_parallel.png, tradeoff.png, convergence.png, failure_boxes.png" if figures else ""))  # fmt: skip
     return result
+
+
+class _Finished(Exception):
+    """Another process finished this very search while this one waited for its lock."""
 
 
 #: The file a complete search's directory always holds (written last).
