@@ -175,6 +175,7 @@ SINGLE_BAD = [
     "hydra.run.dir={afile}/sub",
     "hydra.run.dir=/proc/stalemate",
     "hydra.run.dir={sweep_other}",
+    "hydra.run.dir={notsweep}",
     "hydra.run.dir=",
     "hydra.output_subdir=../../..",
     "hydra.output_subdir=/tmp/stalemate-escaped",
@@ -214,6 +215,7 @@ SINGLE_GOOD = [
     "hydra.output_subdir=null",
     "hydra.output_subdir=meta",
     "+actors.JPN_2={role: ally}",
+    "hydra.run.dir={run_again}",  # a previous run: replaced whole
 ]
 SWEEP_BAD = [
     "colour=red,blue",
@@ -642,6 +644,7 @@ def _fixtures(root: Path) -> dict:
         capture_output=True,
     )
     shutil.copytree(fx / "sweep", fx / "sweep_busy")
+    shutil.copytree(fx / "run", fx / "run_again")
     subprocess.run(
         [CMD["search"], "+policy_search=smoke", "progress=false", f"hydra.run.dir={fx / 'search'}"],
         check=True,
@@ -661,6 +664,7 @@ def _fixtures(root: Path) -> dict:
         "notsweep": str(fx / "notsweep"),
         "badjson": str(fx / "badjson"),
         "badyaml": str(fx / "badyaml"),
+        "run_again": str(fx / "run_again"),
         "sweep_busy": str(fx / "sweep_busy"),  # locked by _hold() while the survey runs
         "search": str(fx / "search"),  # a finished smoke search
         "search_busy": str(fx / "search_busy"),  # a search running there (its lock held)
