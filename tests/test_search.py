@@ -221,24 +221,19 @@ def test_the_command_refuses_before_any_work(tmp_path, argv, words):
 
 def test_the_size_of_a_search_is_counted_before_anything_is_composed(monkeypatch):
     """A population of ten million is refused at once: the base model is not even composed."""
-    import time
-
     import sim.search.spec as spec_module
     from sim.hydra.refuse import Refusal
     from sim.search.cli import preflight
 
-    def never(*_):
-        raise AssertionError("the base model was composed before the size was counted")
-
-    monkeypatch.setattr(spec_module, "base_dict", never)
+    calls = []
+    monkeypatch.setattr(spec_module, "base_dict", lambda *a: calls.append(a))
     for argv in (
         ["policy_search.population=10000000"],
         ["policy_search.generations=10000", "policy_search.scenarios=10000"],
     ):
-        t0 = time.perf_counter()
-        with pytest.raises(Refusal):
+        with pytest.raises(Refusal, match="outside the allowed range|more than max_runs"):
             preflight(["+policy_search=smoke", *argv])
-        assert time.perf_counter() - t0 < 30  # composing Hydra's config only; no search
+    assert calls == []  # the base model was never composed
 
 
 def test_an_empty_or_foreign_directory(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ Example:
     >>> part.name, status(target)
     ('.run.partial', 'absent')
     >>> part.mkdir(); _ = (part / "a.csv").write_text("1"); _ = (part / "b.csv").write_text("2")
-    >>> publish(part, target); sorted(p.name for p in target.iterdir()), part.exists()
+    >>> _ = publish(part, target); sorted(p.name for p in target.iterdir()), part.exists()
     (['a.csv', 'b.csv'], False)
 """
 
