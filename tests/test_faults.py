@@ -155,6 +155,127 @@ def test_a_corrupt_block_is_named_by_collect_and_redone_alone(tmp_path):
     pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
 
 
+def test_collect_never_replaces_a_complete_table_with_a_partial_one(tmp_path):
+    """A finished sweep with one block truncated afterwards: collect names the block and the
+    points to redo, and keeps the complete runs.parquet and summary.csv as they were (it
+    replaced a 1,920-row table with a 1,440-row one)."""
+    d = tmp_path / "sweep"
+    run(STALEMATE, *SWEEP, f"hydra.sweep.dir={d}")
+    merged = [d / "runs.parquet", d / "summary.csv"]
+    stamp = [(p.stat().st_mtime_ns, p.stat().st_size) for p in merged]
+    block = d / "0" / "blocks" / "0002.parquet"
+    block.write_bytes(block.read_bytes()[:200])  # truncated
+    res = run(COLLECT, str(d), check=False)
+    assert res.returncode == 1, res.stderr
+    assert "blocks/0002.parquet is unreadable (truncated, or not Parquet)" in res.stdout
+    assert (
+        "the complete runs.parquet (48000 runs) is kept, not replaced by this partial merge"
+        in res.stdout
+    )
+    assert [(p.stat().st_mtime_ns, p.stat().st_size) for p in merged] == stamp
+    pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
+    run(*[STALEMATE, *SWEEP, f"hydra.sweep.dir={d}"])  # redoes the block alone
+    pd.testing.assert_frame_equal(table(d / "runs.parquet"), reference())
+
+
+def test_the_hint_to_complete_a_sweep_names_its_directory_as_it_is_now(tmp_path):
+    """A sweep killed after its first block and then moved: collect's "to complete it, run:"
+    names the new place (it named the place the sweep began), and that command completes it
+    there."""
+    first = tmp_path / "first"
+    res = run(STALEMATE, *SWEEP, f"hydra.sweep.dir={first}", failpoints="job.block", check=False)
+    assert res.returncode == -signal.SIGKILL, res.stderr
+    moved = tmp_path / "elsewhere" / "moved"
+    moved.parent.mkdir()
+    first.rename(moved)
+    res = run(COLLECT, str(moved), check=False)
+    assert res.returncode == 1
+    command = res.stdout.split("to complete them, run:\n")[1].splitlines()[0].strip()
+    assert command.endswith(f"hydra.sweep.dir={moved}") and str(first) not in command
+    import shlex
+
+    argv = shlex.split(command)
+    assert argv[0] == "stalemate"
+    run(STALEMATE, *argv[1:])
+    assert not first.exists()
+    pd.testing.assert_frame_equal(table(moved / "runs.parquet"), reference())
+
+
+#: A single run: 300 runs, its rounds recorded (five files and Hydra's record).
+SINGLE = ["seeds=300", "rounds=15", "narrate=false", "progress=false", "trajectories=true"]
+#: Where a kill hurts a single run, in the order it reaches them.
+SINGLE_PHASES = [
+    "run.locked",  # the partial directory made and locked, Hydra's record written
+    "write:config.yaml",  # the first file complete, not yet renamed
+    "stream:runs.parquet",  # part of the runs table written
+    "write:runs.parquet",  # the tables complete, not yet renamed
+    "write:trajectories.png",  # the figure drawn, not yet renamed
+    "publish",  # everything written, the directory not yet renamed into place
+]
+RUN_FILES = ["config.yaml", "runs.parquet", "states.parquet", "actions.parquet",
+             "trajectories.png", "survival.png"]  # fmt: skip
+
+
+def runs_of(d: Path) -> pd.DataFrame:
+    return pd.read_parquet(d / "runs.parquet")
+
+
+def test_a_single_run_is_complete_or_absent_whenever_it_is_killed(tmp_path):
+    """Killed at every phase, a run leaves no directory under its name (and a run replacing
+    an earlier one leaves the earlier one whole until the very swap); the same command
+    then writes every file, the same tables as a run never killed."""
+    d = tmp_path / "run"
+    whole = tmp_path / "whole"
+    run(STALEMATE, *SINGLE, f"hydra.run.dir={whole}")
+    for phase in SINGLE_PHASES:
+        res = run(STALEMATE, *SINGLE, f"hydra.run.dir={d}", failpoints=phase, check=False)
+        assert res.returncode == -signal.SIGKILL, (phase, res.returncode, res.stderr)
+        assert not d.exists(), (phase, sorted(p.name for p in d.iterdir()))
+    res = run(STALEMATE, *SINGLE, f"hydra.run.dir={d}")
+    assert "ended without releasing its lock" in res.stderr
+    assert all((d / name).stat().st_size > 0 for name in RUN_FILES)
+    assert not (tmp_path / ".run.partial").exists() and not list(d.rglob(".*.tmp"))
+    assert not (d / ".stalemate.lock").exists()  # the published directory holds results
+    pd.testing.assert_frame_equal(runs_of(d), runs_of(whole))
+    # replacing that run: a kill before the swap leaves it whole; at the swap, absent
+    before = {name: (d / name).read_bytes() for name in RUN_FILES if name.endswith(".parquet")}
+    other = [*SINGLE, "seed=1000"]
+    res = run(STALEMATE, *other, f"hydra.run.dir={d}", failpoints="publish", check=False)
+    assert res.returncode == -signal.SIGKILL
+    assert {name: (d / name).read_bytes() for name in before} == before
+    res = run(STALEMATE, *other, f"hydra.run.dir={d}", failpoints="publish.swap", check=False)
+    assert res.returncode == -signal.SIGKILL and not d.exists()
+    run(STALEMATE, *other, f"hydra.run.dir={d}")
+    assert runs_of(d)["seed"].min() == 1000 and sorted(p.name for p in d.iterdir()) == sorted(
+        [".hydra", "cli.log", *RUN_FILES]
+    )
+    assert not (tmp_path / ".run.replaced").exists() and not (tmp_path / ".run.partial").exists()
+
+
+def test_a_second_run_into_a_busy_directory_is_refused(tmp_path):
+    d = tmp_path / "run"
+    first = subprocess.Popen(
+        [STALEMATE, *SINGLE, f"hydra.run.dir={d}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "STALEMATE_FAILPOINTS": "run.locked=sleep"},  # holds the lock
+    )
+    lock = tmp_path / ".run.partial" / ".stalemate.lock"
+    try:
+        deadline = time.time() + 300
+        while not (lock.exists() and lock.stat().st_size) and time.time() < deadline:
+            assert first.poll() is None, "the first run ended early"
+            time.sleep(0.2)
+        other = run(STALEMATE, *SINGLE, f"hydra.run.dir={d}", check=False)
+        assert other.returncode == 2, other.stderr
+        (line,) = other.stderr.strip().splitlines()
+        assert f"is busy: a run is running there (pid {first.pid} on" in line
+        assert not d.exists()
+    finally:
+        first.kill()
+        first.wait()
+
+
 @pytest.mark.parametrize("sweeper", ["stalemate", "basic"])
 def test_a_failed_merge_exits_1_in_one_line_and_collect_completes_it(tmp_path, sweeper):
     """A full disk while merging (simulated: ENOSPC at the merged table's write): one line,

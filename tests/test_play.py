@@ -186,10 +186,30 @@ def test_cli_reads_moves_from_a_pipe(monkeypatch, capsys):
     assert out.count("USA escalates") >= 2
 
 
-def test_cli_rejects_unknown_actor_and_scenario(capsys):
-    with pytest.raises(SystemExit) as err:
-        main(["--actor", "FRA", "--moves", ""])
-    assert err.value.code == 2
-    with pytest.raises(SystemExit):
-        main(["--scenario", "nowhere", "--moves", ""])
-    assert "unknown scenario 'nowhere'" in capsys.readouterr().err
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--actor", "FRA"], "--actor = 'FRA' is not at the table in baseline_2018; choose one of: USA, DPRK"),
+        (["--scenario", "nowhere"], "--scenario = 'nowhere' is not a scenario; choose one of: baseline_2018"),
+        (["--scenario", "../config"], "--scenario = '../config' is not a scenario"),
+        (["--rounds", "0"], "--rounds = 0 must be a whole number in [1, 100000]"),
+        (["--rounds", "abc"], "argument --rounds: invalid int value: 'abc' (usage: stalemate-play"),
+        (["--seed", "-1"], "--seed = -1 must be a whole number in [0, 9223372036854775807]"),
+        (["--moves", "hxc"], "--moves = 'hxc': 'x' is not a move; give one letter per round: c (concede)"),
+        (["--color", "maybe"], "argument --color: invalid choice: 'maybe'"),
+        (["--bogus"], "unrecognized arguments: --bogus"),
+    ],
+)  # fmt: skip
+def test_cli_refuses_in_one_line_before_the_game_starts(capsys, argv, words):
+    """Each was argparse's usage block and error (two lines), or a game that silently
+    dropped the moves it could not read."""
+    assert main([*argv, "--color", "never"] if "--color" not in argv else argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and words in err, err
+
+
+def test_cli_refuses_moves_it_cannot_read_on_a_pipe(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdin", io.StringIO("h\nq\n"))
+    assert main(["--rounds", "4", "--color", "never"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "the moves on standard input = 'h\\nq\\n': 'q' is not a move" in err

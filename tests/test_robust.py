@@ -93,6 +93,36 @@ def test_valid_command_lines_pass_the_preflight(tmp_path):
     assert list(tmp_path.iterdir()) == []  # the probe of the output dir left nothing
 
 
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["hydra.output_subdir=../../.."], "hydra.output_subdir = '../../..' leads outside hydra.run.dir"),
+        (["hydra.output_subdir=/tmp/elsewhere"], "hydra.output_subdir = '/tmp/elsewhere' leads outside"),
+        (["hydra.output_subdir=a/../../b"], "leads outside hydra.run.dir"),
+        (["-m", "assurance=0,1", "hydra.output_subdir=../.."], "leads outside hydra.sweep.dir"),
+        (["-m", "assurance=0,1", "hydra.sweep.subdir=../x"], "hydra.sweep.subdir = '../x' is not allowed"),
+        (["-m", "assurance=0,1", "hydra.sweep.subdir=same"], "a sweep keeps job N in DIR/N"),
+    ],
+)  # fmt: skip
+def test_hydra_paths_that_lead_outside_the_output_directory_are_refused(tmp_path, argv, words):
+    """``hydra.output_subdir=../../..`` wrote Hydra's record of the config outside the run."""
+    out = [f"hydra.run.dir={tmp_path / 'run'}", f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    with pytest.raises(Refusal) as err:
+        preflight([*argv, *out])
+    assert words in str(err.value) and "\n" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("argv", [["hydra.run.dir="], ["-m", "assurance=0,1", "hydra.sweep.dir="]])
+def test_an_empty_output_directory_is_refused_not_the_current_one(tmp_path, monkeypatch, argv):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Refusal, match=r"dir = '' is empty: give the directory to write into"):
+        preflight(argv)
+    assert list(tmp_path.iterdir()) == []
+    for fine in (["hydra.output_subdir=null"], ["hydra.output_subdir=meta/config"]):
+        preflight([*fine, f"hydra.run.dir={tmp_path / 'run'}"])
+
+
 def test_unusable_output_directories_are_refused(tmp_path):
     (tmp_path / "afile").write_text("x")
     sweep = tmp_path / "sweep"
@@ -111,6 +141,7 @@ def test_unusable_output_directories_are_refused(tmp_path):
         (sweep, "run", "holds a sweep"),
         (run, "sweep", "holds a single run"),
         (other, "sweep", "is not empty and holds no sweep"),
+        (other, "run", "holds files but no stalemate run"),
     ]
     for path, kind, words in cases:
         with pytest.raises(Refusal, match=words):
@@ -411,6 +442,61 @@ def test_the_python_api_accepts_numpy_scalars():
 def test_run_batch_refuses_bad_arguments_by_name(call, words):
     with pytest.raises(ConfigError, match=words.replace("(", r"\(")):
         call()
+
+
+@pytest.mark.parametrize(
+    ("call", "words"),
+    [
+        (lambda: run_batch([make_config(rounds=3)], 5), "seeds = 5 must be a sequence with one item per run"),
+        (lambda: run_batch(None, [0]), "configs = None must be a sequence with one item per run"),
+        (lambda: run_batch(make_config(rounds=3), [0]), "for one run: [config]"),
+        (lambda: run_batch({"rounds": 3}, [0]), "configs = {'rounds': 3} must be a sequence"),
+        (lambda: run_batch([make_config(rounds=3)], "0"), "seeds = '0' must be a sequence"),
+        (lambda: run_batch([make_config(rounds=3)], np.zeros((1, 1), int)), "must be one-dimensional"),
+    ],
+)  # fmt: skip
+def test_run_batch_given_a_single_value_says_which_argument_and_what_it_needs(call, words):
+    """They raised TypeError ('int' object is not iterable) from deep inside."""
+    with pytest.raises(ConfigError) as err:
+        call()
+    assert words in str(err.value) and "\n" not in str(err.value)
+
+
+EVENT_WORDS = "does not say when and what: an event needs at least round and kind"
+
+
+@pytest.mark.parametrize("event", [{}, {"round": 3}, {"kind": "summit"}, {"label": "talks"}])
+def test_an_event_that_does_not_say_when_and_what_is_refused_everywhere(event):
+    """events=[{}] became a summit in round 1 (the dataclass defaults)."""
+    calls = [
+        lambda: run_batch([{"rounds": 5, "events": [event]}], [0], progress=False),
+        lambda: NegotiationModel(rng=0, rounds=5, events=[event]),
+    ]
+    for call in calls:
+        with pytest.raises(ConfigError, match=EVENT_WORDS):
+            call()
+    text = "events=[{" + ", ".join(f"{k}: {v}" for k, v in event.items()) + "}]"
+    with pytest.raises(Refusal, match=EVENT_WORDS):
+        preflight([text])
+    with pytest.raises(Refusal, match=EVENT_WORDS):
+        preflight(["-m", f"{text},[]"])
+    run_batch([{"rounds": 5, "events": [{"round": 3, "kind": "summit"}]}], [0], progress=False)
+
+
+@pytest.mark.parametrize("name", ["J\nP", "J P", "J-P", "1JP", "_JP", "JP.X", "Ü", "J" * 33])
+def test_an_actor_name_that_would_break_column_names_is_refused(name):
+    with pytest.raises(ConfigError, match="cannot be an actor name"):
+        run_batch([{"rounds": 3, "actors": {name: {"role": "ally"}}}], [0], progress=False)
+    with pytest.raises(ConfigError, match="cannot be an actor name"):
+        NegotiationModel(rng=0, rounds=3, actors={name: {"role": "ally"}})
+
+
+def test_an_actor_name_on_the_command_line_is_checked_too(tmp_path):
+    with pytest.raises(Refusal, match="'J-P' cannot be an actor name"):
+        preflight(["+actors.J-P={role: ally}", f"hydra.run.dir={tmp_path / 'out'}"])
+    assert list(tmp_path.iterdir()) == []
+    runs = run_batch([{"rounds": 3, "actors": {"JPN_2": {"role": "ally"}}}], [0], progress=False)
+    assert "hedge_share_JPN_2" in runs.runs.columns
 
 
 def test_failpoints_do_nothing_unless_asked(monkeypatch):

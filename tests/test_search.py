@@ -162,7 +162,11 @@ def spec(**kw) -> PolicySearch:
         ({"posterior": "us_dprk_2018_2019", "uncertainties": [RangeSpec("rationality", 1, 5)]}, "draws rationality"),
         ({"objectives": [ObjectiveSpec("p_agreement", "p90"), ObjectiveSpec("relief_given")]}, "its robustness is its mean"),
         ({"objectives": [ObjectiveSpec("p_agreement"), ObjectiveSpec("releif_given")]}, "did you mean 'relief_given'?"),
-        ({"scenarios": 1}, "policy_search.scenarios = 1 must be a whole number >= 2"),
+        ({"scenarios": 1}, "policy_search.scenarios = 1 is outside the allowed range [2, 10000]"),
+        ({"population": 10_000_000}, "policy_search.population = 10000000 is outside the allowed range [4, 1000]"),
+        ({"generations": 2.5}, "policy_search.generations = 2.5 must be a whole number in [1, 10000]"),
+        ({"name": "../../../x"}, "policy_search.name = '../../../x' must be one safe path component"),
+        ({"population": 1000, "generations": 1000, "scenarios": 512}, "more than max_runs = 100,000,000"),
         ({"base": ["scenario=nope"]}, "policy_search.base"),
     ],
 )  # fmt: skip
@@ -188,7 +192,17 @@ def test_the_packaged_presets_pass_their_checks():
     [
         ([], "policy_search is not chosen: run stalemate-search +policy_search=<preset>; presets: default"),
         (["+policy_search=nope"], "policy_search = 'nope' is not a known option; choose one of: default"),
-        (["+policy_search=smoke", "policy_search.population=2"], "policy_search.population = 2 must be"),
+        (["+policy_search=smoke", "policy_search.population=2"], "policy_search.population = 2 is outside the allowed range [4, 1000]"),
+        (["+policy_search=smoke", "+policy_search.colour=red"], "policy_search.colour is not a known key; allowed in policy_search: name,"),
+        (["+policy_search=smoke", "+colour=red"], "colour is not a known key; allowed: policy_search, processes, progress, max_runs"),
+        (["+policy_search=smoke", "+policy_search.levers.0.colour=red"], "policy_search.levers[0].colour is not a known key"),
+        (["+policy_search=smoke", "+policy_search.objectives.1.robustnes=p90"], "did you mean 'robustness'?"),
+        (["+policy_search=smoke", "policy_search.name=../../../x"], "policy_search.name = '../../../x' must be one safe path component"),
+        (["+policy_search=smoke", "policy_search.scenarios=100000000"], "policy_search.scenarios = 100000000 is outside the allowed range [2, 10000]"),
+        (["+policy_search=smoke", "policy_search.generations=10000", "policy_search.scenarios=10000"], "the search plays up to 800,000,000 runs"),
+        (["+policy_search=smoke", "max_runs=1000"], "more than max_runs = 1,000; make it smaller, or allow it with max_runs=1024"),
+        (["+policy_search=smoke", "hydra.output_subdir=../../.."], "hydra.output_subdir = '../../..' leads outside hydra.run.dir"),
+        (["--config-dir", "/tmp", "+policy_search=smoke"], "--config-dir and --config-name are not supported"),
         (["+policy_search=smoke", "policy_search.uncertainties=[{key: detect_prob, lo: 0, hi: 2}]"],
          "uncertainties[0] (detect_prob): [0.0, 2.0] is outside the allowed range [0, 1]"),
         (["-m", "+policy_search=smoke"], "--multirun: stalemate-search runs one search per command"),
@@ -202,7 +216,43 @@ def test_the_command_refuses_before_any_work(tmp_path, argv, words):
     with pytest.raises(Refusal) as err:
         preflight([*argv, f"hydra.run.dir={out}"])
     assert words in str(err.value) and "\n" not in str(err.value)
-    assert not out.exists()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_size_of_a_search_is_counted_before_anything_is_composed(monkeypatch):
+    """A population of ten million is refused at once: the base model is not even composed."""
+    import sim.search.spec as spec_module
+    from sim.hydra.refuse import Refusal
+    from sim.search.cli import preflight
+
+    calls = []
+    monkeypatch.setattr(spec_module, "base_dict", lambda *a: calls.append(a))
+    for argv in (
+        ["policy_search.population=10000000"],
+        ["policy_search.generations=10000", "policy_search.scenarios=10000"],
+    ):
+        with pytest.raises(Refusal, match="outside the allowed range|more than max_runs"):
+            preflight(["+policy_search=smoke", *argv])
+    assert calls == []  # the base model was never composed
+
+
+def test_an_empty_or_foreign_directory(tmp_path, monkeypatch):
+    """An empty hydra.run.dir would write into the current directory; a directory holding
+    something other than a search is not taken over."""
+    from sim.hydra.refuse import Refusal
+    from sim.search.cli import preflight
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(Refusal, match="hydra.run.dir = '' is empty"):
+        preflight(["+policy_search=smoke", "hydra.run.dir="])
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("mine")
+    with pytest.raises(Refusal, match="holds files but no finished search"):
+        preflight(["+policy_search=smoke", f"hydra.run.dir={tmp_path / 'mine'}"])
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(Refusal, match="is a file, not a directory"):
+        preflight(["+policy_search=smoke", f"hydra.run.dir={tmp_path / 'afile'}"])
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["afile", "mine", "notes.txt"]
 
 
 # --- the real model, end to end --------------------------------------------------------------
@@ -239,11 +289,13 @@ def test_stalemate_search_smoke_end_to_end_killed_and_resumed(tmp_path):
     cmd = [sys.executable, "-m", "sim.search.cli", "+policy_search=smoke", f"hydra.run.dir={out}"]
     env = {**os.environ, FAILPOINTS_ENV: "search.generation.2=kill"}
     killed = subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=tmp_path)
-    assert killed.returncode == -9 and (out / CHECKPOINT).exists()
-    assert not (out / "pareto.parquet").exists()
+    partial = tmp_path / ".run.partial"
+    assert killed.returncode == -9 and (partial / CHECKPOINT).exists()
+    assert not out.exists()  # complete or absent
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "Resuming from" in done.stdout and "2 of 4 generations done" in done.stdout
+    assert not partial.exists() and (out / CHECKPOINT).exists()
     for name in ("pareto.parquet", "reevaluated.parquet", "summary.json", "convergence.csv",
                  "failures.csv", "pareto_parallel.png", "tradeoff.png", "convergence.png",
                  "failure_boxes.png"):  # fmt: skip

@@ -252,6 +252,7 @@ class StalemateSweeper(Sweeper):
         except Exception as err:  # noqa: BLE001 - one clear line for any malformed sweep
             refuse(f"sweep error: {explain(err)}")
 
+        from sim.engines.provenance import provenance
         from sim.hydra.lock import DirLock, LockBusy
         from sim.report.io import failpoint, remove_leftovers, write_text
 
@@ -277,6 +278,7 @@ class StalemateSweeper(Sweeper):
             remove_leftovers(self.sweep_dir, recursive=False)
             command = resume_command(self.sweep_dir)
             manifest = {
+                "provenance": provenance(),  # the code that plans it is the code that runs it
                 "value_keys": value_keys,
                 "group_keys": group_keys,
                 "jobs": [{"num": i, "overrides": j, "points": p} for i, (j, p) in enumerate(jobs)],
@@ -326,6 +328,13 @@ class StalemateSweeper(Sweeper):
                 "one sweep per directory — choose another hydra.sweep.dir, or re-run that "
                 f"sweep's own command ({old.get('command', 'see its sweep.json')})"
             )
+        from sim.engines.provenance import check_same_code
+        from sim.model.validation import ConfigError
+
+        try:  # the same sweep, planned by other code: its blocks hold another model
+            check_same_code(old.get("provenance"), f"hydra.sweep.dir = {self.sweep_dir}")
+        except ConfigError as err:
+            refuse(str(err))
         return old_jobs
 
     def _plan_jobs(self, combos, value_keys, value_lists, local: bool):
@@ -346,11 +355,12 @@ class StalemateSweeper(Sweeper):
     def _pending(self, jobs) -> list[int]:
         """The jobs that still have points to run (a finished job is not sent again:
         on a cluster, no queueing for nothing)."""
+        from sim.engines.provenance import code_hash
         from sim.hydra.blocks import check_job, covered_points
 
         todo = []
         for num, (_, points) in enumerate(jobs):
-            done = covered_points(check_job(self.sweep_dir / str(num), points))
+            done = covered_points(check_job(self.sweep_dir / str(num), points, code=code_hash()))
             if any(json.dumps(p) not in done for p in points):
                 todo.append(num)
         if len(todo) < len(jobs):

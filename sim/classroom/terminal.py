@@ -19,13 +19,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from dataclasses import fields
 
 from sim.classroom.seats import ClassroomModel, HumanSeat, comparison
 from sim.engines.mesa_model import NegotiationModel
+from sim.engines.state import MAX_SEED
 from sim.hydra.compose import scenario_kwargs, scenario_names
 from sim.model.actors import ROLE_WORDS
 from sim.model.events import describe
 from sim.model.names import ACTION_NAMES, Action
+from sim.model.params import ModelConfig
 from sim.model.validation import ConfigError
 from sim.report.narrate import RESET, ending, paint, round_lines
 
@@ -203,9 +206,44 @@ def play(
     return model
 
 
+#: The horizons a game may have (the model's own range of ``rounds``).
+_ROUNDS = next(f.metadata["range"] for f in fields(ModelConfig) if f.name == "rounds")
+
+
+class _ArgError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        raise _ArgError(message)
+
+
+def check_moves(moves: str | None, key: str = "--moves") -> None:
+    """Moves are letters c, h and e (upper or lower case), one per round; spaces, commas and
+    line breaks between them are ignored.
+
+    Raises:
+        ConfigError: naming the first other character and what is allowed.
+    """
+    for ch in moves or "":
+        if ch.lower() not in KEYS and not ch.isspace() and ch != ",":
+            raise ConfigError(
+                f"{key} = {_short(moves)}: {ch!r} is not a move; give one letter per round: "
+                "c (concede), h (hedge) or e (escalate), e.g. hhcc"
+            )
+
+
+def _short(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``stalemate-play`` console script."""
-    parser = argparse.ArgumentParser(
+    """Entry point of the ``stalemate-play`` console script.
+
+    Every refusal is one line on stderr and exit code 2, naming the flag, the value and
+    what is allowed, before the game starts."""
+    parser = _Parser(
         prog="stalemate-play",
         description="Play one state against the model's agents, round by round; at the end, "
         "compare your run with the model's own policy on the same seed.",
@@ -227,22 +265,44 @@ def main(argv: list[str] | None = None) -> int:
         "--hints", action="store_true", help="show the model's probabilities before each choice"
     )
     parser.add_argument("--color", choices=("auto", "always", "never"), default="auto")
-    args = parser.parse_args(argv)
-    if args.scenario not in scenario_names():
-        parser.error(
-            f"unknown scenario {args.scenario!r}; choose one of: {', '.join(scenario_names())}"
-        )
-    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
-    moves = args.moves
-    if moves is None and not sys.stdin.isatty():
-        # no one to ask (a pipe, CI): read the moves from stdin if any, else let the model play
-        moves = sys.stdin.read()
     try:
+        args = parser.parse_args(argv)
+    except _ArgError as err:
+        print(
+            f"stalemate-play: {err} (usage: stalemate-play [--actor A] [--scenario S] "
+            "[--rounds N] [--seed N] [--moves chhe] [--hints] [--color auto|always|never])",
+            file=sys.stderr,
+        )
+        return 2
+    color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
+    try:
+        scenarios = scenario_names()
+        if args.scenario not in scenarios:
+            raise ConfigError(
+                f"--scenario = {args.scenario!r} is not a scenario; choose one of: "
+                f"{', '.join(scenarios)}"
+            )
         names = [
             n for n, a in scenario_kwargs(args.scenario)["actors"].items() if a.get("enabled", True)
         ]
         if args.actor not in names:
-            parser.error(f"unknown actor {args.actor!r}; choose one of: {', '.join(names)}")
+            raise ConfigError(
+                f"--actor = {args.actor!r} is not at the table in {args.scenario}; choose one "
+                f"of: {', '.join(names)}"
+            )
+        for flag, value, (lo, hi) in (("--rounds", args.rounds, _ROUNDS), ("--seed", args.seed, (0, MAX_SEED))):  # fmt: skip
+            if not lo <= value <= hi:
+                raise ConfigError(f"{flag} = {value} must be a whole number in [{lo}, {hi}]")
+        check_moves(args.moves)
+        moves = args.moves
+        if moves is None and not sys.stdin.isatty():
+            # no one to ask (a pipe, CI): read the moves from stdin if any, else let the model play
+            moves = sys.stdin.read()
+            check_moves(moves, "the moves on standard input")
+        # the game's own checks (rounds, seed) before its first line is printed
+        ClassroomModel(
+            scenario_name=args.scenario, player=args.actor, rng=args.seed, rounds=args.rounds
+        )
         play(
             args.actor,
             args.scenario,
@@ -253,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             show_probs=args.hints,
         )
     except ConfigError as err:
-        print(f"stalemate-play: config error: {err}", file=sys.stderr)
+        print(f"stalemate-play: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nstalemate-play: stopped.", file=sys.stderr)

@@ -177,15 +177,22 @@ def check_configs(configs: Iterable, seeds: Iterable) -> tuple[list[ModelConfig]
     Raises:
         ConfigError: naming the bad value.
     """
+    from sim.engines.inputs import check_config, config_from
+
+    _check_sequence(
+        "configs", configs, "model configs (sim.make_config(...) or dicts of its keyword arguments)"
+    )
+    _check_sequence("seeds", seeds, "whole-number seeds, e.g. range(n) or [0, 1, 2]")
     checked: dict[int, ModelConfig] = {}
     out = []
     for c in configs:
         key = id(c)
         if key not in checked:
             if isinstance(c, ModelConfig):
-                checked[key] = make_config(**{k: getattr(c, k) for k in c.__dataclass_fields__})
+                fields_ = {k: getattr(c, k) for k in c.__dataclass_fields__}
+                checked[key] = check_config(make_config(**fields_))
             elif isinstance(c, dict):
-                checked[key] = make_config(**c)
+                checked[key] = config_from(c)
             else:
                 raise ConfigError(
                     f"configs: {c!r} is not a ModelConfig or a dict of model parameters"
@@ -197,6 +204,29 @@ def check_configs(configs: Iterable, seeds: Iterable) -> tuple[list[ModelConfig]
     if not out:
         raise ConfigError("configs and seeds are empty: give at least one run")
     return out, seed_array
+
+
+def _check_sequence(key: str, value, what: str) -> None:
+    """``value`` must be a sequence (one item per run): not None, a number, a string, a
+    mapping or a single config.
+
+    Raises:
+        ConfigError: naming the argument, what it got and what is allowed.
+    """
+    single = isinstance(value, str | bytes | dict | ModelConfig) or value is None
+    if single or not isinstance(value, Iterable):
+        one = "config" if key == "configs" else _short(value)
+        hint = "" if value is None else f" (for one run: [{one}])"
+        raise ConfigError(
+            f"{key} = {_short(value)} must be a sequence with one item per run: {what}{hint}"
+        )
+    if isinstance(value, np.ndarray) and value.ndim != 1:
+        raise ConfigError(f"{key}: an array of shape {value.shape} must be one-dimensional: {what}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _checked_seeds(seeds: Iterable) -> np.ndarray:

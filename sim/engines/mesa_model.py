@@ -33,6 +33,7 @@ import numpy as np
 
 from sim.engines import tables
 from sim.engines.batch import Results, check_configs
+from sim.engines.inputs import config_from
 from sim.engines.kernels import stream_starts
 from sim.engines.point import DecisionPoint
 from sim.engines.state import MAX_SEED, History, OneRun, State
@@ -52,7 +53,7 @@ from sim.model.dynamics import (
     start_run,
 )
 from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, TP, Action, Outcome, T, V
-from sim.model.params import ModelConfig, config_dict, make_config
+from sim.model.params import ModelConfig, config_dict
 from sim.model.policies import code as policy_code
 from sim.model.uncertainty import Uncertainty
 from sim.model.validation import ConfigError
@@ -345,7 +346,7 @@ class NegotiationModel(OneRun, mesa.Model):
 
     def __init__(self, rng=None, scenario=None, uncertainty: Uncertainty | None = None, **params):
         del scenario
-        self.config = make_config(**params)  # validates before anything runs
+        self.config = config_from(params)  # validates before anything runs
         self.seed = seed_from(rng)
         super().__init__(rng=self.seed)
         c = compile_configs([self.config])

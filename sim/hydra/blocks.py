@@ -67,9 +67,12 @@ def _file_problem(job_dir: Path, entry: dict) -> str | None:
     return None
 
 
-def check_job(job_dir: Path, points: list[list[str]], plan: str | None = None) -> JobCheck:
+def check_job(
+    job_dir: Path, points: list[list[str]], plan: str | None = None, code: str | None = None
+) -> JobCheck:
     """The blocks of ``job_dir`` that are complete and intact for these ``points``
-    (and, if given, this ``plan`` fingerprint), and what is wrong with the rest."""
+    (and, if given, this ``plan`` fingerprint and blocks made by this ``code``: the hash
+    of :mod:`sim.engines.provenance`), and what is wrong with the rest."""
     job_dir = Path(job_dir)
     path = job_dir / BLOCKS_FILE
     out = JobCheck()
@@ -88,7 +91,15 @@ def check_job(job_dir: Path, points: list[list[str]], plan: str | None = None) -
         if blocks:
             out.problems.append(
                 f"{BLOCKS_FILE} records blocks made for other points or another configuration "
-                "or version: the whole job must be run again"
+                "or code: the whole job must be run again"
+            )
+        return out
+    made_by = (record.get("provenance") or {}).get("code")
+    if code is not None and made_by != code:
+        if blocks:
+            out.problems.append(
+                f"{BLOCKS_FILE} records blocks made by code {made_by or 'of unknown hash'}, "
+                f"not the sweep's code {code}: the whole job must be run again"
             )
         return out
     for key, entry in sorted(blocks.items()):

@@ -7,7 +7,10 @@ Usage::
     stalemate --help          # Hydra's help: config groups and overrides
     stalemate --cfg job       # print the composed config without running
 
-A single run writes into the Hydra output directory (``results/<name>/<time>/``):
+A single run writes into the Hydra output directory (``results/<name>/<time>/``),
+complete or absent: :func:`main` points Hydra at the directory's hidden partial twin,
+where every file is built under a lock, renamed into place at the end
+(:mod:`sim.hydra.staged`). It holds:
 
 - ``runs.parquet`` — one row per run (seed, parameters, outcome, metrics);
 - ``states.parquet`` and ``actions.parquet`` — round by round, when recorded
@@ -116,7 +119,10 @@ def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str,
             out = out.set_column(out.column_names.index(key), key, values)
         else:
             out = out.append_column(key, values)
-    return out.append_column("version", pa.array([sim.__version__] * n))
+    from sim.engines.provenance import code_hash
+
+    out = out.append_column("version", pa.array([sim.__version__] * n))
+    return out.append_column("code", pa.array([code_hash()] * n))  # which model made each run
 
 
 def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
@@ -191,6 +197,7 @@ def run_app(
     choices: dict | None = None,
     overrides: list[str] | None = None,
     job: tuple[Path, int] | None = None,
+    published: Path | None = None,
 ) -> dict:
     """Run the configured scenario (or this job's grid points); write results into ``out``.
 
@@ -202,7 +209,11 @@ def run_app(
             recorded as columns.
         overrides: the job's command-line overrides, recorded in the metadata.
         job: the sweep directory and this job's number (where ``points=sweep.json`` looks).
+        published: the directory to name in what is printed (a single run is written into its
+            partial directory and renamed to this one at the end).
     """
+    from sim.engines.provenance import code_hash
+
     app, base_model = to_app_config(cfg)
     points = job_points(app, *(job or (None, None)))
     seeds = [app.seed, app.seed + app.seeds - 1]
@@ -212,14 +223,17 @@ def run_app(
         "points": points,
         "seeds": seeds,
         "version": sim.__version__,
+        "code": code_hash(),  # the compiled sources' hash (sim.engines.provenance)
         "overrides": list(overrides or []),
     }
     if multirun:
         return run_sweep_job(app, base_model, points, out, choices, meta)
-    return run_single(app, base_model, out, choices, meta)
+    return run_single(app, base_model, out, choices, meta, published)
 
 
-def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> dict:
+def run_single(
+    app: AppConfig, base_model, out: Path, choices, meta: dict, published: Path | None = None
+) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
     from sim.report.io import ParquetStream, save_figure, write_text
     from sim.report.summary import RunningSummary
@@ -321,7 +335,7 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
         print(f"\nThe run with seed {first}, round by round:")
         print(tell(run_one(base_model, first, run_uncertainty(app)), color=sys.stdout.isatty()))
     say(
-        f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {out}/:"
+        f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {published or out}/:"
     )
     for path in written.values():
         say(f"  {Path(path).name}")
@@ -384,11 +398,12 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
     remove_leftovers(out)
     blocks = plan_blocks(points, app.seeds)
     config = {k: v for k, v in meta["config"].items() if k not in NOT_RESULTS}
-    plan = _fingerprint(
-        {"config": config, **{k: meta[k] for k in ("points", "seeds", "version", "engine")}}
+    plan = _fingerprint(  # the code, not the version: blocks of other code are redone
+        {"config": config, **{k: meta[k] for k in ("points", "seeds", "code", "engine")}}
     )
     done = verified_blocks(out, points, plan)
-    record = {"plan": plan, "points": points, "blocks": dict(done)}
+    provenance = {k: meta[k] for k in ("version", "code")}
+    record = {"plan": plan, "points": points, "provenance": provenance, "blocks": dict(done)}
     record_flag = bool(app.trajectories)
     todo = [b for b in range(len(blocks)) if f"{b:04d}" not in done]
     total = sum(len(blocks[b]) for b in todo) * app.seeds
@@ -473,21 +488,33 @@ def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
 def hydra_app(cfg: DictConfig) -> None:
     """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    from sim.hydra.lock import LockBusy
+
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
     if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
         die_with_parent()
     try:
-        run_app(
-            cfg,
-            Path(hc.runtime.output_dir),
-            multirun=multirun,
-            choices=dict(hc.runtime.choices),
-            overrides=list(hc.overrides.task),
-            job=(Path(hc.sweep.dir), hc.job.num) if multirun else None,
-        )
+        with ExitStack() as stack:
+            out = Path(hc.runtime.output_dir)
+            if not multirun and _TARGET is not None:  # built in out, renamed to _TARGET
+                from sim.hydra.staged import staged
+
+                stack.enter_context(staged(_TARGET, "run", _COMMAND, replace=True, notes=_note))
+            run_app(
+                cfg,
+                out,
+                multirun=multirun,
+                choices=dict(hc.runtime.choices),
+                overrides=list(hc.overrides.task),
+                job=(Path(hc.sweep.dir), hc.job.num) if multirun else None,
+                published=_TARGET if not multirun else None,
+            )
     except ConfigError as err:  # normally refused before: by main() or the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
+    except LockBusy as err:  # another run started there since the command line was checked
+        print(f"stalemate: {err}; wait for it to end", file=sys.stderr)
         raise SystemExit(2) from None
     except OSError as err:
         if multirun:  # the sweeper reports failed jobs and sets the exit code
@@ -505,18 +532,48 @@ def main(argv: list[str] | None = None) -> None:
     Checks the command line first (:func:`sim.hydra.refuse.preflight`): a refusal is
     one line on stderr and exit code 2, with nothing written. Then Hydra runs it.
     """
-    from sim.hydra.refuse import Refusal, preflight
+    global _TARGET, _COMMAND
+    import shlex
+
+    from sim.hydra.refuse import Refusal, preflight, quote_value
     from sim.report.io import skip_final_collection
+    from sim.report.staging import partial_dir
 
     skip_final_collection()
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        preflight(argv)
+        output = preflight(argv)
     except Refusal as err:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
+    _TARGET = _COMMAND = None
+    if output is not None and not output.multirun:  # Hydra writes into the partial directory
+        _TARGET, _COMMAND = output.directory, shlex.join(["stalemate", *argv])
+        argv = [*argv, f"hydra.run.dir={quote_value(str(partial_dir(_TARGET)))}"]
+        argv = _overrides_first(argv)
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
+
+
+#: A single run's directory, set by :func:`main` once the command line is checked: Hydra
+#: and the run write into its partial directory, renamed to this one when the run ends
+#: (``sim.hydra.staged``), so the directory is complete or absent.
+_TARGET: Path | None = None
+#: The command line as given (recorded in the run's lock).
+_COMMAND: str | None = None
+
+
+def _note(text: str) -> None:
+    print(f"stalemate: {text}", file=sys.stderr)
+
+
+def _overrides_first(argv: list[str]) -> list[str]:
+    """``argv`` with every override before the options (Hydra's parser reads them so)."""
+    from sim.hydra.refuse import argv_parser
+
+    overrides = argv_parser().parse_args(argv).overrides
+    rest = [a for a in argv if a not in set(overrides)]
+    return [*overrides, *rest]
 
 
 def _prefix(message: str) -> str:

@@ -67,10 +67,13 @@ class DirLock:
             the lock (killed), or None; set by :meth:`acquire`.
     """
 
-    def __init__(self, directory: str | os.PathLike, what: str = "sweep"):
+    def __init__(
+        self, directory: str | os.PathLike, what: str = "sweep", command: str | None = None
+    ):
         self.directory = Path(directory)
         self.path = self.directory / LOCK_FILE
         self.what = what
+        self.command = command  # recorded for others to see (default: this process's argv)
         self.stale: dict | None = None
         self._fd: int | None = None
 
@@ -110,7 +113,7 @@ class DirLock:
             "pid": os.getpid(),
             "host": socket.gethostname(),
             "started": time.time(),
-            "command": shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": self.command or shlex.join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(record).encode(), 0)

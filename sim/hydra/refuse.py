@@ -26,7 +26,7 @@ import shutil
 import tempfile
 from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from sim.hydra.lock import LOCK_FILE
 from sim.hydra.schema import GROUPS, AppConfig, check_name, to_app_config
@@ -249,8 +249,9 @@ def check_output_dir(path: Path, kind: str) -> None:
     """Refuse a directory a run (``kind="run"``) or a sweep (``"sweep"``) cannot use.
 
     It must be a directory (or creatable as one) that this process can write; a
-    single run never writes into a sweep's directory, and a sweep only into a new
-    or empty directory or one holding a sweep. Nothing is left behind: directories
+    single run only into a new or empty directory or one holding a previous run (which
+    it replaces whole), and a sweep only into a new or empty directory or one holding
+    a sweep. Nothing is left behind: directories
     made to test the path are removed again.
 
     Raises:
@@ -262,16 +263,20 @@ def check_output_dir(path: Path, kind: str) -> None:
         raise Refusal(f"{key} = {path} is a file, not a directory; choose another directory")
     if path.is_dir():
         holds_sweep = any((path / m).exists() for m in SWEEP_MARKERS)
+        holds_run = any((path / m).exists() for m in RUN_MARKERS)
         if kind == "run" and holds_sweep:
             raise Refusal(
                 f"{key} = {path} holds a sweep; a single run there would replace its "
                 "runs.parquet: choose another directory"
             )
+        if kind == "run" and not holds_run and any(path.iterdir()):
+            raise Refusal(
+                f"{key} = {path} holds files but no stalemate run: choose a new or empty "
+                "directory (a run's directory is replaced whole by its next run)"
+            )
+        if kind == "sweep" and not holds_sweep and holds_run:
+            raise Refusal(f"{key} = {path} holds a single run, not a sweep: choose a new directory")
         if kind == "sweep" and not holds_sweep and not (path / LOCK_FILE).exists():
-            if any((path / m).exists() for m in RUN_MARKERS):
-                raise Refusal(
-                    f"{key} = {path} holds a single run, not a sweep: choose a new directory"
-                )
             if any(path.iterdir()):
                 raise Refusal(
                     f"{key} = {path} is not empty and holds no sweep: choose a new or empty "
@@ -299,16 +304,91 @@ def check_output_dir(path: Path, kind: str) -> None:
             shutil.rmtree(made[-1], ignore_errors=True)
 
 
+def quote_value(value: str) -> str:
+    """A value as Hydra's override grammar reads it back unchanged.
+
+    Example:
+        >>> quote_value("/tmp/a b"), quote_value("results/x")
+        ("'/tmp/a b'", 'results/x')
+    """
+    if all(c.isalnum() or c in "/._-:" for c in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+#: Where a sweep's job N writes: DIR/N (``hydra.sweep.subdir``; collect reads it there).
+JOB_SUBDIR = "${hydra.job.num}"
+
+
+def check_hydra_paths(cfg, multirun: bool) -> Path:
+    """Hydra's own paths keep everything inside the output directory; return that directory.
+
+    - ``hydra.run.dir`` (``hydra.sweep.dir`` for a sweep) must name a directory: an empty
+      one would write into the current directory;
+    - ``hydra.output_subdir`` (where Hydra records the config, ``.hydra``) must be null or
+      a relative path inside the output directory (``../../..`` wrote outside it);
+    - for a sweep, ``hydra.sweep.subdir`` stays ``${hydra.job.num}``: job N writes into
+      ``DIR/N``, where a resumed sweep and ``stalemate-collect`` look for it.
+
+    Raises:
+        Refusal: one line naming the key, the value and what is allowed.
+    """
+    key = "hydra.sweep.dir" if multirun else "hydra.run.dir"
+    out = str(cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir)
+    if not out.strip():
+        raise Refusal(
+            f"{key} = {out!r} is empty: give the directory to write into (an empty one would "
+            "write into the current directory); leave it out for the default"
+        )
+    if cfg.hydra.output_subdir is not None:
+        inside("hydra.output_subdir", str(cfg.hydra.output_subdir), key)
+    if multirun:
+        from omegaconf import OmegaConf
+
+        subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
+        if subdir != JOB_SUBDIR:
+            raise Refusal(
+                f"hydra.sweep.subdir = {subdir!r} is not allowed: a sweep keeps job N in DIR/N, "
+                f"where resuming and stalemate-collect look for it; leave it at {JOB_SUBDIR}"
+            )
+    return Path(out).expanduser()
+
+
+def inside(name: str, value: str, parent_key: str) -> None:
+    """``value`` is a relative path that stays inside the directory ``parent_key`` names.
+
+    Example:
+        >>> inside("hydra.output_subdir", "../../..", "hydra.run.dir")
+        Traceback (most recent call last):
+        ...
+        sim.hydra.refuse.Refusal: hydra.output_subdir = '../../..' leads outside hydra.run.dir: give a relative path inside it without '..' (default .hydra), or null for none
+    """
+    parts = Path(value).parts
+    if not value.strip() or Path(value).is_absolute() or ".." in parts or "~" in value[:1]:
+        allowed = (
+            "(default .hydra), or null for none"
+            if "output" in name
+            else "(default: the job number)"
+        )
+        raise Refusal(
+            f"{name} = {value!r} leads outside {parent_key}: give a relative path inside it "
+            f"without '..' {allowed}"
+        )
+
+
 # ---------------------------------------------------------------- the pre-flight check
 
 
-def preflight(argv: list[str]) -> None:
+def preflight(argv: list[str]) -> Output | None:
     """Check a ``stalemate`` command line before Hydra acts on it.
 
     Composes the config exactly as Hydra will (its public compose API), validates
     it, checks every config-group option is a safe name and the output directory
     can be used. A sweep's own values are checked by the sweeper, also before
     anything is written. Flags that only show information are left to Hydra.
+
+    Returns:
+        Where the command writes (None for a command that only shows information).
 
     Raises:
         Refusal: with a one-line message.
@@ -334,6 +414,10 @@ def preflight(argv: list[str]) -> None:
                 f"{o}: keys of the config cannot be deleted; set a value instead "
                 "(to take a state from the table: actors.<NAME>.enabled=false)"
             )
+    try:
+        check_raw_events(overrides)
+    except ConfigError as err:
+        raise Refusal(str(err)) from None
     if args.config_dir:
         config_dir = Path(args.config_dir).absolute()
         if not config_dir.is_dir():
@@ -350,13 +434,52 @@ def preflight(argv: list[str]) -> None:
         for group in GROUPS:
             if choices.get(group) is not None:
                 check_name(group, str(choices[group]))
-        out = cfg.hydra.sweep.dir if multirun else cfg.hydra.run.dir
-        out = Path(str(out)).expanduser()
+        out = check_hydra_paths(cfg, multirun)
     except Refusal:
         raise
     except Exception as err:  # noqa: BLE001 - any error composing the config is a refusal
         raise Refusal(explain(err)) from None
     check_output_dir(out, "sweep" if multirun else "run")
+    if not multirun:  # a run is built in its partial directory: is another run there now?
+        from sim.hydra.lock import DirLock, LockBusy
+        from sim.report.staging import partial_dir
+
+        try:
+            DirLock(partial_dir(out), "run").check()
+        except LockBusy as err:
+            raise Refusal(f"hydra.run.dir = {out}: {err}; wait for it to end") from None
+    return Output(Path(os.path.abspath(out)), multirun)
+
+
+class Output(NamedTuple):
+    """Where a checked command line writes: the directory and whether it is a sweep's."""
+
+    directory: Path
+    multirun: bool
+
+
+def check_raw_events(overrides: list[str]) -> None:
+    """Events given on the command line say when and what (``round`` and ``kind``), checked
+    as typed: composing fills in what an event leaves out (``events=[{}]`` would become a
+    summit in round 1). Overrides that do not parse are left to the composition to name.
+
+    Raises:
+        ConfigError: naming the event and what it lacks.
+    """
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    from sim.engines.inputs import check_events
+
+    for text in overrides:
+        if text.partition("=")[0].lstrip("+") != "events":
+            continue
+        try:
+            (o,) = OverridesParser.create().parse_overrides([text])
+            values = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+        except Exception:  # noqa: BLE001 - a syntax error is explained by the composition
+            continue
+        for value in values:
+            check_events(value)
 
 
 def _compose(config_name: str, overrides: list[str], multirun: bool):

@@ -23,6 +23,7 @@ from typing import Any
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
+from sim.engines.inputs import check_config, check_events
 from sim.model.params import ModelConfig, default_actors, make_config
 from sim.model.validation import ConfigError, check_choice, check_fields, param
 
@@ -149,6 +150,7 @@ def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
         )
     check_choice("uncertainty", app.uncertainty, UNCERTAINTY)
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
+    check_config(model)  # actor names that can stand in column names
     for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)
         setattr(app, k, getattr(model, k))
     unc = run_uncertainty(app)
@@ -230,6 +232,8 @@ def apply_point(app: AppConfig, point: list[str]) -> tuple[AppConfig, ModelConfi
     data = {f.name: getattr(app, f.name) for f in fields(app)}
     unc = run_uncertainty(app)
     for key, value in parse_point(point):
+        if key.lstrip("+") == "events":
+            check_events(value)  # before the schema fills in what an event leaves out
         if unc is not None and key in unc.keys:
             raise ConfigError(
                 f"{key} is swept and also drawn by uncertainty={app.uncertainty}; "

@@ -48,6 +48,8 @@ class Collected:
     problems: list[str] = field(default_factory=list)
     command: str | None = None
     blocks: list[tuple[Path, dict]] = field(default_factory=list)
+    #: the runs of a complete runs.parquet kept instead of writing a partial merge over it
+    kept: int | None = None
 
 
 def basic_sweeper_jobs(task_overrides: list[str]) -> tuple[list[str], list[list[str]]]:
@@ -115,16 +117,17 @@ def _manifest(sweep_dir: Path) -> dict:
     }
 
 
-def job_results(job_dir: Path, job_points: list[list[str]]):
+def job_results(job_dir: Path, job_points: list[list[str]], code: str | None = None):
     """The verified block entries of one job, the points they do not cover, and one line
     per block found wrong.
 
     A block counts only if ``blocks.json`` lists it for exactly this job's points
-    and each of its files is present with the recorded row count and checksum;
-    anything else (missing, truncated, corrupt, from another sweep) is named, and
-    its points reported missing, so a re-run redoes them.
+    (made by the sweep's ``code``, if given) and each of its files is present with the
+    recorded row count and checksum; anything else (missing, truncated, corrupt, from
+    another sweep or other code) is named, and its points reported missing, so a
+    re-run redoes them.
     """
-    found = check_job(job_dir, job_points)
+    found = check_job(job_dir, job_points, code=code)
     done = covered_points(found)
     left = [p for p in job_points if json.dumps(p) not in done]
     return list(found.good.values()), left, found.problems
@@ -150,9 +153,11 @@ def collect(sweep_dir, write: bool = True) -> Collected:
     keys = [k for k in man["group_keys"] if k in GROUPS] + list(man["value_keys"])
     swept = {*man["group_keys"], *man["value_keys"]}
     tables, missing, problems, blocks = [], [], [], []
+    made_by = man.get("provenance")  # the code that planned the sweep (None: not recorded)
+    code = made_by.get("code") if isinstance(made_by, dict) else None
     for job in man["jobs"]:
         job_dir = sweep_dir / str(job["num"])
-        entries, left, wrong = job_results(job_dir, job["points"])
+        entries, left, wrong = job_results(job_dir, job["points"], code)
         tables += [pq.read_table(job_dir / e["file"]) for e in entries]
         blocks += [(job_dir, e) for e in entries]
         problems += [f"job {job['num']}: {w}" for w in wrong]
@@ -164,14 +169,49 @@ def collect(sweep_dir, write: bool = True) -> Collected:
         runs = runs.sort_values([*keys, "seed"], kind="stable", ignore_index=True)
         runs["run_id"] = range(len(runs))  # one id per run across the whole sweep
     summary = _summarise(runs, keys) if not runs.empty else pd.DataFrame()
+    kept = None
     if write and not runs.empty:
-        meta = {"sweep_dir": str(sweep_dir), "keys": keys, "missing": missing}
-        write_parquet(runs, sweep_dir / "runs.parquet", meta)
-        failpoint("collect.between")  # runs.parquet written, summary.csv not yet
-        write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
+        kept = _complete_table(sweep_dir / "runs.parquet") if missing else None
+        if kept is None:  # never a partial merge over a complete one
+            meta = {"sweep_dir": str(sweep_dir), "keys": keys, "missing": missing}
+            write_parquet(runs, sweep_dir / "runs.parquet", {**meta, "provenance": made_by})
+            failpoint("collect.between")  # runs.parquet written, summary.csv not yet
+            write_text(summary.to_csv(index=False), sweep_dir / "summary.csv")
     return Collected(
-        runs, summary, keys, missing, len(man["jobs"]), problems, man.get("command"), blocks
+        runs, summary, keys, missing, len(man["jobs"]), problems, man.get("command"), blocks, kept
     )
+
+
+def _complete_table(path: Path) -> int | None:
+    """The number of runs in ``path`` if it is a complete merged table (its metadata lists no
+    missing point), else None (absent, partial or unreadable)."""
+    import pyarrow.parquet as pq
+
+    from sim.report.io import read_metadata
+
+    try:
+        if not path.exists() or read_metadata(path).get("missing", [None]) != []:
+            return None
+        return pq.ParquetFile(path).metadata.num_rows
+    except Exception:  # noqa: BLE001 - unreadable: not something worth keeping over a merge
+        return None
+
+
+def pointed_at(command: str | None, sweep_dir) -> str | None:
+    """A sweep's recorded command with ``hydra.sweep.dir`` set to the directory as it is now
+    (it may have been moved or renamed since the sweep began).
+
+    Example:
+        >>> pointed_at("stalemate -m assurance=0,1 hydra.sweep.dir=/old/place", "/new/place")
+        'stalemate -m assurance=0,1 hydra.sweep.dir=/new/place'
+    """
+    if not command:
+        return command
+    import os
+
+    here = os.path.abspath(sweep_dir)
+    args = [a for a in shlex.split(command) if not a.startswith("hydra.sweep.dir=")]
+    return shlex.join([*args, f"hydra.sweep.dir={here}"])
 
 
 def tables_to_runs(table) -> pd.DataFrame:
@@ -218,12 +258,21 @@ def report(c: Collected, sweep_dir, command: str | None = None) -> str:
     and the command that completes it."""
     n_points = len(c.summary)
     written = f" -> {Path(sweep_dir) / 'runs.parquet'}, summary.csv" if len(c.runs) else ""
+    if c.kept is not None:
+        written = (
+            f"; the complete runs.parquet ({c.kept} runs) is kept, not replaced by this partial "
+            "merge"
+        )
     lines = [
         f"Collected {len(c.runs)} runs at {n_points} parameter points from {c.n_jobs} jobs{written}"
     ]
     lines += [f"  {p}" for p in c.problems]
     if c.missing:
-        command = command or c.command or f"the sweep's command with hydra.sweep.dir={sweep_dir}"
+        command = (
+            command
+            or pointed_at(c.command, sweep_dir)
+            or f"the sweep's command with hydra.sweep.dir={sweep_dir}"
+        )
         lines.append(f"MISSING {len(c.missing)} points; to complete them, run:\n  {command}")
         lines += [f"  {' '.join(p)}" for p in c.missing[:20]]
         if len(c.missing) > 20:

@@ -157,47 +157,67 @@ class SearchState:
 
 
 def fingerprint(checked: Checked, base: dict) -> str:
-    """What a checkpoint must match to be resumed: the preset, the base model and the
-    package version."""
+    """What a checkpoint must match to be resumed: the preset and the base model. (The
+    code that made it is compared on its own, :func:`read_checkpoint`.)"""
     from dataclasses import asdict
 
-    import sim
-
-    text = json.dumps(
-        {"spec": asdict(checked.spec), "base": base, "version": sim.__version__},
-        sort_keys=True,
-        default=str,
-    )
+    text = json.dumps({"spec": asdict(checked.spec), "base": base}, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 class CheckpointMismatch(ValueError):
-    """A checkpoint in the search's directory belongs to another search."""
+    """A checkpoint in the search's directory belongs to another search or other code,
+    or cannot be read; the message is one line."""
 
 
 def write_checkpoint(path: Path, algorithm, state: SearchState, fp: str) -> None:
-    """Pickle the search to ``path`` atomically (temporary file, fsync, rename)."""
+    """Pickle the search to ``path`` atomically (temporary file, fsync, rename), with the
+    provenance of the code that made it (:mod:`sim.engines.provenance`)."""
+    from sim.engines.provenance import provenance
     from sim.report.io import atomic_path
 
+    saved = {"fingerprint": fp, "provenance": provenance(), "algorithm": algorithm, "state": state}
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as f:
-            pickle.dump({"fingerprint": fp, "algorithm": algorithm, "state": state}, f)
+            pickle.dump(saved, f)
 
 
-def read_checkpoint(path: Path, fp: str):
+def read_checkpoint(path: Path, fp: str, where: str | None = None):
     """The (algorithm, state) of a checkpoint, or None if there is none.
 
+    Args:
+        path: the checkpoint.
+        fp: the :func:`fingerprint` of the search that wants to resume it.
+        where: how to name the search's directory in a refusal (default: the path).
+
     Raises:
-        CheckpointMismatch: if it belongs to another search (another preset, base or version).
+        CheckpointMismatch: it was made by other code (both hashes named), belongs to
+            another search (another preset or base model), or cannot be read.
     """
+    from sim.engines.provenance import check_same_code
+    from sim.model.validation import ConfigError
+
+    path = Path(path)
+    where = where or str(path.parent)
     if not path.exists():
         return None
-    with open(path, "rb") as f:
-        saved = pickle.load(f)  # noqa: S301 - our own checkpoint, in the search's own directory
+    try:
+        with open(path, "rb") as f:
+            saved = pickle.load(f)  # noqa: S301 - our own checkpoint, in the search's own directory
+        saved["algorithm"], saved["state"]  # noqa: B018 - must be there
+    except Exception as err:  # noqa: BLE001 - truncated, or pickled by incompatible code
+        raise CheckpointMismatch(
+            f"{where}: {path.name} cannot be read ({type(err).__name__}); remove it to start "
+            "the search again, or choose another directory (hydra.run.dir=…)"
+        ) from None
+    try:
+        check_same_code(saved.get("provenance"), where)
+    except ConfigError as err:
+        raise CheckpointMismatch(str(err)) from None
     if saved.get("fingerprint") != fp:
         raise CheckpointMismatch(
-            f"{path} holds a checkpoint of another search (another preset, base model or "
-            "version): choose a new directory (hydra.run.dir=…)"
+            f"{where} holds another search (another preset or base model): choose a new "
+            "directory (hydra.run.dir=…), or run that search's own command"
         )
     return saved["algorithm"], saved["state"]
 
@@ -230,6 +250,7 @@ def run_search(checked: Checked, evaluator, out: Path, progress: bool = True, sa
         state = SearchState(archive=EpsilonArchive([o.epsilon for o in checked.objectives]))
     else:
         algorithm, state = resumed
+        evaluator.runs = state.runs  # runs counted on from where the search stopped
         say(f"Resuming from {path}: {len(state.history)} of {spec.generations} generations done")
     total = spec.population * spec.generations
     bar = tqdm(total=total, initial=min(total, state.evaluations), unit="eval",

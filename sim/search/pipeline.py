@@ -1,8 +1,12 @@
 """A robust policy search from start to end: search, re-evaluate, explain failures, write.
 
 :func:`policy_search` is what ``stalemate-search`` runs, callable from Python
-without Hydra. Into its directory it writes (each file to a temporary name, then
-renamed; tables carry the config, seed and package version in their metadata):
+without Hydra. Its directory is **complete or absent**: every file is built in a
+hidden partial directory beside it (``.<name>.partial``, which also holds the
+search's lock and checkpoint while it runs) and the whole directory is renamed into
+place once the last file is written (:mod:`sim.report.staging`). Tables carry the
+config, seed, package version and the compiled sources' hash (``code``,
+:mod:`sim.engines.provenance`) in their metadata. The directory holds:
 
 - ``pareto.parquet`` — the ε-non-dominated policies: one row per policy, its
   levers, each objective's robust estimate with its 95% interval (``<objective>``,
@@ -20,11 +24,15 @@ renamed; tables carry the config, seed and package version in their metadata):
 - figures: ``pareto_parallel.png``, ``tradeoff.png``, ``convergence.png``,
   ``failure_boxes.png``;
 - ``checkpoint.pkl`` — the search after its last generation (a killed search
-  resumes from it when run again in the same directory).
+  resumes from it, in the partial directory, when run again with the same
+  directory; a checkpoint made by other code is refused, naming both hashes);
+- ``.hydra/`` and ``cli.log`` — Hydra's record of the command (from ``stalemate-search``).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -32,8 +40,8 @@ from pathlib import Path
 import pandas as pd
 
 from sim.search.evaluate import Evaluator, agreement, overlap, sample_scenarios
-from sim.search.moea import convergence, run_search
-from sim.search.spec import Checked, PolicySearch, base_dict, check
+from sim.search.moea import convergence, fingerprint, run_search
+from sim.search.spec import MAX_RUNS, Checked, PolicySearch, base_dict, check
 
 #: Fewest failures among the re-evaluation's scenarios for PRIM to describe them.
 MIN_FAILURES = 20
@@ -48,25 +56,118 @@ def policy_search(
     progress: bool = True,
     say=print,
     figures: bool = True,
+    max_runs: int = MAX_RUNS,
+    command: str | None = None,
 ) -> dict:
     """Search, re-evaluate out of sample, explain the chosen policies' failures, write.
 
+    Everything is built in ``.<out name>.partial`` beside ``out`` (which holds the
+    search's lock and its checkpoint while it runs) and renamed to ``out`` once every
+    file is written: ``out`` is absent, or complete (:mod:`sim.report.staging`). One
+    search per directory: a second one is refused while the first runs
+    (:class:`sim.hydra.lock.DirLock`). A killed search resumes from its last
+    generation when run again with the same ``out``; a search already complete in
+    ``out`` is not run again.
+
+    Args:
+        spec: the preset.
+        out: the search's directory (absent, empty, or holding this same search).
+        processes: threads of the batch engine.
+        progress: show a progress bar.
+        say: where lines of text go.
+        figures: draw the figures.
+        max_runs: refuse a search of more runs (population x generations x scenarios).
+        command: the command line recorded in the lock (shown to a second search).
+
     Returns:
         What ``summary.json`` holds.
+
+    Raises:
+        ConfigError: a bad preset, a directory holding something else, or another search
+            running there; CheckpointMismatch: a checkpoint of another search or other code.
     """
-    import sim
-    from sim.report.io import write_json, write_parquet, write_text
+    import json
+
+    from sim.hydra.lock import LockBusy
+    from sim.hydra.staged import staged
+    from sim.model.validation import ConfigError
+    from sim.report.staging import partial_dir
 
     t0 = time.perf_counter()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    target = Path(os.path.abspath(out))
     base = base_dict(spec)
-    checked = check(spec, base)
+    checked = check(spec, base, max_runs)
+    fp = fingerprint(checked, base)
+    if search_status(target, fp) == "complete":
+        say(f"{target} already holds this search, complete: nothing to do")
+        return json.loads((target / SUMMARY).read_text())
+    try:
+        with staged(target, "search", command, fresh=False, notes=say) as work:
+            if search_status(target, fp) == "complete":  # finished while we waited for the lock
+                raise _Finished
+            result = _search(spec, checked, base, work, target, processes, progress, say, figures, t0)  # fmt: skip
+    except LockBusy as err:
+        raise ConfigError(f"{err}; wait for it to end, or choose another hydra.run.dir") from None
+    except _Finished:
+        shutil.rmtree(partial_dir(target), ignore_errors=True)
+        say(f"{target} already holds this search, complete: nothing to do")
+        return json.loads((target / SUMMARY).read_text())
+    say(f"\n{result['wall_time_s']['total']:.0f} s. Results in {target}/: pareto.parquet, reevaluated.parquet, "
+        "convergence.csv, failures.csv, summary.json, summary.txt"
+        + (", pareto_parallel.png, tradeoff.png, convergence.png, failure_boxes.png" if figures else ""))  # fmt: skip
+    return result
+
+
+class _Finished(Exception):
+    """Another process finished this very search while this one waited for its lock."""
+
+
+#: The file a complete search's directory always holds (written last).
+SUMMARY = "summary.json"
+
+
+def search_status(target: Path, fp: str) -> str:
+    """``absent``, ``empty`` or ``complete`` (this search, finished) for a search's
+    directory.
+
+    Raises:
+        ConfigError: ``target`` is a file or holds something other than a search.
+        CheckpointMismatch: it holds another search, or one made by other code.
+    """
+    from sim.model.validation import ConfigError
+    from sim.report.staging import status
+    from sim.search.moea import CHECKPOINT, read_checkpoint
+
+    where = f"hydra.run.dir = {target}"
+    state = status(target, SUMMARY)
+    if state == "file":
+        raise ConfigError(f"{where} is a file, not a directory; choose another directory")
+    if state == "other":
+        raise ConfigError(
+            f"{where} holds files but no finished search: choose a new or empty directory "
+            "(a search owns its directory; a killed one resumes from its partial directory)"
+        )
+    if state == "complete" and read_checkpoint(target / CHECKPOINT, fp, where) is None:
+        raise ConfigError(
+            f"{where} holds a search without its {CHECKPOINT}: choose another directory"
+        )
+    return state
+
+
+def _search(spec, checked, base, out: Path, target: Path, processes, progress, say, figures, t0):
+    """The search proper, writing every file into ``out`` (the partial directory)."""
+    import sim
+    from sim.engines.provenance import provenance
+    from sim.report.io import failpoint, write_json, write_parquet, write_text
+
+    made_by = provenance()
     scen = sample_scenarios(checked, spec.scenarios)
     evaluator = Evaluator(checked, base, scen, processes)
-    say(f"Stalemate {sim.__version__} — policy search {spec.name!r}: {len(checked.levers)} levers, "
-        f"{len(scen.keys)} uncertain parameters, {len(checked.objectives)} objectives; "
-        f"{spec.population} policies x {spec.generations} generations, each in {spec.scenarios} scenarios")  # fmt: skip
+    say(f"Stalemate {sim.__version__} (code {made_by['code']}) — policy search {spec.name!r}: "
+        f"{len(checked.levers)} levers, {len(scen.keys)} uncertain parameters, "
+        f"{len(checked.objectives)} objectives; {spec.population} policies x {spec.generations} "
+        f"generations, each in {spec.scenarios} scenarios -> {target} (killed? run it again "
+        f"with hydra.run.dir={target}: it resumes)")  # fmt: skip
     state = run_search(checked, evaluator, out, progress=progress, say=say)
     t_search = time.perf_counter() - t0
     conv = convergence(state.history)
@@ -76,7 +177,7 @@ def policy_search(
     meta = {
         "config": asdict(spec),
         "seed": spec.seed,
-        "version": sim.__version__,
+        **made_by,
         "scenarios": spec.scenarios,
         "uncertain": list(scen.keys),
     }
@@ -92,6 +193,7 @@ def policy_search(
     reeval = _reevaluated(checked, pareto, est, lo, hi)
     write_parquet(reeval, out / "reevaluated.parquet", {**meta, "scenarios": spec.reevaluate})
     t_reeval = time.perf_counter() - t1
+    failpoint("search.reevaluated")
 
     # where the chosen policies fail
     chosen = choose(checked, reeval, spec.discover)
@@ -101,7 +203,7 @@ def policy_search(
     share = float(reeval["agrees"].mean()) if len(reeval) else float("nan")
     result = {
         "name": spec.name,
-        "version": sim.__version__,
+        **made_by,
         "seed": spec.seed,
         "config": asdict(spec),
         "base": {k: base[k] for k in ("name", "regime", "assurance", "relief", "rounds")},
@@ -164,13 +266,11 @@ def policy_search(
         save_figure(plots.tradeoff(checked, reeval, chosen), out / "tradeoff.png", dpi=110)
         save_figure(plots.convergence(state.history, conv), out / "convergence.png", dpi=110)
         save_figure(plots.failure_boxes(fail_data), out / "failure_boxes.png", dpi=110)
+    failpoint("search.figures")
     result["wall_time_s"]["total"] = round(time.perf_counter() - t0, 1)
-    write_json(result, out / "summary.json")
     write_text(text + "\n", out / "summary.txt")
+    write_json(result, out / SUMMARY)  # last: a directory with a summary.json is complete
     say(text)
-    say(f"\n{result['wall_time_s']['total']:.0f} s. Results in {out}/: pareto.parquet, reevaluated.parquet, "
-        "convergence.csv, failures.csv, summary.json, summary.txt"
-        + (", pareto_parallel.png, tradeoff.png, convergence.png, failure_boxes.png" if figures else ""))  # fmt: skip
     return result
 
 

@@ -41,7 +41,15 @@ from typing import Any
 
 from omegaconf import MISSING
 
-from sim.model.validation import ConfigError, suggest
+from sim.hydra.schema import check_name
+from sim.model.validation import ConfigError, check_fields, param, suggest
+
+#: Stated limits of a search: candidates per generation, generations, scenarios per
+#: candidate (and for the re-evaluation), chosen policies explained; and the most runs
+#: (population x generations x scenarios) a search plays unless ``max_runs`` allows more.
+#: A generation's metrics take 5 x population x scenarios numbers (at most 400 MB).
+MAX_POPULATION, MAX_GENERATIONS, MAX_SCENARIOS, MAX_DISCOVER = 1_000, 10_000, 10_000, 10
+MAX_RUNS = 100_000_000
 
 #: Per-run metrics an objective can summarise: name -> (sense, what it is).
 METRICS: dict[str, tuple[str, str]] = {
@@ -113,16 +121,24 @@ class PolicySearch:
             ObjectiveSpec("undeclared_end", "p90"),
         ]
     )
-    #: uncertainty scenarios every candidate is scored on (the same for all: common
-    #: random numbers).
-    scenarios: int = 256
-    population: int = 48
-    generations: int = 60
-    seed: int = 0
-    #: fresh scenarios for the out-of-sample re-evaluation of the Pareto set.
-    reevaluate: int = 1024
-    #: chosen policies whose failures scenario discovery explains (0 to skip).
-    discover: int = 2
+    scenarios: int = param(
+        256,
+        2,
+        MAX_SCENARIOS,
+        "uncertainty scenarios every candidate is scored on (the same for all: common random numbers)",
+    )
+    population: int = param(48, 4, MAX_POPULATION, "candidate policies per generation")
+    generations: int = param(60, 1, MAX_GENERATIONS, "generations of NSGA-II")
+    seed: int = param(0, 0, 10_000, "seed of the search and of its scenarios")
+    reevaluate: int = param(
+        1024,
+        2,
+        MAX_SCENARIOS,
+        "fresh scenarios for the out-of-sample re-evaluation of the Pareto set",
+    )
+    discover: int = param(
+        2, 0, MAX_DISCOVER, "chosen policies whose failures scenario discovery explains (0: none)"
+    )
 
 
 @dataclass
@@ -132,6 +148,38 @@ class SearchApp:
     policy_search: PolicySearch = MISSING
     processes: str = "auto"
     progress: bool = True
+    #: the largest search run without asking: population x generations x scenarios runs.
+    max_runs: int = param(MAX_RUNS, 1, None, "refuse a search of more runs than this")
+
+
+def search_runs(spec: PolicySearch) -> int:
+    """The most runs a search can play: population x generations x scenarios (a policy seen
+    before is not played again, so it may play fewer)."""
+    return spec.population * spec.generations * spec.scenarios
+
+
+def check_size(spec: PolicySearch, max_runs: int = MAX_RUNS) -> None:
+    """The preset's counts within their stated ranges and the search within ``max_runs``,
+    counted before any work (the base model is not even composed).
+
+    Example:
+        >>> check_size(PolicySearch(name="big", population=1000, generations=1000, scenarios=512))
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: the search plays up to 512,000,000 runs (population 1,000 x generations 1,000 x scenarios 512), more than max_runs = 100,000,000; make it smaller, or allow it with max_runs=512000000
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    check_name("policy_search.name", spec.name)
+    check_fields(spec, "policy_search.")
+    runs = search_runs(spec)
+    if runs > max_runs:
+        raise ConfigError(
+            f"the search plays up to {runs:,} runs (population {spec.population:,} x generations "
+            f"{spec.generations:,} x scenarios {spec.scenarios:,}), more than max_runs = "
+            f"{max_runs:,}; make it smaller, or allow it with max_runs={runs}"
+        )
 
 
 @dataclass(frozen=True)
@@ -242,29 +290,17 @@ def base_dict(spec: PolicySearch) -> dict:
         raise ConfigError(f"policy_search.base = {list(spec.base)}: {explain(err)}") from None
 
 
-def check(spec: PolicySearch, base: dict | None = None) -> Checked:
-    """Check a preset against the model; return it typed.
+def check(spec: PolicySearch, base: dict | None = None, max_runs: int = MAX_RUNS) -> Checked:
+    """Check a preset against the model (its size first, :func:`check_size`); return it typed.
 
     Raises:
         ConfigError: one line naming the key, the value and what is allowed.
     """
     from sim.model.compile import compile_configs, slot
 
+    check_size(spec, max_runs)
     if base is None:
         base = base_dict(spec)
-    for name, lo in (
-        ("scenarios", 2),
-        ("population", 4),
-        ("generations", 1),
-        ("reevaluate", 2),
-        ("seed", 0),
-        ("discover", 0),
-    ):
-        value = getattr(spec, name)
-        if isinstance(value, bool) or not isinstance(value, int) or value < lo:
-            raise ConfigError(f"policy_search.{name} = {value!r} must be a whole number >= {lo}")
-    if spec.seed > 10_000:
-        raise ConfigError(f"policy_search.seed = {spec.seed} must be a whole number in [0, 10000]")
     if not spec.levers:
         raise ConfigError(
             "policy_search.levers is empty: give at least one lever (key, lo, hi or choices)"
