@@ -32,8 +32,6 @@ budget is not reported: the command stops (exit status 3) and says what to run.
 
 from __future__ import annotations
 
-import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -260,47 +258,6 @@ def prepare(app: FitApp) -> dict:
 
 
 # ----------------------------------------------------------------------------------
-# complete or absent
-
-
-class Output:
-    """A results folder written in full or not at all: files go into a hidden folder beside
-    the target, which is renamed into place by :meth:`finish`."""
-
-    def __init__(self, target: Path):
-        self.target = Path(os.path.abspath(target))
-        self.target.parent.mkdir(parents=True, exist_ok=True)
-        for old in self.target.parent.glob(f".{self.target.name}.partial-*"):
-            if not _alive(old.name.rsplit("-", 1)[-1]):  # left by a fit that was killed
-                shutil.rmtree(old, ignore_errors=True)
-        self.dir = self.target.parent / f".{self.target.name}.partial-{os.getpid()}"
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir()
-
-    def __truediv__(self, name: str) -> Path:
-        return self.dir / name
-
-    def finish(self) -> Path:
-        if self.target.is_dir() and not any(self.target.iterdir()):
-            self.target.rmdir()
-        os.replace(self.dir, self.target)
-        return self.target
-
-    def abandon(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
-def _alive(pid: str) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ValueError, ProcessLookupError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-# ----------------------------------------------------------------------------------
 # a single record
 
 
@@ -311,6 +268,7 @@ def run_fit(app: FitApp, out: Path, plan: dict | None = None) -> dict:
 
     import sim
     from sim.analysis.estimate import NotConverged, held_out_scores, waic
+    from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.plots import plot_record_fit
 
@@ -335,7 +293,9 @@ def run_fit(app: FitApp, out: Path, plan: dict | None = None) -> dict:
         )  # fmt: skip
     draws = thinned(post.draws, app.fit.draws, app.fit.seed)
     ll_mode = float(model.loglik(mode[None], train)[0])
-    say(f"  log-likelihood at the posterior mode {ll_mode:.2f} (the configured values {ll_default:.2f})")
+    say(
+        f"  log-likelihood at the posterior mode {ll_mode:.2f} (the configured values {ll_default:.2f})"
+    )
     scores, rows = held_out_scores(model, draws[:400], train, test) if test.any() else ({}, [])
     _, probs_draws, _ = model.replay(draws[:400])
     mean_probs = probs_draws.mean(axis=0)
@@ -358,7 +318,7 @@ def run_fit(app: FitApp, out: Path, plan: dict | None = None) -> dict:
         "waic": waic(model, draws[:1000], train),
         "posterior": posterior_info(app, model, post),
         "forecast": forecasts,
-        "version": sim.__version__,
+        **provenance(),
         "config": OmegaConf.to_container(OmegaConf.structured(app)),
     }
     write_json(result, out / "fit.json")
@@ -369,7 +329,7 @@ def run_fit(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     import pandas as pd
 
     write_parquet(pd.DataFrame(draws, columns=model.keys), out / "posterior.parquet",
-                  {"record": record.name, "train": app.train, "version": sim.__version__,
+                  {"record": record.name, "train": app.train, **provenance(),
                    "summary": post.summary()})  # fmt: skip
     fig = plot_record_fit(record.periods, record.actors, record.actions, mean_probs, train, test,
                           f"{record.name}: the record and the fitted model's one-step-ahead probabilities "
@@ -494,7 +454,9 @@ def report(result: dict) -> str:
     for key, v in result["params"].items():
         s = summ[key]
         extra = f"  R-hat {s['rhat']:.3f}, ESS {s['ess']:,.0f}" if post["method"] == "mcmc" else ""
-        lines.append(f"  {key:<36} {v:8.3f}   {s['mean']:8.3f} [{s['q2.5']:8.3f}, {s['q97.5']:8.3f}]{extra}")
+        lines.append(
+            f"  {key:<36} {v:8.3f}   {s['mean']:8.3f} [{s['q2.5']:8.3f}, {s['q97.5']:8.3f}]{extra}"
+        )
     w = result["waic"]
     lines.append(f"Training log-likelihood at the mode {result['loglik_train']:.2f}, configured values "
                  f"{result['loglik_train_default']:.2f} ({result['n_train']} actor-months); WAIC {w['waic']:.1f} "
@@ -540,6 +502,7 @@ def run_pooled(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     import sim
     from sim.analysis.estimate import CASE_PARAMS, SHARED_PARAMS, laplace_posterior
     from sim.analysis.pooled import PooledModel
+    from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.plots import plot_record_fit
 
@@ -582,12 +545,12 @@ def run_pooled(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     result = {
         "records": [r.name for r in records], "tau": app.fit.tau, "shared": pm.shared,
         "by_case": pm.by_case, "summary": summary, "cases": cases,
-        "log_posterior_mode": lap.log_posterior, "version": sim.__version__,
+        "log_posterior_mode": lap.log_posterior, **provenance(),
         "config": OmegaConf.to_container(OmegaConf.structured(app)),
     }  # fmt: skip
     write_json(result, out / "fit.json")
     write_parquet(pd.DataFrame(draws, columns=pm.keys), out / "posterior.parquet",
-                  {"records": [r.name for r in records], "version": sim.__version__})  # fmt: skip
+                  {"records": [r.name for r in records], **provenance()})  # fmt: skip
     print("Shared parameters and role means (posterior mean [95% interval]):")
     for key in [*pm.shared, *[f"mean.{k}" for k in pm.by_case]]:
         if key in summary:
@@ -610,6 +573,7 @@ def run_rolling(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     import sim
     from sim.analysis.estimate import params_for
     from sim.analysis.forecast import BASELINES, ModelForecaster, rolling_origin, skill
+    from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.skill import plot_cumulative_skill
 
@@ -629,9 +593,7 @@ def run_rolling(app: FitApp, out: Path, plan: dict | None = None) -> dict:
         record, [m], origins, horizons, progress=app.progress and sys.stderr.isatty()
     )
     table = skill(scores, name, BASELINES, seed=app.fit.seed)
-    write_parquet(
-        scores, out / "scores.parquet", {"record": record.name, "version": sim.__version__}
-    )
+    write_parquet(scores, out / "scores.parquet", {"record": record.name, **provenance()})
     write_text(table.drop(columns=["n", "block"]).to_csv(index=False), out / "skill.csv")
     fig = plot_cumulative_skill(scores, name, BASELINES,
                                 title=f"{record.name}: the model against the baselines, "
@@ -643,7 +605,7 @@ def run_rolling(app: FitApp, out: Path, plan: dict | None = None) -> dict:
         "params": list(m.params), "posterior": m.posterior,
         "mean_scores": {f"{h}|{mod}": v for (h, mod), v in means.to_dict("index").items()},
         "skill": table.to_dict("records"), "fits": {record.periods[o - 1]: v for o, v in m.fit_info.items()},
-        "version": sim.__version__, "config": OmegaConf.to_container(OmegaConf.structured(app)),
+        **provenance(), "config": OmegaConf.to_container(OmegaConf.structured(app)),
     }  # fmt: skip
     write_json(result, out / "rolling.json")
     print(rolling_report(table, means))
@@ -678,6 +640,7 @@ def run_loco(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     import sim
     from sim.analysis.estimate import CASE_PARAMS, SHARED_PARAMS
     from sim.analysis.loco import leave_one_out, loco_table
+    from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.skill import plot_loco
 
@@ -695,11 +658,11 @@ def run_loco(app: FitApp, out: Path, plan: dict | None = None) -> dict:
                                   seed=app.fit.seed, changes=dict(app.model),
                                   progress=app.progress and sys.stderr.isatty())  # fmt: skip
     table = loco_table(scores, seed=app.fit.seed)
-    write_parquet(scores, out / "loco_scores.parquet", {"version": sim.__version__})
+    write_parquet(scores, out / "loco_scores.parquet", {**provenance()})
     write_text(table.to_csv(index=False), out / "loco.csv")
     save_figure(plot_loco(table, app.k), out / "loco.png", dpi=120)
     result = {"k": app.k, "tau": app.fit.tau, "table": table.to_dict("records"), "notes": notes,
-              "version": sim.__version__, "config": OmegaConf.to_container(OmegaConf.structured(app))}  # fmt: skip
+              **provenance(), "config": OmegaConf.to_container(OmegaConf.structured(app))}  # fmt: skip
     write_json(result, out / "loco.json")
     print(loco_report(table))
     print(f"\n{time.perf_counter() - t0:.0f} s.")
@@ -795,36 +758,42 @@ def _refuse(message: str) -> None:
 
 
 def _run(app: FitApp, plan: dict, out: Path, cfg) -> None:
+    """Fit into the hidden partial folder beside ``out`` under its lock (one fit per
+    folder), and rename it into place once complete (:func:`sim.hydra.staged.staged`)."""
     from omegaconf import OmegaConf
 
     from sim.analysis.estimate import NotConverged
+    from sim.hydra.lock import LockBusy
+    from sim.hydra.staged import staged
     from sim.model.validation import ConfigError
     from sim.report.io import write_text
 
-    target = Output(out)
     try:
-        write_text(
-            OmegaConf.to_yaml({k: v for k, v in cfg.items() if k != "hydra"}),
-            target / "config.yaml",
-        )
-        if app.evaluate == "rolling":
-            run_rolling(app, target, plan)
-        elif app.evaluate == "loco":
-            run_loco(app, target, plan)
-        elif len(plan["records"]) > 1:
-            run_pooled(app, target, plan)
-        else:
-            run_fit(app, target, plan)
+        with staged(out, "fit", notes=lambda note: print(note, file=sys.stderr)) as work:
+            write_text(
+                OmegaConf.to_yaml({k: v for k, v in cfg.items() if k != "hydra"}),
+                work / "config.yaml",
+            )
+            if app.evaluate == "rolling":
+                run_rolling(app, work, plan)
+            elif app.evaluate == "loco":
+                run_loco(app, work, plan)
+            elif len(plan["records"]) > 1:
+                run_pooled(app, work, plan)
+            else:
+                run_fit(app, work, plan)
+    except LockBusy as err:
+        _refuse(str(err))
     except (ConfigError, NotConverged) as err:
-        target.abandon()
+        import shutil
+
+        from sim.report.staging import partial_dir
+
+        shutil.rmtree(partial_dir(out), ignore_errors=True)  # nothing of a refused fit is kept
         print(f"stalemate-fit: {str(err).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, ConfigError) else 3) from None
-    except BaseException:
-        target.abandon()
-        raise
-    done = target.finish()
-    files = ", ".join(sorted(p.name for p in done.iterdir()))
-    print(f"Results in {done}/: {files}")
+    files = ", ".join(sorted(p.name for p in out.iterdir()))
+    print(f"Results in {out}/: {files}")
 
 
 if __name__ == "__main__":
