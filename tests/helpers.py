@@ -20,16 +20,20 @@ Z = 1.959963984540054
 SCENARIOS = ("baseline_2018", "maximum_pressure", "grit", "action_for_action", "relief_first")
 
 
-def shares(n: int, rounds: int = 200, seed0: int = 0, **params) -> pd.DataFrame:
+def shares(n: int, rounds: int = 200, seed0: int = 0, handset: bool = False, **params) -> pd.DataFrame:
     """Runs table of ``n`` runs of one config (seeds ``seed0 .. seed0+n-1``), batch engine.
 
     Args:
         n: number of runs (seeds).
         rounds: horizon of every run.
         seed0: first seed.
+        handset: on the hand-set preferences (:func:`sim.model.params.handset_config`)
+            instead of the estimated default.
         **params: model parameters for :func:`sim.make_config`.
     """
-    cfg = make_config(rounds=rounds, **params)
+    from sim.model.params import handset_config
+
+    cfg = (handset_config if handset else make_config)(rounds=rounds, **params)
     return run_batch([cfg] * n, range(seed0, seed0 + n), record=False, progress=False).runs
 
 

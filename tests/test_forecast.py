@@ -124,7 +124,7 @@ def test_model_forecast_one_month_ahead_is_the_likelihood_and_later_months_agree
 def test_model_forecast_draws_types_from_the_belief_at_the_origin():
     """A record whose history makes the DPRK almost surely a holdout: the forecast's
     DPRK behaves like the holdout type, not like a 50:50 draw from the prior."""
-    rm = RecordModel(RECORD, ["rationality"])
+    rm = RecordModel(RECORD, ["rationality"], defaults="handset")
     x = np.array([[5.0]])
     _, _, st_ = rm.replay(x, months=14)
     belief = st_.belief[0, RECORD.actors.index("DPRK")]

@@ -791,43 +791,6 @@ def scores(probs: np.ndarray, observed: np.ndarray, months: np.ndarray) -> dict[
     }
 
 
-def held_out_scores(
-    model: RecordModel, draws: np.ndarray, train: np.ndarray, test: np.ndarray
-) -> tuple[dict, list[dict]]:
-    """One-month-ahead scores on the ``test`` months of the fitted model (the posterior
-    predictive over ``draws``), of the configured values (``default``) and of the four
-    baselines fitted on the ``train`` months (:mod:`sim.analysis.forecast`), with per
-    actor-month rows for a CSV."""
-    from sim.analysis.forecast import BASELINE_CLASSES, rec_counterpart
-
-    rec = model.record
-    _, p_fit, _ = model.replay(np.vstack([draws, model.default_values()[None]]))
-    models = {"fitted": p_fit[:-1].mean(axis=0), "default": p_fit[-1]}
-    end = int(np.flatnonzero(train)[-1]) + 1
-    cp = rec_counterpart(rec)
-    for name, cls in BASELINE_CLASSES.items():
-        b = cls().fit(rec.actions, end, cp)
-        p = np.full((rec.n_months, len(rec.actors), 3), np.nan)
-        for t in np.flatnonzero(test):
-            p[t] = b.predict(rec.actions, t, 1)[0]
-        models[name] = p
-    out = {name: scores(p, rec.actions, test) for name, p in models.items()}
-    rows = []
-    for t in np.flatnonzero(test):
-        for i, actor in enumerate(rec.actors):
-            a = int(rec.actions[t, i])
-            row = {
-                "period": rec.periods[t],
-                "actor": actor,
-                "observed": ["concede", "hedge", "escalate"][a],
-            }
-            for name, p in models.items():
-                row[f"logp_{name}"] = float(np.log(max(p[t, i, a], 1e-300)))
-                row[f"brier_{name}"] = float(brier(p[t, i][None], np.array([a]))[0])
-            rows.append(row)
-    return out, rows
-
-
 def as_changes(keys, values, structure=None) -> dict:
     """Dotted keys and values as nested ``make_config`` keyword arguments.
 
@@ -893,7 +856,6 @@ __all__ = [
     "as_changes",
     "baseline_probs",
     "fit_mle",
-    "held_out_scores",
     "sample_posterior",
     "scores",
 ]

@@ -267,7 +267,8 @@ def run_fit(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     from omegaconf import OmegaConf
 
     import sim
-    from sim.analysis.estimate import NotConverged, held_out_scores, waic
+    from sim.analysis.estimate import NotConverged, waic
+    from sim.analysis.forecast import held_out_scores
     from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.plots import plot_record_fit

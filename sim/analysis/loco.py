@@ -130,7 +130,7 @@ def leave_one_out(records, shared, by_case, k: int = 6, tau: float = 1.0, draws:
     import pandas as pd
 
     from sim.analysis.estimate import RecordModel, laplace_posterior
-    from sim.analysis.pooled import PooledModel, _applies
+    from sim.analysis.pooled import PooledModel, applies
 
     rows, notes = [], {}
     iterator = records
@@ -144,8 +144,8 @@ def leave_one_out(records, shared, by_case, k: int = 6, tau: float = 1.0, draws:
         lap = laplace_posterior(pm, None, draws=draws, restarts=restarts, seed=seed)
         xs = pm.to_sampling(lap.draws)  # logit scale for utility terms
         roles = set(left.roles.values())
-        mine_shared = [kk for kk in shared if _applies(kk, roles)]
-        mine_own = [kk for kk in by_case if _applies(kk, roles)]
+        mine_shared = [kk for kk in shared if applies(kk, roles)]
+        mine_own = [kk for kk in by_case if applies(kk, roles)]
         priors = {}
         for key in mine_shared:  # (a key the other cases lack keeps its weak prior)
             if key in pm.keys:

@@ -73,7 +73,8 @@ class Case:
     means: list[int]  # positions of their role means
 
 
-def _applies(key: str, roles: set[str]) -> bool:
+def applies(key: str, roles: set[str]) -> bool:
+    """True unless ``key`` names a role none of ``roles`` is (it does not apply to the case)."""
     return key.split(".")[0] not in set(ROLES) - roles
 
 
@@ -102,15 +103,15 @@ class PooledModel:
             raise ConfigError(f"tau = {tau} must be > 0 (the spread of cases around the role mean)")
         self.records, self.tau = list(records), float(tau)
         windows = windows or {}
-        shared = [k for k in shared if any(_applies(k, set(r.roles.values())) for r in records)]
-        by_case = [k for k in by_case if any(_applies(k, set(r.roles.values())) for r in records)]
+        shared = [k for k in shared if any(applies(k, set(r.roles.values())) for r in records)]
+        by_case = [k for k in by_case if any(applies(k, set(r.roles.values())) for r in records)]
         self.keys: list[str] = list(shared) + [f"mean.{k}" for k in by_case]
         self.cases: list[Case] = []
         models = []
         for rec in records:
             roles = set(rec.roles.values())
-            mine_shared = [k for k in shared if _applies(k, roles)]
-            mine_own = [k for k in by_case if _applies(k, roles)]
+            mine_shared = [k for k in shared if applies(k, roles)]
+            mine_own = [k for k in by_case if applies(k, roles)]
             rm = RecordModel(rec, mine_shared + mine_own, priors=priors, **dict(changes or {}))
             models.append((rec, rm, mine_shared, mine_own))
         for rec, rm, mine_shared, mine_own in models:

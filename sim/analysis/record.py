@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from sim.model.names import ACTION_NAMES, ROLES, STATE_VARS
-from sim.model.params import ModelConfig, default_actors, make_config
+from sim.model.params import ModelConfig, default_actors, make_config, model_defaults
 from sim.model.validation import ConfigError
 
 #: Where packaged records live.
@@ -133,13 +133,18 @@ class Record:
         Roles, not names: every actor starts from the default actor of its role
         (:data:`ROLE_DEFAULTS`: its weights, momentum and private types), whatever it is
         called, then the YAML's settings, then ``changes["actors"]`` (by actor name).
+        ``defaults="handset"`` starts from the hand-set preferences instead of the
+        estimated ones.
         """
         from dataclasses import asdict
 
         from sim.model.params import ActorConfig, merge_types
         from sim.model.validation import to_dataclass
 
-        defaults = default_actors()
+        preferences = changes.pop("defaults", "estimated")  # or "handset" (docs/calibration.md)
+        defaults = default_actors(preferences)
+        if preferences == "handset":
+            changes.setdefault("rationality", model_defaults("handset")["rationality"])
         given = changes.pop("actors", None) or {}
         actors: dict = {n: {"enabled": False} for n in defaults if n not in self.roles}
         for name, role in self.roles.items():

@@ -19,8 +19,10 @@ Example:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import MISSING, asdict, dataclass, fields
 from enum import IntEnum
+from pathlib import Path
 from typing import Any
 
 from sim.model.actors import ROLE_EFFECTS
@@ -53,6 +55,8 @@ __all__ = [
     "TYPE_KEYS",
     "config_dict",
     "default_actors",
+    "model_defaults",
+    "handset_config",
     "make_config",
     "scalar_params",
     "type_priors",
@@ -140,82 +144,42 @@ def type_priors(types: dict[str, dict[str, Any]]) -> dict[str, float]:
     return {n: (rest if p is None else float(p)) for n, p in given.items()}
 
 
-def default_actors() -> dict[str, ActorConfig]:
-    """The four default actors with their preferences (tabled in ``docs/model.md``)."""
-    return {
-        "USA": ActorConfig(
-            role="principal",
-            trust=0.2,
-            concede={"bias": -0.5, "reciprocity": 2.0, "unverified": -1.5, "stalemate": 1.0},
-            hedge={"bias": 0.0},
-            escalate={"bias": -1.5, "provocation": 2.0, "alarm": 1.0, "tension": -1.0},
-            types={
-                # ready to trade relief for steps before verification is complete
-                "conciliatory": {
-                    "prior": 0.5,
-                    "trustworthy": 1.0,
-                    "concede": {"bias": 0.5, "unverified": 0.75},
-                },
-                # holds out for verified denuclearization first, punishes detections harder
-                "resolved": {
-                    "trustworthy": 0.0,
-                    "concede": {"bias": -0.5},
-                    "escalate": {"alarm": 1.0},
-                },
-            },
-        ),
-        "DPRK": ActorConfig(
-            role="target",
-            trust=0.2,
-            concede={
-                "bias": -1.6,
-                "package": 4.0,
-                "exposure": -1.0,
-                "reciprocity": 1.0,
-                "stalemate": 1.0,
-            },
-            hedge={"bias": 0.0, "hedge_risk": -3.0},
-            escalate={
-                "bias": -1.5,
-                "provocation": 2.0,
-                "insecurity": 0.5,
-                "tension": -1.0,
-                "package": -2.0,
-            },
-            types={
-                # values the package (security and relief) more than the bomb
-                "dealmaker": {
-                    "prior": 0.5,
-                    "trustworthy": 1.0,
-                    "covert": 0.0,
-                    "concede": {"package": 2.0},
-                    "escalate": {"bias": -0.5},
-                },
-                # values the bomb more: concessions are cheap talk, work goes on in secret
-                "holdout": {
-                    "trustworthy": 0.0,
-                    "covert": 0.5,
-                    "concede": {"package": -2.0},
-                    "hedge": {"bias": 0.5},
-                    "escalate": {"bias": 0.5},
-                },
-            },
-        ),
-        "ROK": ActorConfig(
-            role="ally",
-            trust=0.5,
-            concede={"bias": -0.3, "trust": 1.0, "reciprocity": 1.0},
-            hedge={"bias": 0.0},
-            escalate={"bias": -1.5, "provocation": 2.0},
-        ),
-        "PRC": ActorConfig(
-            role="enforcer",
-            trust=0.7,
-            concede={"bias": -1.0, "trust": 0.5, "reciprocity": 1.0},
-            hedge={"bias": 0.0},
-            escalate={"bias": -2.0, "provocation": 2.0},
-        ),
-    }
+#: Where the model's default preferences live: ``estimated.yaml`` (the default, written by
+#: ``experiments/calibrate.py`` from the pooled fit of the coded records) and
+#: ``handset.yaml`` (the preferences set by hand, ``actors=handset``).
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"
+
+
+@functools.cache
+def _defaults_file(name: str) -> dict:
+    import yaml  # (PyYAML, through omegaconf)
+
+    path = DEFAULTS_DIR / f"{name}.yaml"
+    if name == "estimated" and not path.exists():  # before the first calibration
+        path = DEFAULTS_DIR / "handset.yaml"
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f)
+
+
+def model_defaults(name: str = "estimated") -> dict:
+    """The default preferences: ``rationality`` and the four default ``actors`` (a copy).
+
+    ``estimated`` (the default) is the model fitted to the coded records; ``handset`` the
+    preferences set by hand before it (docs/model.md §8.3).
+
+    Example:
+        >>> sorted(model_defaults()["actors"]), model_defaults("handset")["rationality"]
+        (['DPRK', 'PRC', 'ROK', 'USA'], 5.0)
+    """
+    import copy
+
+    return copy.deepcopy(_defaults_file(name))
+
+
+def default_actors(name: str = "estimated") -> dict[str, ActorConfig]:
+    """The four default actors with their preferences (tabled in ``docs/model.md`` §8.3):
+    the estimated ones, or with ``name="handset"`` those set by hand."""
+    return {n: ActorConfig(**spec) for n, spec in model_defaults(name)["actors"].items()}
 
 
 @dataclass
@@ -274,8 +238,9 @@ class ModelConfig:
     )
     stalemate_cost: float = param(0.0, 0, 5, "how much stalemate hurts (ripeness)", kind="run")
     rationality: float = param(
-        5.0, 0, 100, "logit precision: 0 random, large = best reply", kind="run"
-    )
+        _defaults_file("estimated")["rationality"], 0, 100,
+        "logit precision: 0 random, large = best reply (the estimated default; hand-set: 5)", kind="run",
+    )  # fmt: skip
     step_size: float = param(0.1, 0, 1, "how far one action moves the shared state", kind="run")
     reversion: float = param(
         0.02, 0, 1, "per-round pull of assurance/relief/enforcement back to their start", kind="run"
@@ -331,6 +296,18 @@ RunParam = IntEnum("RunParam", [*RUN_PARAMS, "kappa"], start=0)
 P = RunParam
 
 
+def handset_config(**params: Any) -> ModelConfig:
+    """:func:`make_config` on the hand-set model (``actors=handset``): the preferences and
+    rationality set by hand before the model was estimated, with ``params`` over them.
+
+    Example:
+        >>> handset_config().rationality, handset_config().actors["DPRK"].concede["bias"]
+        (5.0, -1.6)
+    """
+    params.setdefault("rationality", model_defaults("handset")["rationality"])
+    return _make_config(default_actors("handset"), params)
+
+
 def make_config(**params: Any) -> ModelConfig:
     """Build and validate a :class:`ModelConfig` from plain keyword arguments.
 
@@ -342,6 +319,10 @@ def make_config(**params: Any) -> ModelConfig:
     Raises:
         ConfigError: naming the key, the value and what is allowed.
     """
+    return _make_config(default_actors(), params)
+
+
+def _make_config(actors: dict[str, ActorConfig], params: dict[str, Any]) -> ModelConfig:
     for k in params:
         if k not in MODEL_KEYS:
             raise ConfigError(
@@ -349,7 +330,6 @@ def make_config(**params: Any) -> ModelConfig:
                 + suggest(k, MODEL_KEYS)
             )
     params = dict(params)
-    actors = default_actors()
     given = params.pop("actors", None) or {}
     if not isinstance(given, dict):
         raise ConfigError(f"actors = {given!r} must be a mapping of actor name -> settings")
