@@ -60,6 +60,7 @@ from sim.hydra.schema import (
     to_app_config,
 )
 from sim.model.validation import ConfigError
+from sim.report.phases import mark  # first: its "start" phase ends here
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
@@ -136,6 +137,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
         models.append(model)
         for k, _ in parse_point(point):
             swept.setdefault(k, []).append(lookup(point_app, k))
+    mark("compose points")
     n_seeds, limit = app.seeds, PIECE_RUNS[engine]
     segments = []  # (point, first seed offset, last seed offset + 1), cut to the piece size
     for p in range(len(points)):
@@ -422,8 +424,10 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
                     bar.update(table.num_rows)
 
             stream_runs(app, base_model, block, engine, record_flag, sink, choices)
+            mark("simulate")
             for s in streams.values():
                 s.metadata = {**block_meta, "timing": {"simulate_s": time.perf_counter() - t0}}
+        mark("write")
         entry = {"file": files["runs"], "points": block, **file_digest(out / files["runs"])}
         if record_flag:
             entry["extra"] = {
@@ -486,6 +490,7 @@ def hydra_app(cfg: DictConfig) -> None:
             overrides=list(hc.overrides.task),
             job=(Path(hc.sweep.dir), hc.job.num) if multirun else None,
         )
+        mark("job" if multirun else "run")
     except ConfigError as err:  # normally refused before: by main() or the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None

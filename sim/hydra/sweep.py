@@ -28,6 +28,7 @@ from omegaconf import OmegaConf
 from sim.hydra.blocks import check_job, covered_points
 from sim.hydra.schema import GROUPS
 from sim.report.io import failpoint, save_figure, skip_final_collection, write_parquet, write_text
+from sim.report.phases import mark
 from sim.report.summary import outcome_shares
 
 
@@ -410,7 +411,9 @@ def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None
     failed = failed or []
     try:
         failpoint("sweep.merge")
+        mark("jobs")
         c = collect(sweep_dir)
+        mark("collect")
     except Exception as err:  # noqa: BLE001 - e.g. a full disk
         for line in failed:
             print(f"stalemate: failed: {line}", file=sys.stderr)
@@ -423,6 +426,7 @@ def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None
     print(report(c, sweep_dir, command), file=sys.stderr)
     try:
         figs = plot_sweep(sweep_dir, c)
+        mark("plot")
         if figs:
             print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
     except Exception as err:  # noqa: BLE001
