@@ -281,6 +281,50 @@ def run_batch(
     Raises:
         ConfigError: for an invalid config or seed, before anything runs.
     """
+    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
+    stream_batch(
+        configs,
+        seeds,
+        record=record,
+        chunk_size=chunk_size,
+        processes=processes,
+        progress=progress,
+        sink=sink or (lambda kind, table: parts[kind].append(table)),
+        full_trust=full_trust,
+        uncertainty=uncertainty,
+    )
+    import pandas as pd
+
+    if sink is not None:
+        return Results(runs=pd.DataFrame())
+    runs = tables.to_pandas(pa.concat_tables(parts["runs"])) if parts["runs"] else pd.DataFrame()
+    if not record:
+        return Results(runs=runs)
+    return Results(
+        runs=runs,
+        states=tables.to_pandas(pa.concat_tables(parts["states"])),
+        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
+    )
+
+
+def stream_batch(
+    configs: Sequence[ModelConfig] | Iterable,
+    seeds: Iterable[int],
+    sink: Sink,
+    record: bool = True,
+    chunk_size: int | None = None,
+    processes: int | str | None = "auto",
+    progress: bool = True,
+    full_trust: bool = False,
+    uncertainty: Uncertainty | None = None,
+) -> None:
+    """:func:`run_batch` handing each chunk's Arrow tables to ``sink(kind, table)`` as they
+    are made, and nothing else: no pandas is imported (the command line streams them
+    to Parquet). The arguments are :func:`run_batch`'s.
+
+    Raises:
+        ConfigError: for an invalid config or seed, before anything runs.
+    """
     from tqdm.auto import tqdm
 
     configs, seeds = check_configs(configs, seeds)
@@ -291,7 +335,6 @@ def run_batch(
         or chunk_size < 1
     ):
         raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
-    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     buffers: dict[tuple[int, int], History] = {}  # one history per shape, reused by every chunk
     for lo, hi in _chunks(configs, chunk_size, record):
@@ -306,24 +349,9 @@ def run_batch(
             buffers,
         )
         for kind, table in chunk:
-            if sink is not None:
-                sink(kind, table)
-            else:
-                parts[kind].append(table)
+            sink(kind, table)
         bar.update(hi - lo)
     bar.close()
-    import pandas as pd
-
-    if sink is not None:
-        return Results(runs=pd.DataFrame())
-    runs = tables.to_pandas(pa.concat_tables(parts["runs"])) if parts["runs"] else pd.DataFrame()
-    if not record:
-        return Results(runs=runs)
-    return Results(
-        runs=runs,
-        states=tables.to_pandas(pa.concat_tables(parts["states"])),
-        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
-    )
 
 
 def _run_chunk(
@@ -397,7 +425,7 @@ def _run_chunk(
         yield kind, table.take(order)
 
 
-__all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate"]
+__all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate", "stream_batch"]
 
 
 def run_one(cfg: ModelConfig, seed: int, uncertainty: Uncertainty | None = None) -> RunView:

@@ -95,29 +95,46 @@ def _fingerprint(obj) -> str:
 def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str, list], idx):
     """Add what identifies each run to a runs table: scenario, chosen groups, swept keys,
     version. ``swept`` holds each swept key's value per point; ``idx`` each row's point."""
+    import numpy as np
     import pyarrow as pa
+
+    from sim.engines.arrow import strings
 
     n = table.num_rows
     choices = choices or {}
+    same = np.zeros(n, dtype=np.int32)  # one value on every row
     # the scenario option chosen (a config-group value, what a sweep varies) and the run's name
     cols = {
-        "scenario": pa.array([str(choices.get("scenario", app.name))] * n),
-        "name": pa.array([app.name] * n),
+        "scenario": strings([str(choices.get("scenario", app.name))], same),
+        "name": strings([app.name], same),
     }
     for g in GROUPS[1:]:  # which actors/policy option
         if g in choices:
-            cols[g] = pa.array([str(choices[g])] * n)
-    front = pa.table(cols)
-    out = pa.Table.from_arrays(
-        [*front.columns, *table.columns], names=[*front.column_names, *table.column_names]
-    )
+            cols[g] = strings([str(choices[g])], same)
+    out = pa.Table.from_arrays([*cols.values(), *table.columns], names=[*cols, *table.column_names])
     for key, per_point in swept.items():  # nested swept keys (actors.DPRK.trust) become columns
-        values = pa.array([per_point[i] for i in idx])
+        values = _column([per_point[i] for i in idx])
         if key in out.column_names:
             out = out.set_column(out.column_names.index(key), key, values)
         else:
             out = out.append_column(key, values)
-    return out.append_column("version", pa.array([sim.__version__] * n))
+    return out.append_column("version", strings([sim.__version__], same))
+
+
+def _column(values: list):
+    """One swept key's values, one per row (numbers or strings), as an Arrow array."""
+    import numpy as np
+
+    from sim.engines.arrow import array, strings
+
+    if all(isinstance(v, str) for v in values):
+        distinct = {v: i for i, v in enumerate(dict.fromkeys(values))}
+        return strings(list(distinct), np.array([distinct[v] for v in values], dtype=np.int32))
+    if all(type(v) in (int, float) for v in values):
+        return array(np.array(values))
+    import pyarrow as pa
+
+    return pa.array(values)
 
 
 def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
@@ -128,7 +145,8 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
     them; runs tables carry the label columns (:func:`_label_columns`).
     """
     import numpy as np
-    import pyarrow as pa
+
+    from sim.engines.arrow import array, to_numpy
 
     unc = run_uncertainty(app)
     models, swept = [], {}
@@ -158,17 +176,17 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
         point_of = np.concatenate([np.full(hi - lo, p) for p, lo, hi in piece])
 
         def piece_sink(kind, table, offset=offset, point_of=point_of):
-            rel = table.column("run_id").to_numpy()
+            rel = to_numpy(table.column("run_id"))
             at = table.column_names.index("run_id")
-            table = table.set_column(at, "run_id", pa.array(rel + offset, pa.int64()))
+            table = table.set_column(at, "run_id", array((rel + offset).astype(np.int64)))
             if kind == "runs":
                 table = _label_columns(table, app, choices, swept, point_of[rel])
             sink(kind, table)
 
         if engine == "batch":
-            from sim.engines.batch import run_batch
+            from sim.engines.batch import stream_batch  # no pandas: tables stay in Arrow
 
-            run_batch(
+            stream_batch(
                 configs,
                 seeds,
                 record=record,
