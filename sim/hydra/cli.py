@@ -241,10 +241,14 @@ def run_app(
 
 def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
-    from sim.report.io import ParquetStream, save_figure, write_text
+    from sim.engines.arrow import array, to_numpy
+    from sim.report.drawing import Figure, FigureWorker
+    from sim.report.io import ParquetStream, write_text
     from sim.report.summary import RunningSummary
 
     t_job = time.perf_counter()
+    # matplotlib and pandas are imported by a helper process while this one simulates
+    worker = FigureWorker.take()
     first, last = meta["seeds"]
     narrate = app.narrate if app.narrate is not None else True
     record = app.trajectories
@@ -303,35 +307,39 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
                 bar.update(table.num_rows)
             streams[kind].write(table)
             if kind in keep:  # the first runs, for the figure
-                mask = table.column("run_id").to_numpy() < FIGURE_RUNS
+                mask = to_numpy(table.column("run_id")) < FIGURE_RUNS
                 if mask.any():
-                    keep[kind].append(table.filter(mask))
+                    keep[kind].append(table.filter(array(mask)))
 
+        mark("set up the run")
         t0 = time.perf_counter()
         stream_runs(app, base_model, [[]], engine, record, sink, choices)
         elapsed = time.perf_counter() - t0
+        mark("simulate")
         bar.close()
         meta["timing"] = {"simulate_s": elapsed}
         for kind, stream in streams.items():
             stream.metadata = meta
             written[kind] = stream.path
+    mark("write tables")
+    title = app.description or app.name
+    figures = {}
     if record:
         import pyarrow as pa
 
-        from sim.engines.tables import to_pandas
-        from sim.report.plots import plot_trajectories
-
         shown = min(app.seeds, FIGURE_RUNS)
-        states = to_pandas(pa.concat_tables(keep["states"]))
-        actions_ = to_pandas(pa.concat_tables(keep["actions"]))
         n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
-        fig = plot_trajectories(states, actions_, app.description or app.name, n_note)
-        written["figure"] = save_figure(fig, out / "trajectories.png", dpi=110)
+        tables = (pa.concat_tables(keep["states"]), pa.concat_tables(keep["actions"]))
+        figures["figure"] = Figure(
+            "plot_trajectories", out / "trajectories.png", (*tables, title, n_note)
+        )
     if summary.horizon:
-        from sim.report.plots import plot_survival
-
-        fig = plot_survival({app.name: summary.survival()}, app.description or app.name, app.seeds)
-        written["survival"] = save_figure(fig, out / "survival.png", dpi=110)
+        figures["survival"] = Figure(
+            "plot_survival",
+            out / "survival.png",
+            ({app.name: summary.survival()}, title, app.seeds),
+        )
+    worker.draw(list(figures.values()))  # drawn while the summary and the story are told
     print()
     print(summary.format())
     if narrate:  # told from the batch engine's own record of the run: no Mesa needed
@@ -340,6 +348,10 @@ def run_single(app: AppConfig, base_model, out: Path, choices, meta: dict) -> di
 
         print(f"\nThe run with seed {first}, round by round:")
         print(tell(run_one(base_model, first, run_uncertainty(app)), color=sys.stdout.isatty()))
+        mark("narrate")
+    for key, path in zip(figures, worker.finish()):
+        written[key] = path
+    mark("figures")
     say(
         f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {out}/:"
     )
@@ -494,9 +506,14 @@ def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> None:
     """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
+    mark("launch" if HydraConfig.get().mode == RunMode.MULTIRUN else "hydra")
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
+    if multirun:  # a preset asked for a sweep: its figures are drawn at the end, here
+        from sim.report.drawing import FigureWorker
+
+        FigureWorker.discard()
     if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
         die_with_parent()
     try:
@@ -532,14 +549,30 @@ def main(argv: list[str] | None = None) -> None:
     from sim.report.io import skip_final_collection
 
     skip_final_collection()
+    mark("imports")
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         preflight(argv)
     except Refusal as err:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
+    mark("preflight")
+    if _single_run(argv):  # its figures' helper imports matplotlib while Hydra starts
+        from sim.report.drawing import FigureWorker
+
+        FigureWorker.prestart()
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
+
+
+def _single_run(argv: list[str]) -> bool:
+    """Whether a checked command line runs one configuration (not a sweep, not ``--cfg``,
+    ``--help`` or another flag that only shows something)."""
+    from sim.hydra.refuse import INFO_FLAGS, argv_parser
+
+    args = argv_parser().parse_args(argv)
+    shows = args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS)
+    return not (shows or args.multirun)
 
 
 def _prefix(message: str) -> str:

@@ -23,6 +23,11 @@ STATE_LABELS = {
 }
 
 
+def close(fig) -> None:
+    """Let go of a figure drawn here (pyplot keeps every figure it made until closed)."""
+    plt.close(fig)
+
+
 def state_matrix(states: pd.DataFrame, var: str) -> np.ndarray:
     """(runs, rounds) values of ``var`` from a states table (or a joined long table);
     a run that ended keeps its final value."""
