@@ -545,10 +545,12 @@ def main(argv: list[str] | None = None) -> None:
     Checks the command line first (:func:`sim.hydra.refuse.preflight`): a refusal is
     one line on stderr and exit code 2, with nothing written. Then Hydra runs it.
     """
+    from sim.hydra.compose import compose_once
     from sim.hydra.refuse import Refusal, preflight
     from sim.report.io import skip_final_collection
 
     skip_final_collection()
+    compose_once()  # the pre-flight check's composition is Hydra's too
     mark("imports")
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
