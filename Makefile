@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml
 	$(PY) scripts/fetch-solara-assets.py --quiet
 	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set
 	$(PY) -m compileall -q sim hydra_plugins >/dev/null
+	@# compile the model's kernels now, with a line per step, not in the first command
+	$(PY) scripts/compile-kernels.py
 	@touch $(STAMP)
 
 ## demo: the 2018 baseline over 200 seeds, then a small assurance x relief sweep, with figures
