@@ -510,10 +510,6 @@ def hydra_app(cfg: DictConfig) -> None:
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
-    if multirun:  # a preset asked for a sweep: its figures are drawn at the end, here
-        from sim.report.drawing import FigureWorker
-
-        FigureWorker.discard()
     if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
         die_with_parent()
     try:
@@ -559,7 +555,7 @@ def main(argv: list[str] | None = None) -> None:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
     mark("preflight")
-    if _single_run(argv):  # its figures' helper imports matplotlib while Hydra starts
+    if _draws(argv):  # the figures' helper imports matplotlib while Hydra starts
         from sim.report.drawing import FigureWorker
 
         FigureWorker.prestart()
@@ -567,14 +563,13 @@ def main(argv: list[str] | None = None) -> None:
     hydra_app()
 
 
-def _single_run(argv: list[str]) -> bool:
-    """Whether a checked command line runs one configuration (not a sweep, not ``--cfg``,
-    ``--help`` or another flag that only shows something)."""
+def _draws(argv: list[str]) -> bool:
+    """Whether a checked command line runs something, and so draws figures at its end
+    (a run or a sweep; not ``--cfg``, ``--help`` or another flag that only shows)."""
     from sim.hydra.refuse import INFO_FLAGS, argv_parser
 
     args = argv_parser().parse_args(argv)
-    shows = args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS)
-    return not (shows or args.multirun)
+    return not (args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS))
 
 
 def _prefix(message: str) -> str:

@@ -110,14 +110,6 @@ class FigureWorker:
         worker, _prestarted = _prestarted, None
         return worker or cls()
 
-    @classmethod
-    def discard(cls) -> None:
-        """Stop a prestarted worker that will not be used."""
-        global _prestarted
-        if _prestarted is not None:
-            _prestarted._stop()
-            _prestarted = None
-
     def draw(self, figures: list[Figure]) -> None:
         """Hand the worker these figures (call once, as soon as their data are ready)."""
         self.figures += figures

@@ -10,6 +10,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from sim.model.names import ACTION_NAMES, STATE_VARS  # noqa: E402
+from sim.report.labels import PARAM_LABELS, axis_label  # noqa: E402, F401 - plots' own names
 
 ACTION_COLORS = {"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}
 STATE_LABELS = {
@@ -115,25 +116,6 @@ def plot_trajectories(
     n = f" — {n_runs} runs" if n_runs else ""
     fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold", y=1 - 0.2 / height)
     return fig
-
-
-PARAM_LABELS = {
-    "assurance": "security assurance on the table (0–1)",
-    "relief": "sanctions relief on the table (0–1)",
-    "detect_prob": "P(imagery catches hedging) per round",
-    "false_alarm_prob": "P(false alarm) per round",
-    "detection_response": "USA's urge to escalate after a detection",
-    "stalemate_cost": "cost of stalemate (ripeness)",
-    "rationality": "rationality (logit precision)",
-    "enforcement": "sanctions enforcement (0–1)",
-    "regime": "sequencing regime",
-    "scenario": "scenario",
-}
-
-
-def axis_label(key: str) -> str:
-    """A readable axis label, with units, for a parameter key."""
-    return PARAM_LABELS.get(key, key.replace("_", " ").replace(".", " › "))
 
 
 def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
