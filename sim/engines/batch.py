@@ -317,17 +317,25 @@ def stream_batch(
     progress: bool = True,
     full_trust: bool = False,
     uncertainty: Uncertainty | None = None,
+    checked: bool = False,
 ) -> None:
     """:func:`run_batch` handing each chunk's Arrow tables to ``sink(kind, table)`` as they
     are made, and nothing else: no pandas is imported (the command line streams them
-    to Parquet). The arguments are :func:`run_batch`'s.
+    to Parquet). The arguments are :func:`run_batch`'s, and ``checked``: the configs are
+    :class:`ModelConfig` objects just made by :func:`make_config` (as the command line's
+    are), not validated again; seeds are checked all the same.
 
     Raises:
         ConfigError: for an invalid config or seed, before anything runs.
     """
     from tqdm.auto import tqdm
 
-    configs, seeds = check_configs(configs, seeds)
+    if checked and all(isinstance(c, ModelConfig) for c in configs):
+        configs, seeds = list(configs), _checked_seeds(seeds)
+        if len(configs) != len(seeds) or not configs:
+            raise ConfigError(f"{len(configs)} configs but {len(seeds)} seeds: give one per run")
+    else:
+        configs, seeds = check_configs(configs, seeds)
     threads = resolve_threads(processes)
     if chunk_size is not None and (
         isinstance(chunk_size, bool)

@@ -194,6 +194,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
                 progress=False,
                 sink=piece_sink,
                 uncertainty=unc,
+                checked=True,  # made by make_config just above (apply_point)
             )
         else:
             from sim.engines.mesa_model import run_mesa  # Mesa is imported only when it runs
