@@ -27,7 +27,6 @@ Example:
 from __future__ import annotations
 
 import importlib
-from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING
 
 from sim.model.names import Action, Outcome
@@ -37,11 +36,6 @@ from sim.model.validation import ConfigError
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from sim.engines.batch import Results, run_batch
     from sim.engines.mesa_model import NegotiationModel, StateAgent, run_mesa
-
-try:
-    __version__ = version("stalemate")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0+unknown"
 
 #: Public names imported on first use: name -> module.
 _LAZY = {
@@ -66,8 +60,22 @@ __all__ = [
 ]
 
 
+def _version() -> str:
+    # read on first use: importlib.metadata costs every command ~0.08 s to import
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("stalemate")
+    except PackageNotFoundError:  # running from a source tree without installing
+        return "0+unknown"
+
+
 def __getattr__(name: str):
-    """Import the engines on first use (PEP 562): ``sim.NegotiationModel`` loads Mesa then."""
+    """Import the engines on first use (PEP 562): ``sim.NegotiationModel`` loads Mesa then;
+    ``sim.__version__`` is read from the installed metadata then."""
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'sim' has no attribute {name!r}")
@@ -77,4 +85,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+    return sorted(set(globals()) | set(_LAZY) | {"__version__"})

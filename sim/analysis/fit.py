@@ -35,29 +35,41 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import hydra
-import numpy as np
 from hydra.core.config_store import ConfigStore
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig, OmegaConf
 
-from sim.analysis.estimate import (
-    DEFAULT_PARAMS,
-    NotConverged,
-    RecordModel,
-    aic,
-    as_changes,
-    fit_mle,
-    forecast,
-    held_out_scores,
-    sample_posterior,
-)
-from sim.analysis.record import RecordError, load_record
 from sim.hydra.compose import CONFIG_MODULE
-from sim.model.names import ACTION_NAMES, Action, Outcome
 from sim.model.validation import ConfigError
+
+# the estimation (scipy, emcee, the compiled likelihood) is imported when a fit runs:
+# --help, --cfg and a refused command line answer without it
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy as np
+
+    from sim.analysis.estimate import RecordModel
+
+
+def _default_params() -> list[str]:
+    """:data:`sim.analysis.estimate.DEFAULT_PARAMS`, read from that module's source: the
+    schema needs the list to show ``--help``, and importing the estimation to get it
+    took 1.4 s, twice what ``stalemate-fit --help`` may (tests/test_startup.py checks
+    the two are the same)."""
+    import ast
+    from importlib.util import find_spec
+
+    source = Path(find_spec("sim.analysis.estimate").origin).read_text()
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and [
+            t.id for t in node.targets if isinstance(t, ast.Name)
+        ] == ["DEFAULT_PARAMS"]:
+            return list(ast.literal_eval(node.value))
+    from sim.analysis.estimate import DEFAULT_PARAMS  # the source changed shape: import it
+
+    return list(DEFAULT_PARAMS)
 
 
 @dataclass
@@ -74,7 +86,7 @@ class McmcSettings:
 class FitSettings:
     """What to estimate and how."""
 
-    params: list[str] = field(default_factory=lambda: list(DEFAULT_PARAMS))
+    params: list[str] = field(default_factory=_default_params)
     restarts: int = 10
     seed: int = 0
     draws: int = 2000  # posterior draws used for the figure's band and the forecasts
@@ -101,7 +113,18 @@ OmegaConf.register_new_resolver("stem", lambda p: Path(str(p)).stem, replace=Tru
 
 def run_fit(app: FitApp, out: Path) -> dict:
     """Fit, sample, score, forecast and write; return what fit.json holds."""
+    import numpy as np
+
     import sim
+    from sim.analysis.estimate import (
+        NotConverged,
+        RecordModel,
+        aic,
+        fit_mle,
+        held_out_scores,
+        sample_posterior,
+    )
+    from sim.analysis.record import RecordError, load_record
     from sim.report.io import save_figure, write_json, write_parquet, write_text
     from sim.report.plots import plot_record_fit
 
@@ -201,6 +224,11 @@ def run_fit(app: FitApp, out: Path) -> dict:
 
 def _forecasts(model: RecordModel, record, draws: np.ndarray, train: np.ndarray, seed: int) -> dict:
     """Forward simulations from the end of the training window, with what happened beside them."""
+    import numpy as np
+
+    from sim.analysis.estimate import forecast
+    from sim.model.names import ACTION_NAMES, Action, Outcome
+
     last_train = int(np.flatnonzero(train)[-1]) + 1  # months replayed
     if last_train >= record.n_months:
         return {}
@@ -251,6 +279,10 @@ def _by_actor(rows: list[dict]) -> dict:
 
 def calibrated_yaml(keys, values, record: str, train: str) -> str:
     """The posterior means as a config file for the ``actors`` group (``actors=calibrated_2018``)."""
+    import numpy as np
+
+    from sim.analysis.estimate import as_changes
+
     body = OmegaConf.to_yaml(OmegaConf.create(as_changes(keys, np.round(values, 4))))
     return (
         "# @package _global_\n"
@@ -294,6 +326,8 @@ def report(result: dict) -> str:
 
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="fit", version_base="1.3")
 def _main(cfg: DictConfig) -> None:
+    from sim.analysis.estimate import NotConverged
+
     app: FitApp = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp),
                                                       {k: v for k, v in cfg.items() if k != "hydra"}))  # fmt: skip
     try:
