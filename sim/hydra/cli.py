@@ -550,26 +550,29 @@ def main(argv: list[str] | None = None) -> None:
     compose_once()  # the pre-flight check's composition is Hydra's too
     mark("imports")
     argv = list(sys.argv[1:] if argv is None else argv)
+    if _draws(argv):  # the figures' helper imports matplotlib while we check and compose
+        from sim.report.drawing import FigureWorker
+
+        FigureWorker.prestart()  # (it leaves at once if the command is refused)
     try:
         preflight(argv)
     except Refusal as err:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
     mark("preflight")
-    if _draws(argv):  # the figures' helper imports matplotlib while Hydra starts
-        from sim.report.drawing import FigureWorker
-
-        FigureWorker.prestart()
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
 
 
 def _draws(argv: list[str]) -> bool:
-    """Whether a checked command line runs something, and so draws figures at its end
+    """Whether a command line asks to run something, and so to draw figures at its end
     (a run or a sweep; not ``--cfg``, ``--help`` or another flag that only shows)."""
     from sim.hydra.refuse import INFO_FLAGS, argv_parser
 
-    args = argv_parser().parse_args(argv)
+    try:
+        args = argv_parser().parse_args(argv)
+    except Exception:  # noqa: BLE001 - refused by the check that follows
+        return False
     return not (args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS))
 
 

@@ -28,6 +28,7 @@ import os
 import pickle
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -83,6 +84,7 @@ class FigureWorker:
         self.figures: list[Figure] = []
         self.proc: subprocess.Popen | None = None
         self.seconds: dict[str, float] = {}
+        self._sending: threading.Thread | None = None
         if start and not os.environ.get(_IN_WORKER):
             try:
                 self.proc = subprocess.Popen(
@@ -111,15 +113,31 @@ class FigureWorker:
         return worker or cls()
 
     def draw(self, figures: list[Figure]) -> None:
-        """Hand the worker these figures (call once, as soon as their data are ready)."""
+        """Hand the worker these figures (call once, as soon as their data are ready).
+
+        Returns at once: the data are written by a thread, as the worker reads them
+        (it may still be importing), while this process goes on.
+        """
         self.figures += figures
         if self.proc is None:
             return
         try:
-            pickle.dump(figures, self.proc.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self._close_stdin()
-        except (OSError, pickle.PicklingError, ValueError):
+            data = pickle.dumps(figures, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError):
             self._stop()  # drawn here in finish()
+            return
+        stdin = self.proc.stdin
+        self.proc.stdin = None
+
+        def send():
+            try:
+                stdin.write(data)
+                stdin.close()
+            except (OSError, ValueError):
+                pass  # the worker is gone: finish() draws here what it did not report
+
+        self._sending = threading.Thread(target=send, name="figure-data", daemon=True)
+        self._sending.start()
 
     def finish(self) -> list[Path]:
         """Wait for the worker; draw here every figure it did not report written (a
@@ -129,6 +147,8 @@ class FigureWorker:
             try:
                 self._close_stdin()  # a worker given nothing ends when its input does
                 out, _ = self.proc.communicate()
+                if self._sending is not None:
+                    self._sending.join()
                 for line in out.decode(errors="replace").splitlines():
                     kind, _, rest = line.partition(" ")
                     if kind == "ok":
@@ -167,6 +187,7 @@ class FigureWorker:
 
 
 _prestarted: FigureWorker | None = None
+_reading = False  # the worker has begun to read its input
 
 
 def _worker_env() -> dict[str, str]:
@@ -180,6 +201,7 @@ def _serve() -> int:
     from sim.report import phases
 
     phases.mark("figure worker: start")
+    _leave_on_eof()  # the command may end (a refusal) before it has anything to draw
     import matplotlib
 
     matplotlib.use("Agg")
@@ -187,6 +209,8 @@ def _serve() -> int:
     import sim.report.plots  # noqa: F401 - matplotlib and pandas, imported while we wait
 
     phases.mark("figure worker: imports")
+    global _reading
+    _reading = True  # from here on the input is ours to read (and may be read to its end)
     try:
         figures = pickle.load(sys.stdin.buffer)
     except EOFError:
@@ -212,6 +236,29 @@ def _serve() -> int:
         _, status = os.waitpid(pid, 0)
         failed |= status != 0
     return 1 if failed else 0
+
+
+def _leave_on_eof() -> None:
+    """Watch standard input while the imports run: if it ends with nothing written (the
+    command ended first, e.g. refused), leave at once instead of finishing the imports."""
+    import select
+
+    fd = sys.stdin.fileno()
+
+    def watch():
+        try:
+            select.select([fd], [], [])
+            import fcntl
+            import struct
+            import termios
+
+            waiting = struct.unpack("i", fcntl.ioctl(fd, termios.FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError, ImportError):
+            return  # cannot tell: read it as usual
+        if waiting == 0 and not _reading:  # end of input, nothing in it, nobody reading
+            os._exit(0)
+
+    threading.Thread(target=watch, name="stdin-eof", daemon=True).start()
 
 
 def _draw_one(fig: Figure) -> int:
