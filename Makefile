@@ -58,7 +58,11 @@ format: $(STAMP)
 wheel-check: $(STAMP)
 	sh scripts/wheel-check.sh $(PY)
 
+## bench: every figure of "How fast", each with the load average beside it; the commands side by
+## side with BENCH_AGAINST (a git revision, default main; empty: this checkout only)
+BENCH_AGAINST ?= main
 bench: $(STAMP)
+	$(PY) experiments/benchmark_commands.py --fresh $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST))
 	$(PY) experiments/benchmark_engines.py
 	$(PY) experiments/benchmark_sweep.py
 
