@@ -60,7 +60,7 @@ from sim.hydra.schema import (
     to_app_config,
 )
 from sim.model.validation import ConfigError
-from sim.report.phases import mark  # first: its "start" phase ends here
+from sim.report.phases import mark  # the phase timer: off unless STALEMATE_PHASES is set
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
@@ -507,10 +507,10 @@ def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
 @hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
 def hydra_app(cfg: DictConfig) -> None:
     """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
-    mark("launch" if HydraConfig.get().mode == RunMode.MULTIRUN else "hydra")
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
+    mark("launch" if multirun else "hydra")
     if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
         die_with_parent()
     try:
