@@ -550,10 +550,12 @@ def main(argv: list[str] | None = None) -> None:
     compose_once()  # the pre-flight check's composition is Hydra's too
     mark("imports")
     argv = list(sys.argv[1:] if argv is None else argv)
-    if _draws(argv):  # the figures' helper imports matplotlib while we check and compose
-        from sim.report.drawing import FigureWorker
+    runs = _runs(argv)
+    if runs:  # the figures' helper imports matplotlib while we check and compose
+        from sim.report.drawing import FigureWorker, idle_core
 
-        FigureWorker.prestart()  # (it leaves at once if the command is refused)
+        if runs == "run" or idle_core():  # a sweep's only when a core is idle
+            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     try:
         preflight(argv)
     except Refusal as err:
@@ -564,16 +566,19 @@ def main(argv: list[str] | None = None) -> None:
     hydra_app()
 
 
-def _draws(argv: list[str]) -> bool:
-    """Whether a command line asks to run something, and so to draw figures at its end
-    (a run or a sweep; not ``--cfg``, ``--help`` or another flag that only shows)."""
+def _runs(argv: list[str]) -> str | None:
+    """What a command line asks to run, and so to draw figures for at its end: ``"run"``,
+    ``"sweep"`` (``-m``), or None (``--cfg``, ``--help``, another flag that only shows,
+    or a line the check will refuse)."""
     from sim.hydra.refuse import INFO_FLAGS, argv_parser
 
     try:
         args = argv_parser().parse_args(argv)
     except Exception:  # noqa: BLE001 - refused by the check that follows
-        return False
-    return not (args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS))
+        return None
+    if args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS):
+        return None
+    return "sweep" if args.multirun else "run"
 
 
 def _prefix(message: str) -> str:

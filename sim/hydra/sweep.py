@@ -413,9 +413,9 @@ def plot_main(argv=None) -> None:
         if c.runs.empty:
             print(f"stalemate-plot: {sweep_dir} has no finished runs to plot yet", file=sys.stderr)
             return 1
-        from sim.report.drawing import FigureWorker
+        from sim.report.drawing import FigureWorker, idle_core
 
-        for p in plot_sweep(sweep_dir, c, worker=FigureWorker()):  # side by side
+        for p in plot_sweep(sweep_dir, c, worker=FigureWorker(start=idle_core())):
             print(p)
         return 0
 
@@ -453,7 +453,8 @@ def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None
     try:
         from sim.report.drawing import FigureWorker
 
-        figs = plot_sweep(sweep_dir, c, worker=FigureWorker.take())  # side by side
+        # drawn by the helper the command started (on an idle core), else here
+        figs = plot_sweep(sweep_dir, c, worker=FigureWorker.take(start=False))
         mark("plot")
         if figs:
             print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)

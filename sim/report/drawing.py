@@ -11,6 +11,12 @@ worker draws them, each in a process of its own when the machine has the cores.
 did not report as written (it failed, was killed, could not start): a figure can
 be late, never lost. Files are written atomically (:func:`sim.report.io.save_figure`).
 
+The helper costs the CPU of its own start (Python, numpy, pyarrow: about 0.3 s) and
+pays on a second core: a single run always uses it (its own process then imports
+neither matplotlib nor pandas); a sweep, which needs pandas for its summary anyway,
+uses it only when a core is idle (:func:`idle_core`) and otherwise draws in its own
+process, one figure after the other. The figures are the same either way.
+
 Example:
     >>> import tempfile
     >>> from pathlib import Path
@@ -106,11 +112,11 @@ class FigureWorker:
             _prestarted = cls()
 
     @classmethod
-    def take(cls) -> FigureWorker:
-        """The worker :meth:`prestart` started, or a new one."""
+    def take(cls, start: bool = True) -> FigureWorker:
+        """The worker :meth:`prestart` started, or a new one (started if ``start``)."""
         global _prestarted
         worker, _prestarted = _prestarted, None
-        return worker or cls()
+        return worker or cls(start=start)
 
     def draw(self, figures: list[Figure]) -> None:
         """Hand the worker these figures (call once, as soon as their data are ready).
@@ -184,6 +190,16 @@ class FigureWorker:
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:  # the command failed: no figures to wait for
             self._stop()
+
+
+def idle_core() -> bool:
+    """Whether this machine has a core to spare now: the 1-minute load average is below
+    the cores less one (this process). A helper drawing on a busy machine only adds the
+    CPU of its own imports."""
+    try:
+        return os.getloadavg()[0] < (os.cpu_count() or 1) - 1
+    except OSError:  # pragma: no cover - no load average here
+        return True
 
 
 _prestarted: FigureWorker | None = None
