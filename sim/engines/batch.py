@@ -362,6 +362,14 @@ def stream_batch(
     bar.close()
 
 
+def load_kernels() -> None:
+    """Load the batch engine's compiled kernels (from the cache, or compile them) by
+    streaming one run of one round on one thread: a command does this in a thread
+    while it composes its config, so its first simulation does not wait for them."""
+    stream_batch([make_config(rounds=1)], [0], sink=lambda kind, table: None, processes=1,
+                 progress=False, checked=True)  # fmt: skip
+
+
 def _run_chunk(
     configs,
     seeds,

@@ -562,8 +562,30 @@ def main(argv: list[str] | None = None) -> None:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
     mark("preflight")
+    if runs and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv):
+        _load_kernels_meanwhile()  # this process simulates: load them while Hydra composes
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
+
+
+def _load_kernels_meanwhile() -> None:
+    """Load the batch engine's kernels in a thread (:func:`sim.engines.batch.load_kernels`):
+    much of numba's loading runs outside the interpreter lock, so it overlaps Hydra's
+    composition and the sweeper's checks. The first simulation waits for it (numba's
+    own lock); the process waits for it before it exits, whatever ends it."""
+    import atexit
+
+    def load():
+        try:
+            from sim.engines.batch import load_kernels
+
+            load_kernels()
+        except Exception:  # noqa: BLE001 - the run loads them itself, and says what fails
+            pass
+
+    loader = threading.Thread(target=load, name="load-kernels", daemon=True)
+    loader.start()
+    atexit.register(loader.join)
 
 
 def _runs(argv: list[str]) -> str | None:
