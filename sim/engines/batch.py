@@ -364,10 +364,15 @@ def stream_batch(
 
 def load_kernels() -> None:
     """Load the batch engine's compiled kernels (from the cache, or compile them) by
-    streaming one run of one round on one thread: a command does this in a thread
-    while it composes its config, so its first simulation does not wait for them."""
-    stream_batch([make_config(rounds=1)], [0], sink=lambda kind, table: None, processes=1,
-                 progress=False, checked=True)  # fmt: skip
+    playing one run of one round on one thread and tabling it, as a chunk is: a command
+    does this in a thread while it composes its config, so its first simulation does
+    not wait for them. (No progress bar: it would start a thread of its own.)"""
+    c = compile_configs([make_config(rounds=1)])
+    seeds = np.zeros(1, dtype=np.int64)
+    state, hist = simulate(c, seeds, record=True, threads=1)
+    played = state.tally[:, T.round]
+    tables.states_table(seeds, seeds, hist.as_dict(), played)
+    tables.actions_table(seeds, seeds, c.structure.names, hist.as_dict(), played)
 
 
 def _run_chunk(

@@ -572,8 +572,8 @@ def _load_kernels_meanwhile() -> None:
     """Load the batch engine's kernels in a thread (:func:`sim.engines.batch.load_kernels`):
     much of numba's loading runs outside the interpreter lock, so it overlaps Hydra's
     composition and the sweeper's checks. The first simulation waits for it (numba's
-    own lock); the process waits for it before it exits, whatever ends it."""
-    import atexit
+    own lock). It is not a daemon: a process that ends early (a sweep the sweeper refuses)
+    waits for it, rather than finalizing the interpreter under it."""
 
     def load():
         try:
@@ -583,9 +583,7 @@ def _load_kernels_meanwhile() -> None:
         except Exception:  # noqa: BLE001 - the run loads them itself, and says what fails
             pass
 
-    loader = threading.Thread(target=load, name="load-kernels", daemon=True)
-    loader.start()
-    atexit.register(loader.join)
+    threading.Thread(target=load, name="load-kernels").start()
 
 
 def _runs(argv: list[str]) -> str | None:
