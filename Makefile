@@ -16,6 +16,8 @@ $(STAMP): pyproject.toml
 	$(PY) scripts/fetch-solara-assets.py --quiet
 	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set
 	$(PY) -m compileall -q sim hydra_plugins >/dev/null
+	@# compile the model's kernels now, with a line per step, not in the first command
+	$(PY) scripts/compile-kernels.py
 	@touch $(STAMP)
 
 ## demo: the 2018 baseline over 200 seeds, then a small assurance x relief sweep, with figures
@@ -83,7 +85,11 @@ newest:
 	from importlib.metadata import version; print('newest allowed:', ', '.join(f'{d} {version(d)}' for d in PRIVATE))"
 	$(NEWEST)/bin/python -m pytest -m "not slow" -n 2
 
+## bench: every figure of "How fast", each with the load average beside it; the commands side by
+## side with BENCH_AGAINST (a git revision, default main; empty: this checkout only)
+BENCH_AGAINST ?= main
 bench: $(STAMP)
+	$(PY) experiments/benchmark_commands.py --fresh $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST))
 	$(PY) experiments/benchmark_engines.py
 	$(PY) experiments/benchmark_sweep.py
 

@@ -72,6 +72,7 @@ def interleaved(fns: dict, repeats: int) -> dict[str, float]:
 def row(name: str, seconds: float, runs: int, extra: str = "") -> None:
     print(
         f"  {name:<44} {seconds / runs * 1e6:10.1f} µs/run {runs / seconds:12,.0f} runs/s  {extra}"
+        f"  (load {os.getloadavg()[0]:.2f})"
     )
 
 

@@ -13,6 +13,7 @@ Usage::
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -58,7 +59,7 @@ def main() -> None:
             t_plot = time.perf_counter() - t0
         print(
             f"\n{name}: {total:.1f} s total for {n} jobs, {len(blocks)} blocks "
-            "(launch, jobs, collect, plot)"
+            f"(launch, jobs, collect, plot; load {os.getloadavg()[0]:.2f})"
         )
         if sim_s > 0:
             print(

@@ -225,6 +225,9 @@ class StalemateSweeper(Sweeper):
     def sweep(self, arguments: list[str]) -> Any:
         from sim.hydra.refuse import explain
         from sim.hydra.sweep import finish
+        from sim.report.phases import mark
+
+        mark("hydra")
 
         parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
         args = [f"{k}={v}" for k, v in self.params.items()] + list(arguments)
@@ -249,6 +252,7 @@ class StalemateSweeper(Sweeper):
             if slow:  # checking takes a while: say what is coming first
                 print(f"{size} (checking every point…)", file=sys.stderr, flush=True)
             self._validate(combos, value_keys, value_lists)
+            mark("compose and check points")
         except Exception as err:  # noqa: BLE001 - one clear line for any malformed sweep
             refuse(f"sweep error: {explain(err)}")
 
@@ -290,6 +294,7 @@ class StalemateSweeper(Sweeper):
             # after the plan: a multirun.yaml without a sweep.json is a basic sweeper's
             write_text(OmegaConf.to_yaml(self.config), self.sweep_dir / "multirun.yaml")
             failpoint("sweep.planned")
+            mark("plan")
             print(f"  in {len(jobs)} job{'s' * (len(jobs) != 1)}", file=sys.stderr)
             from sim.hydra.cli import SWEEP_PID_ENV
 

@@ -311,9 +311,61 @@ def run_batch(
     Raises:
         ConfigError: for an invalid config or seed, before anything runs.
     """
+    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
+    stream_batch(
+        configs,
+        seeds,
+        record=record,
+        chunk_size=chunk_size,
+        processes=processes,
+        progress=progress,
+        sink=sink or (lambda kind, table: parts[kind].append(table)),
+        full_trust=full_trust,
+        uncertainty=uncertainty,
+    )
+    import pandas as pd
+
+    if sink is not None:
+        return Results(runs=pd.DataFrame())
+    runs = tables.to_pandas(pa.concat_tables(parts["runs"])) if parts["runs"] else pd.DataFrame()
+    if not record:
+        return Results(runs=runs)
+    return Results(
+        runs=runs,
+        states=tables.to_pandas(pa.concat_tables(parts["states"])),
+        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
+    )
+
+
+def stream_batch(
+    configs: Sequence[ModelConfig] | Iterable,
+    seeds: Iterable[int],
+    sink: Sink,
+    record: bool = True,
+    chunk_size: int | None = None,
+    processes: int | str | None = "auto",
+    progress: bool = True,
+    full_trust: bool = False,
+    uncertainty: Uncertainty | None = None,
+    checked: bool = False,
+) -> None:
+    """:func:`run_batch` handing each chunk's Arrow tables to ``sink(kind, table)`` as they
+    are made, and nothing else: no pandas is imported (the command line streams them
+    to Parquet). The arguments are :func:`run_batch`'s, and ``checked``: the configs are
+    :class:`ModelConfig` objects just made by :func:`make_config` (as the command line's
+    are), not validated again; seeds are checked all the same.
+
+    Raises:
+        ConfigError: for an invalid config or seed, before anything runs.
+    """
     from tqdm.auto import tqdm
 
-    configs, seeds = check_configs(configs, seeds)
+    if checked and all(isinstance(c, ModelConfig) for c in configs):
+        configs, seeds = list(configs), _checked_seeds(seeds)
+        if len(configs) != len(seeds) or not configs:
+            raise ConfigError(f"{len(configs)} configs but {len(seeds)} seeds: give one per run")
+    else:
+        configs, seeds = check_configs(configs, seeds)
     threads = resolve_threads(processes)
     if chunk_size is not None and (
         isinstance(chunk_size, bool)
@@ -321,7 +373,6 @@ def run_batch(
         or chunk_size < 1
     ):
         raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
-    parts: dict[str, list[pa.Table]] = {"runs": [], "states": [], "actions": []}
     bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
     buffers: dict[tuple[int, int], History] = {}  # one history per shape, reused by every chunk
     for lo, hi in _chunks(configs, chunk_size, record):
@@ -336,24 +387,22 @@ def run_batch(
             buffers,
         )
         for kind, table in chunk:
-            if sink is not None:
-                sink(kind, table)
-            else:
-                parts[kind].append(table)
+            sink(kind, table)
         bar.update(hi - lo)
     bar.close()
-    import pandas as pd
 
-    if sink is not None:
-        return Results(runs=pd.DataFrame())
-    runs = tables.to_pandas(pa.concat_tables(parts["runs"])) if parts["runs"] else pd.DataFrame()
-    if not record:
-        return Results(runs=runs)
-    return Results(
-        runs=runs,
-        states=tables.to_pandas(pa.concat_tables(parts["states"])),
-        actions=tables.to_pandas(pa.concat_tables(parts["actions"])),
-    )
+
+def load_kernels() -> None:
+    """Load the batch engine's compiled kernels (from the cache, or compile them) by
+    playing one run of one round on one thread and tabling it, as a chunk is: a command
+    does this in a thread while it composes its config, so its first simulation does
+    not wait for them. (No progress bar: it would start a thread of its own.)"""
+    c = compile_configs([make_config(rounds=1)])
+    seeds = np.zeros(1, dtype=np.int64)
+    state, hist = simulate(c, seeds, record=True, threads=1)
+    played = state.tally[:, T.round]
+    tables.states_table(seeds, seeds, hist.as_dict(), played)
+    tables.actions_table(seeds, seeds, c.structure.names, hist.as_dict(), played)
 
 
 def _run_chunk(
@@ -427,7 +476,7 @@ def _run_chunk(
         yield kind, table.take(order)
 
 
-__all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate"]
+__all__ = ["Results", "check_configs", "run_batch", "run_one", "simulate", "stream_batch"]
 
 
 def run_one(cfg: ModelConfig, seed: int, uncertainty: Uncertainty | None = None) -> RunView:

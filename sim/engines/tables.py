@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from sim.engines.kernels import actions_rows, parallel_lock, states_rows
-from sim.model.compile import Compiled
+from sim.engines.arrow import array, strings, table
 from sim.model.names import ACTION_NAMES, STATE_VARS, TP, Action, Outcome, T, V
 from sim.model.params import ModelConfig, scalar_params
 
 if TYPE_CHECKING:  # pandas is imported where tables become DataFrames, not before
     import pandas as pd
+
+    from sim.model.compile import Compiled
 
 #: Outcome categories in a fixed order (the categorical column's categories).
 OUTCOME_ORDER = ["agreement", "stalemate", "hedged_stalemate", "breakdown", "undecided"]
@@ -43,19 +44,19 @@ for _o in Outcome:
 def _dictionary(codes: np.ndarray, categories: Sequence[str]) -> pa.DictionaryArray:
     mask = codes < 0
     return pa.DictionaryArray.from_arrays(
-        pa.array(codes.astype(np.int32, copy=False), mask=mask if mask.any() else None),
-        pa.array(list(categories)),
+        array(codes.astype(np.int32, copy=False), mask=mask if mask.any() else None),
+        strings(categories),
     )
 
 
-def params_columns(cfgs: Sequence[ModelConfig], slot: np.ndarray) -> dict[str, np.ndarray]:
+def params_columns(cfgs: Sequence[ModelConfig], slot: np.ndarray) -> dict[str, object]:
     """The scalar parameters of each run (one column per parameter), from the
     distinct configs (in slot order) and each run's slot."""
     rows = [scalar_params(c) for c in cfgs]
     cols = {}
     for key in rows[0]:
         values = np.array([row[key] for row in rows])
-        cols[key] = values[slot]
+        cols[key] = strings(values, slot) if values.dtype.kind == "U" else values[slot]
     return cols
 
 
@@ -124,7 +125,7 @@ def runs_table(
             cols[f"belief_{name}"] = np.einsum(
                 "rk,rk->r", final["belief"][:, i, :n], tp[:, i, :n, TP.trustworthy]
             )
-    return pa.table(cols)
+    return table(cols)
 
 
 def with_drawn(runs: pa.Table, keys, values: np.ndarray) -> pa.Table:
@@ -132,12 +133,12 @@ def with_drawn(runs: pa.Table, keys, values: np.ndarray) -> pa.Table:
     (``rationality`` replaced, ``actors.DPRK.concede.bias`` added), and ``drawn``
     naming them."""
     for k, key in enumerate(keys):
-        col = pa.array(values[:, k])
+        col = array(values[:, k])
         if key in runs.column_names:
             runs = runs.set_column(runs.column_names.index(key), key, col)
         else:
             runs = runs.append_column(key, col)
-    return runs.append_column("drawn", pa.array([",".join(keys)] * runs.num_rows))
+    return runs.append_column("drawn", strings([",".join(keys)], np.zeros(runs.num_rows)))
 
 
 def _offsets(played: np.ndarray, per_run: np.ndarray) -> tuple[np.ndarray, int]:
@@ -151,6 +152,8 @@ def _offsets(played: np.ndarray, per_run: np.ndarray) -> tuple[np.ndarray, int]:
 def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndarray) -> pa.Table:
     """One row per run x round 0..played, run-major: the shared state, felt relief and
     the flag (gathered by :func:`sim.engines.kernels.states_rows` on every core)."""
+    from sim.engines.kernels import parallel_lock, states_rows  # compiled: imported when used
+
     played = np.ascontiguousarray(played, dtype=np.int64)
     offset, n = _offsets(played, played + 1)
     run, seed = np.empty(n, np.int64), np.empty(n, np.int64)
@@ -167,7 +170,7 @@ def states_table(seeds, run_ids, history: dict[str, np.ndarray], played: np.ndar
         cols[v.name] = x[v]
     cols["felt_relief"] = felt
     cols["flagged"] = flag
-    return pa.table(cols)
+    return table(cols)
 
 
 def actions_table(
@@ -175,6 +178,8 @@ def actions_table(
 ) -> pa.Table:
     """One row per run x played round x actor, run-major: the action and trust in the
     counterpart (gathered by :func:`sim.engines.kernels.actions_rows` on every core)."""
+    from sim.engines.kernels import actions_rows, parallel_lock
+
     A = history["actions"].shape[2]
     played = np.ascontiguousarray(played, dtype=np.int64)
     offset, n = _offsets(played, played * A)
@@ -185,7 +190,7 @@ def actions_table(
             played, offset, np.ascontiguousarray(run_ids, dtype=np.int64), history["actions"],
             history["trust"], run, rnd, actor, action, trust,
         )  # fmt: skip
-    return pa.table(
+    return table(
         {
             "run_id": run,
             "round": rnd,

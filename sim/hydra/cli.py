@@ -63,6 +63,7 @@ from sim.hydra.schema import (
     to_app_config,
 )
 from sim.model.validation import ConfigError
+from sim.report.phases import mark  # the phase timer: off unless STALEMATE_PHASES is set
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
@@ -97,32 +98,49 @@ def _fingerprint(obj) -> str:
 def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str, list], idx):
     """Add what identifies each run to a runs table: scenario, chosen groups, swept keys,
     version. ``swept`` holds each swept key's value per point; ``idx`` each row's point."""
+    import numpy as np
     import pyarrow as pa
+
+    from sim.engines.arrow import strings
 
     n = table.num_rows
     choices = choices or {}
+    same = np.zeros(n, dtype=np.int32)  # one value on every row
     # the scenario option chosen (a config-group value, what a sweep varies) and the run's name
     cols = {
-        "scenario": pa.array([str(choices.get("scenario", app.name))] * n),
-        "name": pa.array([app.name] * n),
+        "scenario": strings([str(choices.get("scenario", app.name))], same),
+        "name": strings([app.name], same),
     }
     for g in GROUPS[1:]:  # which actors/policy option
         if g in choices:
-            cols[g] = pa.array([str(choices[g])] * n)
-    front = pa.table(cols)
-    out = pa.Table.from_arrays(
-        [*front.columns, *table.columns], names=[*front.column_names, *table.column_names]
-    )
+            cols[g] = strings([str(choices[g])], same)
+    out = pa.Table.from_arrays([*cols.values(), *table.columns], names=[*cols, *table.column_names])
     for key, per_point in swept.items():  # nested swept keys (actors.DPRK.trust) become columns
-        values = pa.array([per_point[i] for i in idx])
+        values = _column([per_point[i] for i in idx])
         if key in out.column_names:
             out = out.set_column(out.column_names.index(key), key, values)
         else:
             out = out.append_column(key, values)
     from sim.engines.provenance import code_hash
 
-    out = out.append_column("version", pa.array([sim.__version__] * n))
-    return out.append_column("code", pa.array([code_hash()] * n))  # which model made each run
+    out = out.append_column("version", strings([sim.__version__], same))
+    return out.append_column("code", strings([code_hash()], same))  # which model made each run
+
+
+def _column(values: list):
+    """One swept key's values, one per row (numbers or strings), as an Arrow array."""
+    import numpy as np
+
+    from sim.engines.arrow import array, strings
+
+    if all(isinstance(v, str) for v in values):
+        distinct = {v: i for i, v in enumerate(dict.fromkeys(values))}
+        return strings(list(distinct), np.array([distinct[v] for v in values], dtype=np.int32))
+    if all(type(v) in (int, float) for v in values):
+        return array(np.array(values))
+    import pyarrow as pa
+
+    return pa.array(values)
 
 
 def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
@@ -133,7 +151,8 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
     them; runs tables carry the label columns (:func:`_label_columns`).
     """
     import numpy as np
-    import pyarrow as pa
+
+    from sim.engines.arrow import array, to_numpy
 
     unc = run_uncertainty(app)
     models, swept = [], {}
@@ -142,6 +161,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
         models.append(model)
         for k, _ in parse_point(point):
             swept.setdefault(k, []).append(lookup(point_app, k))
+    mark("compose points")
     n_seeds, limit = app.seeds, PIECE_RUNS[engine]
     segments = []  # (point, first seed offset, last seed offset + 1), cut to the piece size
     for p in range(len(points)):
@@ -162,17 +182,17 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
         point_of = np.concatenate([np.full(hi - lo, p) for p, lo, hi in piece])
 
         def piece_sink(kind, table, offset=offset, point_of=point_of):
-            rel = table.column("run_id").to_numpy()
+            rel = to_numpy(table.column("run_id"))
             at = table.column_names.index("run_id")
-            table = table.set_column(at, "run_id", pa.array(rel + offset, pa.int64()))
+            table = table.set_column(at, "run_id", array((rel + offset).astype(np.int64)))
             if kind == "runs":
                 table = _label_columns(table, app, choices, swept, point_of[rel])
             sink(kind, table)
 
         if engine == "batch":
-            from sim.engines.batch import run_batch
+            from sim.engines.batch import stream_batch  # no pandas: tables stay in Arrow
 
-            run_batch(
+            stream_batch(
                 configs,
                 seeds,
                 record=record,
@@ -180,6 +200,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
                 progress=False,
                 sink=piece_sink,
                 uncertainty=unc,
+                checked=True,  # made by make_config just above (apply_point)
             )
         else:
             from sim.engines.mesa_model import run_mesa  # Mesa is imported only when it runs
@@ -235,10 +256,14 @@ def run_single(
     app: AppConfig, base_model, out: Path, choices, meta: dict, published: Path | None = None
 ) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
-    from sim.report.io import ParquetStream, save_figure, write_text
+    from sim.engines.arrow import array, to_numpy
+    from sim.report.drawing import Figure, FigureWorker
+    from sim.report.io import ParquetStream, write_text
     from sim.report.summary import RunningSummary
 
     t_job = time.perf_counter()
+    # matplotlib and pandas are imported by a helper process while this one simulates
+    worker = FigureWorker.take()
     first, last = meta["seeds"]
     narrate = app.narrate if app.narrate is not None else True
     record = app.trajectories
@@ -297,35 +322,39 @@ def run_single(
                 bar.update(table.num_rows)
             streams[kind].write(table)
             if kind in keep:  # the first runs, for the figure
-                mask = table.column("run_id").to_numpy() < FIGURE_RUNS
+                mask = to_numpy(table.column("run_id")) < FIGURE_RUNS
                 if mask.any():
-                    keep[kind].append(table.filter(mask))
+                    keep[kind].append(table.filter(array(mask)))
 
+        mark("set up the run")
         t0 = time.perf_counter()
         stream_runs(app, base_model, [[]], engine, record, sink, choices)
         elapsed = time.perf_counter() - t0
+        mark("simulate")
         bar.close()
         meta["timing"] = {"simulate_s": elapsed}
         for kind, stream in streams.items():
             stream.metadata = meta
             written[kind] = stream.path
+    mark("write tables")
+    title = app.description or app.name
+    figures = {}
     if record:
         import pyarrow as pa
 
-        from sim.engines.tables import to_pandas
-        from sim.report.plots import plot_trajectories
-
         shown = min(app.seeds, FIGURE_RUNS)
-        states = to_pandas(pa.concat_tables(keep["states"]))
-        actions_ = to_pandas(pa.concat_tables(keep["actions"]))
         n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
-        fig = plot_trajectories(states, actions_, app.description or app.name, n_note)
-        written["figure"] = save_figure(fig, out / "trajectories.png", dpi=110)
+        tables = (pa.concat_tables(keep["states"]), pa.concat_tables(keep["actions"]))
+        figures["figure"] = Figure(
+            "plot_trajectories", out / "trajectories.png", (*tables, title, n_note)
+        )
     if summary.horizon:
-        from sim.report.plots import plot_survival
-
-        fig = plot_survival({app.name: summary.survival()}, app.description or app.name, app.seeds)
-        written["survival"] = save_figure(fig, out / "survival.png", dpi=110)
+        figures["survival"] = Figure(
+            "plot_survival",
+            out / "survival.png",
+            ({app.name: summary.survival()}, title, app.seeds),
+        )
+    worker.draw(list(figures.values()))  # drawn while the summary and the story are told
     print()
     print(summary.format())
     if narrate:  # told from the batch engine's own record of the run: no Mesa needed
@@ -334,6 +363,10 @@ def run_single(
 
         print(f"\nThe run with seed {first}, round by round:")
         print(tell(run_one(base_model, first, run_uncertainty(app)), color=sys.stdout.isatty()))
+        mark("narrate")
+    for key, path in zip(figures, worker.finish()):
+        written[key] = path
+    mark("figures")
     say(
         f"\n{app.seeds:,} runs simulated in {elapsed:.2f} s ({time.perf_counter() - t_job:.1f} s in all). Results in {published or out}/:"
     )
@@ -437,8 +470,10 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
                     bar.update(table.num_rows)
 
             stream_runs(app, base_model, block, engine, record_flag, sink, choices)
+            mark("simulate")
             for s in streams.values():
                 s.metadata = {**block_meta, "timing": {"simulate_s": time.perf_counter() - t0}}
+        mark("write")
         entry = {"file": files["runs"], "points": block, **file_digest(out / files["runs"])}
         if record_flag:
             entry["extra"] = {
@@ -492,6 +527,7 @@ def hydra_app(cfg: DictConfig) -> None:
 
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
+    mark("launch" if multirun else "hydra")
     if multirun and "JoblibLauncher" in str(hc.launcher.get("_target_", "")):
         die_with_parent()
     try:
@@ -510,6 +546,7 @@ def hydra_app(cfg: DictConfig) -> None:
                 job=(Path(hc.sweep.dir), hc.job.num) if multirun else None,
                 published=_TARGET if not multirun else None,
             )
+        mark("job" if multirun else "run")
     except ConfigError as err:  # normally refused before: by main() or the ValidateConfig callback
         print(f"stalemate: config error: {err}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -535,22 +572,34 @@ def main(argv: list[str] | None = None) -> None:
     global _TARGET, _COMMAND
     import shlex
 
+    from sim.hydra.compose import compose_once
     from sim.hydra.refuse import Refusal, preflight, quote_value
     from sim.report.io import skip_final_collection
     from sim.report.staging import partial_dir
 
     skip_final_collection()
+    compose_once()  # the pre-flight check's composition is Hydra's too
+    mark("imports")
     argv = list(sys.argv[1:] if argv is None else argv)
+    runs = _runs(argv)
+    if runs:  # the figures' helper imports matplotlib while we check and compose
+        from sim.report.drawing import FigureWorker, idle_core
+
+        if runs == "run" or idle_core():  # a sweep's only when a core is idle
+            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     try:
         output = preflight(argv)
     except Refusal as err:
         print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
         raise SystemExit(2) from None
+    mark("preflight")
     _TARGET = _COMMAND = None
     if output is not None and not output.multirun:  # Hydra writes into the partial directory
         _TARGET, _COMMAND = output.directory, shlex.join(["stalemate", *argv])
         argv = [*argv, f"hydra.run.dir={quote_value(str(partial_dir(_TARGET)))}"]
         argv = _overrides_first(argv)
+    if runs and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv):
+        _load_kernels_meanwhile()  # this process simulates: load them while Hydra composes
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
 
@@ -574,6 +623,39 @@ def _overrides_first(argv: list[str]) -> list[str]:
     overrides = argv_parser().parse_args(argv).overrides
     rest = [a for a in argv if a not in set(overrides)]
     return [*overrides, *rest]
+
+
+def _load_kernels_meanwhile() -> None:
+    """Load the batch engine's kernels in a thread (:func:`sim.engines.batch.load_kernels`):
+    much of numba's loading runs outside the interpreter lock, so it overlaps Hydra's
+    composition and the sweeper's checks. The first simulation waits for it (numba's
+    own lock). It is not a daemon: a process that ends early (a sweep the sweeper refuses)
+    waits for it, rather than finalizing the interpreter under it."""
+
+    def load():
+        try:
+            from sim.engines.batch import load_kernels
+
+            load_kernels()
+        except Exception:  # noqa: BLE001 - the run loads them itself, and says what fails
+            pass
+
+    threading.Thread(target=load, name="load-kernels").start()
+
+
+def _runs(argv: list[str]) -> str | None:
+    """What a command line asks to run, and so to draw figures for at its end: ``"run"``,
+    ``"sweep"`` (``-m``), or None (``--cfg``, ``--help``, another flag that only shows,
+    or a line the check will refuse)."""
+    from sim.hydra.refuse import INFO_FLAGS, argv_parser
+
+    try:
+        args = argv_parser().parse_args(argv)
+    except Exception:  # noqa: BLE001 - refused by the check that follows
+        return None
+    if args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS):
+        return None
+    return "sweep" if args.multirun else "run"
 
 
 def _prefix(message: str) -> str:

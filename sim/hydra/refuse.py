@@ -426,7 +426,9 @@ def preflight(argv: list[str]) -> Output | None:
             return  # two search-path changes: let Hydra combine them
         overrides.append(f"hydra.searchpath=[file://{config_dir}]")
     try:
-        cfg, multirun = _compose(args.config_name or "config", overrides, args.multirun)
+        cfg, multirun = _compose(
+            args.config_name or "config", overrides, args.multirun, show=bool(args.cfg)
+        )
         if args.cfg:
             return  # shown as composed, not validated as a run
         to_app_config(cfg)
@@ -482,24 +484,32 @@ def check_raw_events(overrides: list[str]) -> None:
             check_events(value)
 
 
-def _compose(config_name: str, overrides: list[str], multirun: bool):
-    """Compose as ``hydra.main`` will: the run mode decided the same way (``-m`` or the
-    config's ``hydra.mode``). Returns the config and whether it is a multirun."""
+def _compose(config_name: str, overrides: list[str], multirun: bool, show: bool = False):
+    """Compose as ``hydra.main`` will: the run mode decided the same way (a mode the
+    config asks for, else ``-m`` or not, given as a ``hydra.mode`` override), or with
+    ``show`` (``--cfg``) once in run mode, as Hydra shows it. Returns the config and
+    whether it is a multirun. (The same compositions, so the command hands them to
+    Hydra: :func:`sim.hydra.compose.compose_once`.)"""
     from hydra import initialize_config_module
     from hydra.core.global_hydra import GlobalHydra
     from hydra.types import RunMode
 
-    from sim.hydra.compose import CONFIG_MODULE, hydra_lock
+    from sim.hydra.compose import CONFIG_MODULE, JOB_NAME, hydra_lock
 
-    with hydra_lock, initialize_config_module(CONFIG_MODULE, version_base="1.3"):
+    # under the command's own job name: ${hydra.job.name} is what Hydra will make of it
+    with hydra_lock, initialize_config_module(CONFIG_MODULE, JOB_NAME, version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
-        if not multirun:  # a preset may ask for a multirun in its config
-            probe = loader.load_configuration(
+        extra = []
+        if not show:  # a preset may ask for a mode in its config (hydra.main's get_mode)
+            asked = loader.load_configuration(
                 config_name, overrides, run_mode=RunMode.MULTIRUN, validate_sweep_overrides=False
-            )
-            multirun = probe.hydra.mode == RunMode.MULTIRUN
+            ).hydra.mode
+            if asked is None or (multirun and asked == RunMode.RUN):
+                extra = [f"hydra.mode={'MULTIRUN' if multirun else 'RUN'}"]
+            else:
+                multirun = asked == RunMode.MULTIRUN
         mode = RunMode.MULTIRUN if multirun else RunMode.RUN
-        cfg = loader.load_configuration(config_name, overrides, run_mode=mode)
+        cfg = loader.load_configuration(config_name, [*overrides, *extra], run_mode=mode)
     from hydra.core.hydra_config import HydraConfig
     from hydra.core.utils import setup_globals
 

@@ -102,9 +102,28 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     if isinstance(cfg, AppConfig):
         app = cfg
     else:
-        merged = OmegaConf.merge(OmegaConf.structured(AppConfig), _without_hydra(cfg))
-        app = OmegaConf.to_object(merged)
+        app = _typed(_without_hydra(cfg))
     return _validated(app)
+
+
+#: Typed configs by their values: a command validates the same config several times
+#: (its pre-flight check, Hydra's callback, the run), and typing it is the costly part.
+_TYPED: dict[str, AppConfig] = {}
+
+
+def _typed(values: dict) -> AppConfig:
+    """The values merged into the schema (its types and defaults), as a fresh
+    :class:`AppConfig`; the same values are merged once per process."""
+    import json
+
+    key = json.dumps(values, sort_keys=True, default=repr)
+    typed = _TYPED.get(key)
+    if typed is None:
+        typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AppConfig), values))
+        if len(_TYPED) >= 64:
+            _TYPED.clear()
+        _TYPED[key] = typed
+    return copy.deepcopy(typed)  # validation types it further in place
 
 
 #: What a name that becomes a directory may look like: one safe path component.

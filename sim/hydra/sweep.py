@@ -27,7 +27,9 @@ from omegaconf import OmegaConf
 
 from sim.hydra.blocks import check_job, covered_points
 from sim.hydra.schema import GROUPS
-from sim.report.io import failpoint, save_figure, skip_final_collection, write_parquet, write_text
+from sim.report.io import failpoint, skip_final_collection, write_parquet, write_text
+from sim.report.labels import axis_label
+from sim.report.phases import mark
 from sim.report.summary import outcome_shares
 
 
@@ -280,12 +282,30 @@ def report(c: Collected, sweep_dir, command: str | None = None) -> str:
     return "\n".join(lines)
 
 
-def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
-    """Draw the figures a sweep supports into its directory; return their paths."""
-    from sim.report import plots
+def plot_sweep(sweep_dir, c: Collected | None = None, worker=None) -> list[Path]:
+    """Draw the figures a sweep supports into its directory; return their paths.
+
+    With ``worker`` (a :class:`sim.report.drawing.FigureWorker`) they are drawn by that
+    helper process, side by side where there are cores; otherwise here.
+    """
+    from sim.report.drawing import FigureWorker
 
     sweep_dir = Path(sweep_dir)
     c = c or collect(sweep_dir)
+    figures = sweep_figures(sweep_dir, c)
+    if not figures:
+        return []
+    worker = worker or FigureWorker(start=False)
+    worker.draw(figures)
+    return worker.finish()
+
+
+def sweep_figures(sweep_dir, c: Collected) -> list:
+    """The figures a collected sweep supports (:class:`sim.report.drawing.Figure`: what to
+    draw with which data, and where), not yet drawn."""
+    from sim.report.drawing import Figure
+
+    sweep_dir = Path(sweep_dir)
     if c.runs.empty:
         return []
     runs, summary, keys = c.runs, c.summary, c.keys
@@ -303,33 +323,38 @@ def plot_sweep(sweep_dir, c: Collected | None = None) -> list[Path]:
         if len(keys) > 2:  # average over the other swept keys
             sub = _summarise(runs, [x, y])
             note = f", pooled over {', '.join(k for k in keys if k not in (x, y))}"
-        fig = plots.plot_outcome_map(
-            sub, x, y, f"Outcomes over {x} x {y} ({n_seeds} seeds per point{note})"
-        )
-        out.append(save_figure(fig, sweep_dir / "outcome_map.png", dpi=110))
+        title = f"Outcomes over {x} x {y} ({n_seeds} seeds per point{note})"
+        out.append(Figure("plot_outcome_map", sweep_dir / "outcome_map.png", (sub, x, y, title)))
     elif len(numeric) == 1:
         by = categorical[0] if categorical else None
         note = f", pooled over {', '.join(categorical[1:])}" if len(categorical) > 1 else ""
-        fig = plots.plot_outcome_lines(
-            _summarise(runs, [*([by] if by else []), numeric[0]]),
-            numeric[0],
-            f"Outcomes against {plots.axis_label(numeric[0])} ({n_seeds} seeds per point{note})",
-            by,
+        title = f"Outcomes against {axis_label(numeric[0])} ({n_seeds} seeds per point{note})"
+        sub = _summarise(runs, [*([by] if by else []), numeric[0]])
+        out.append(
+            Figure(
+                "plot_outcome_lines", sweep_dir / "outcome_lines.png", (sub, numeric[0], title, by)
+            )
         )
-        out.append(save_figure(fig, sweep_dir / "outcome_lines.png", dpi=110))
     for k in categorical:
-        fig = plots.plot_outcome_bars(_summarise(runs, [k]), k)
-        out.append(save_figure(fig, sweep_dir / f"outcome_bars_{k}.png", dpi=110))
+        out.append(
+            Figure(
+                "plot_outcome_bars", sweep_dir / f"outcome_bars_{k}.png", (_summarise(runs, [k]), k)
+            )
+        )
     if keys:
         k = categorical[0] if categorical else numeric[0]
-        fig = plots.plot_action_shares(runs, k, actors)
-        out.append(save_figure(fig, sweep_dir / "action_shares.png", dpi=110))
+        # only the columns the figure reads travel to the helper
+        cols = [k, *(f"{a}_share_{n}" for n in actors for a in ("concede", "hedge", "escalate"))]
+        out.append(
+            Figure("plot_action_shares", sweep_dir / "action_shares.png", (runs[cols], k, actors))
+        )
     if "scenario" in keys:  # one fan chart per scenario whose rounds were recorded
         for scenario, states, actions in _recorded_by_scenario(c.blocks):
-            fig = plots.plot_trajectories(
-                states, actions, f"{scenario}: shared state over rounds", states["run_id"].nunique()
+            title = f"{scenario}: shared state over rounds"
+            args = (states, actions, title, states["run_id"].nunique())
+            out.append(
+                Figure("plot_trajectories", sweep_dir / f"fan_{scenario}.png", args, dpi=100)
             )
-            out.append(save_figure(fig, sweep_dir / f"fan_{scenario}.png", dpi=100))
     return out
 
 
@@ -437,7 +462,9 @@ def plot_main(argv=None) -> None:
         if c.runs.empty:
             print(f"stalemate-plot: {sweep_dir} has no finished runs to plot yet", file=sys.stderr)
             return 1
-        for p in plot_sweep(sweep_dir, c):
+        from sim.report.drawing import FigureWorker, idle_core
+
+        for p in plot_sweep(sweep_dir, c, worker=FigureWorker(start=idle_core())):
             print(p)
         return 0
 
@@ -459,7 +486,9 @@ def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None
     failed = failed or []
     try:
         failpoint("sweep.merge")
+        mark("jobs")
         c = collect(sweep_dir)
+        mark("collect")
     except Exception as err:  # noqa: BLE001 - e.g. a full disk
         for line in failed:
             print(f"stalemate: failed: {line}", file=sys.stderr)
@@ -471,7 +500,11 @@ def finish(sweep_dir: Path, failed: list[str] | None = None, command: str | None
         raise SystemExit(1) from None
     print(report(c, sweep_dir, command), file=sys.stderr)
     try:
-        figs = plot_sweep(sweep_dir, c)
+        from sim.report.drawing import FigureWorker
+
+        # drawn by the helper the command started (on an idle core), else here
+        figs = plot_sweep(sweep_dir, c, worker=FigureWorker.take(start=False))
+        mark("plot")
         if figs:
             print("Figures: " + ", ".join(p.name for p in figs), file=sys.stderr)
     except Exception as err:  # noqa: BLE001

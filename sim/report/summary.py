@@ -128,7 +128,11 @@ class RunningSummary:
         """Add a chunk of a runs table (an Arrow table or a DataFrame)."""
 
         def col(name):
-            c = runs[name] if not hasattr(runs, "column") else runs.column(name)
+            if hasattr(runs, "column"):  # Arrow, read without pandas
+                from sim.engines.arrow import to_numpy
+
+                return to_numpy(runs.column(name))
+            c = runs[name]
             return c.to_numpy() if hasattr(c, "to_numpy") else np.asarray(c)
 
         outcome = np.asarray(col("outcome")).astype(str)
