@@ -257,12 +257,14 @@ def test_two_students_and_a_projector_in_process(room):
     solara = pytest.importorskip("solara", reason="the pages need the app extra")
     import ipyvuetify as v
 
-    from sim.classroom import room_app
+    from sim.classroom.room_projector import Projector
+    from sim.classroom.room_student import StudentPage
+    from sim.classroom.room_views import serve_room
 
-    room_app.set_room(room)
+    serve_room(room)
     try:
-        pages = [solara.render(room_app.StudentPage(), handle_error=False)[1] for _ in range(2)]
-        projector = solara.render(room_app.Projector(room), handle_error=False)[1]
+        pages = [solara.render(StudentPage(), handle_error=False)[1] for _ in range(2)]
+        projector = solara.render(Projector(room), handle_error=False)[1]
         for rc, (name, actor) in zip(pages, (("Ana", "DPRK"), ("Ben", "USA"))):
             rc.find(v.TextField, label="Room code").widget.v_model = "ABC234"
             rc.find(v.TextField, label="Your name").widget.v_model = name
@@ -287,21 +289,42 @@ def test_two_students_and_a_projector_in_process(room):
         for rc in (*pages, projector):
             rc.close()
     finally:
-        room_app.set_room(None)
+        serve_room(None)
 
 
 def test_stalemate_room_binds_loopback_and_prints_the_code(monkeypatch, capsys):
+    """The settings reach the room as one checked object; the port is open before start-up."""
     from sim.classroom import room_app
 
-    calls = {}
-    monkeypatch.setattr(room_app.os, "execve", lambda exe, cmd, env: calls.update(cmd=cmd, env=env))
-    room_app.main(["--code", "xyz789", "--seed", "3"])
+    served = {}
+    monkeypatch.setattr(
+        room_app, "serve", lambda settings, sock: served.update(s=settings, sock=sock)
+    )
+    assert room_app.main(["--code", "xyz789", "--seed", "3", "--port", "0"]) == 0
     out = capsys.readouterr().out
+    settings, sock = served["s"], served["sock"]
     assert "Join code:        XYZ789" in out and "this machine only" in out
-    cmd, env = calls["cmd"], calls["env"]
-    assert cmd[cmd.index("--host") + 1] == "127.0.0.1"
-    assert env["STALEMATE_ROOM_CODE"] == "XYZ789" and env["STALEMATE_ROOM_SEED"] == "3"
-    assert f"teacher?key={env['STALEMATE_ROOM_KEY']}" in out
-    room_app.main(["--host", "0.0.0.0"])
-    assert calls["cmd"][calls["cmd"].index("--host") + 1] == "0.0.0.0"
+    assert sock.getsockname()[0] == "127.0.0.1" and f":{sock.getsockname()[1]}/" in out
+    assert settings.code == "XYZ789" and settings.seed == 3 and settings.port == 0
+    assert f"teacher?key={settings.teacher_key}" in out
+    room = settings.room()
+    assert room.code == "XYZ789" and room.seed == 3 and room.is_teacher(settings.teacher_key)
+    room.close()
+    sock.close()
+    assert room_app.main(["--host", "0.0.0.0", "--port", "0"]) == 0
+    assert served["sock"].getsockname()[0] == "0.0.0.0"
     assert "this machine only" not in capsys.readouterr().out
+    served["sock"].close()
+
+
+def test_importing_the_room_starts_nothing():
+    """No thread (a warm-up, a clock) starts when the room's modules are imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import threading, sim.classroom.room_app, sim.classroom.room_pages, sim.classroom.page; "
+        "print(sorted(t.name for t in threading.enumerate()))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['MainThread']", out.stdout + out.stderr

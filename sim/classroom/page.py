@@ -35,8 +35,6 @@ installation (``scripts/fetch-solara-assets.py``), so it also works with no netw
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -761,74 +759,6 @@ routes = [
 # The ``stalemate-app`` console script
 
 
-def asset_cache_dir() -> Path:
-    """Where Solara's server looks for its cached front-end files."""
-    env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
-    return Path(env) if env else Path(sys.prefix) / "share" / "solara" / "cdn"
-
-
-def check_assets(prog: str) -> None:
-    cache = asset_cache_dir()
-    missing = [
-        name
-        for name in ("@widgetti/solara-vuetify*-app@*", "vega@6*", "vega-lite@6*", "vega-embed@7*")
-        if not any(cache.glob(name))
-    ]
-    if missing:
-        print(
-            f"{prog}: front-end files are missing from {cache} ({', '.join(missing)}); without a "
-            "network the page stays blank or without charts. Fill the cache with: "
-            "python scripts/fetch-solara-assets.py",
-            file=sys.stderr,
-        )
-
-
-def solara_command(module: str, host: str, port: int, dev: bool) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        module,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--no-open",
-    ]
-    if not dev:
-        cmd.append("--production")
-    return cmd
-
-
-def solara_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
-    env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the JavaScript from the local cache
-    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no "runs on Solara" footer over the page
-    return env
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the page (entry point of ``stalemate-app``)."""
-    parser = argparse.ArgumentParser(prog="stalemate-app", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=PORT, help=f"port (default {PORT}; 0: any free)"
-    )
-    parser.add_argument(
-        "--dev", action="store_true", help="solara's development mode (auto-reload)"
-    )
-    args, extra = parser.parse_known_args(argv)
-    check_assets("stalemate-app")
-    print(f"Stalemate classroom page on http://{args.host}:{args.port}  (Ctrl-C stops it)")
-    cmd = solara_command("sim.classroom.page", args.host, args.port, args.dev)
-    os.execve(sys.executable, cmd + extra, solara_env())
-    return 0  # pragma: no cover
-
-
 def _warm_up() -> None:
     """Load the compiled model and build the chart specs before the first visitor arrives."""
     try:
@@ -840,7 +770,43 @@ def _warm_up() -> None:
         pass
 
 
-threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
+def main(argv: list[str] | None = None) -> int:
+    """Serve the page (entry point of ``stalemate-app``): the command line is checked, and the
+    port opened, before anything starts; a bad value or a busy port is one line, exit code 2."""
+    from sim.classroom.serve import (
+        OneLineParser,
+        ServeError,
+        bound_port,
+        check_assets,
+        listen,
+        port_number,
+        run,
+        solara_app,
+    )
+
+    parser = OneLineParser(prog="stalemate-app", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
+    )
+    parser.add_argument(
+        "--port", type=port_number, default=PORT, help=f"port (default {PORT}; 0: any free one)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        sock = listen(args.host, args.port)
+    except ServeError as err:
+        print(f"stalemate-app: {err}", file=sys.stderr)
+        return 2
+    check_assets("stalemate-app")
+    app = solara_app("sim.classroom.page")
+    print(
+        f"Stalemate classroom page on http://{args.host}:{bound_port(sock)}  (Ctrl-C stops it)",
+        flush=True,
+    )
+    threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
+    run(app, sock)
+    return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

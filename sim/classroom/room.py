@@ -1,9 +1,9 @@
 """The room: a whole class plays one negotiation, each student (or team) in one state's seat.
 
 HubNet-style participatory play, without a browser: this module holds the
-room's rules and its shared state; :mod:`sim.classroom.room_app` puts them on
+room's rules and its shared state; :mod:`sim.classroom.room_pages` puts them on
 Solara pages (student, teacher console, projector) and ``stalemate-room``
-serves them.
+(:mod:`sim.classroom.room_app`) serves them.
 
 How a game goes:
 
@@ -26,7 +26,7 @@ Shared state and sessions: one :class:`Room` per server process holds
 everything, under one lock; every change makes a new immutable
 :class:`RoomView` with a higher ``version`` and wakes the sessions waiting in
 :meth:`Room.wait` (each browser session has its own waiting thread and
-redraws itself, see :func:`sim.classroom.room_app.use_room`).
+redraws itself, see :func:`sim.classroom.room_views.use_room`).
 
 Security: a student is known by the server-side Solara session, never by
 anything the browser sends; a wrong code is refused (and repeated wrong codes
