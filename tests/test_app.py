@@ -164,9 +164,10 @@ def test_slider_change_is_pending_until_reset(page):
     assert texts(page, "sm-pending") == []
 
 
-@pytest.mark.parametrize("bad", ["abc", "3.7", "-5", "99999999999999999999"])
+@pytest.mark.parametrize("bad", ["abc", "3.7", "-5", "99999999999999999999", "²", "①", "1²"])
 def test_bad_seed_is_refused_inline_and_the_page_keeps_working(page, bad):
-    """Defect 3: a bad seed showed a traceback."""
+    """Defect 3: a bad seed showed a traceback; issue 26: so did "²" and "①" (digits to
+    ``str.isdigit``, not to ``int``)."""
     click(page, "Step")
     seed_box(page).v_model = bad
     box = seed_box(page)
@@ -179,6 +180,14 @@ def test_bad_seed_is_refused_inline_and_the_page_keeps_working(page, bad):
     seed_box(page).v_model = bad + "x"  # another value: the box speaks of it, the old refusal goes
     assert texts(page, "sm-error") == [] and seed_box(page).error
     seed_box(page).v_model = "12"
+    click(page, "Reset")
+    assert texts(page, "sm-error") == [] and "seed 12" in text(page, "stalemate-table")
+
+
+def test_seed_in_other_scripts_digits_is_read(page):
+    """Decimal digits of any script are a number (what a phone's keyboard may type)."""
+    seed_box(page).v_model = "１２"
+    assert not seed_box(page).error
     click(page, "Reset")
     assert texts(page, "sm-error") == [] and "seed 12" in text(page, "stalemate-table")
 

@@ -45,7 +45,7 @@ import solara.lab
 
 from sim.classroom.charts import warm_up
 from sim.classroom.runner import SPEEDS, Runner
-from sim.classroom.seats import NOBODY, ClassroomModel, comparison
+from sim.classroom.seats import NOBODY, ClassroomModel, comparison, seed_of, seed_problem
 from sim.classroom.snapshot import Snapshot
 from sim.classroom.ui import (
     CSS,
@@ -67,8 +67,6 @@ from sim.classroom.words import (
     scenario_info,
     scenario_title,
 )
-from sim.engines.mesa_model import seed_from
-from sim.engines.state import MAX_SEED
 from sim.hydra.compose import scenario_description, scenario_kwargs, scenario_names
 from sim.model.names import ACTION_NAMES, Action, T, V
 from sim.model.validation import ConfigError
@@ -126,24 +124,6 @@ def rounds_range(scenario: str) -> tuple[int, int]:
     return lo, max(200, int(kw["rounds"]))
 
 
-def seed_problem(text: str) -> str | None:
-    """Why ``text`` is not a seed (None if it is one; blank means a random seed).
-
-    Example:
-        >>> seed_problem("12"), seed_problem(" "), seed_problem("-5")[:30]
-        (None, None, 'The seed must be a whole numbe')
-    """
-    try:
-        seed_from(text)
-    except ConfigError:
-        shown = text if len(text) <= 24 else text[:21] + "…"
-        return (
-            f"The seed must be a whole number from 0 to {MAX_SEED:,}, or blank for a random "
-            f"one — “{shown}” is not."
-        )
-    return None
-
-
 def build(settings: dict) -> ClassroomModel:
     """The run the left column describes (what Reset builds).
 
@@ -181,8 +161,8 @@ def pending_changes(settings: dict, snap: Snapshot) -> list[str]:
             else f"you play {settings['player']}"
         )
     seed = settings["seed"].strip()
-    if seed and seed_problem(seed) is None and int(seed) != snap.seed:
-        out.append(f"seed {int(seed)}")
+    if seed and seed_problem(seed) is None and seed_of(seed) != snap.seed:
+        out.append(f"seed {seed_of(seed)}")
     return out
 
 
