@@ -413,12 +413,14 @@ def room(servers):
     _wait_ready(url, proc, log)
     printed = log.read_text()
     key = re.search(r"teacher\?key=(\S+)", printed).group(1)
+    screen = re.search(r"projector\?key=(\S+)", printed).group(1)
+    assert screen != key  # the projector's URL cannot be turned into the console's
     assert "Join code:        ABC234" in printed
     assert "listens on this machine only" in printed
     return {
         "student": url,
         "teacher": f"{url}teacher?key={key}",
-        "projector": f"{url}projector?key={key}",
+        "projector": f"{url}projector?key={screen}",
     }
 
 
@@ -455,7 +457,7 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
         pages[name].goto(room["student"], wait_until="commit")
     dev = pages["Dev"]
     dev.goto(room["student"] + "teacher?key=wrong", wait_until="commit")  # a guess at the console
-    dev.get_by_text("This page needs the teacher's key").wait_for()
+    dev.get_by_text("This page needs its key").wait_for()
     projector.locator(".sm-join-code", has_text="ABC234").wait_for()
     button(teacher, "Start the talks").wait_for()
 

@@ -71,6 +71,8 @@ class RoomSettings:
         max_team: students per seat (None: no limit).
         code: the join code (None: a random one; kept upper-case).
         teacher_key: the secret in the teacher's URLs (default: a random one).
+        projector_key: the projector's (default: a random one): it opens the projector
+            view only, so the projector's URL cannot be turned into the console's.
 
     Raises:
         SettingsError: a value out of range, naming the option as typed on the command line.
@@ -85,6 +87,7 @@ class RoomSettings:
     max_team: int | None = None
     code: str | None = None
     teacher_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
+    projector_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
 
     def __post_init__(self):
         from sim.classroom.room import new_code
@@ -138,6 +141,7 @@ class RoomSettings:
         return Room(
             code=self.code,
             teacher_key=self.teacher_key,
+            projector_key=self.projector_key,
             scenario=self.scenario,
             seed=self.seed,
             rounds=self.rounds,
@@ -229,14 +233,17 @@ def _warm_up(room) -> None:
 
 def serve(settings: RoomSettings, sock) -> None:
     """Serve the room these settings describe on ``sock`` until Ctrl-C."""
-    from sim.classroom.serve import run, solara_app
+    from sim.classroom.serve import configure_solara, run, solara_app
 
-    app = solara_app("sim.classroom.room_pages")  # first: Solara reads its settings on import
+    configure_solara()  # first: Solara reads its settings on import
     from sim.classroom import room_views
+    from sim.classroom.room_student import Students
+    from sim.classroom.room_teacher import export_routes
 
     port = bound_port(sock)
     room = settings.room()
     room_views.serve_room(room, join_url=f"http://{shown_host(settings.host)}:{port}/")
+    app = solara_app("sim.classroom.room_pages", Students(room).routes() + export_routes(room))
     threading.Thread(target=_warm_up, args=(room,), name="room-warm-up", daemon=True).start()
     try:
         run(app, sock)
@@ -262,12 +269,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  Join code:        {settings.code}")
     print(f"  Students open:    http://{shown_host(settings.host)}:{port}/  (and enter the code)")
     print(f"  Teacher console:  {local}/teacher?key={settings.teacher_key}")
-    print(f"  Projector view:   {local}/projector?key={settings.teacher_key}")
+    print(f"  Projector view:   {local}/projector?key={settings.projector_key}")
     if settings.host == "127.0.0.1":
         print(
             "  The room listens on this machine only; to let students' devices in, start it with --host 0.0.0.0"
         )
-    print("  (Ctrl-C stops the room; keep the teacher's key to yourself.)", flush=True)
+    print(
+        "  (Ctrl-C stops the room; keep the console's link to yourself: its key runs the room.)",
+        flush=True,
+    )
     serve(settings, sock)
     return 0
 

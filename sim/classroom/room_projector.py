@@ -79,7 +79,7 @@ def Comparison(view: RoomView):
 def ProjectorPage():
     room = current_room()
     key = use_key()
-    if room.is_teacher(key):
+    if room.is_projector(key):  # its own key: the teacher's opens the console, not this
         Projector(room)
     else:
         Refused()

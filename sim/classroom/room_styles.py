@@ -22,5 +22,8 @@ ROOM_CSS = """
 .sm-private dd { margin: 0 0 2px 0; }
 .sm-countdown { font-size: 22px; font-weight: 700; color: #b00020; }
 .sm-moves-table { border-collapse: collapse; width: 100%; font-size: 15px; }
+.sm-why { white-space: pre-wrap; overflow-wrap: anywhere; }
+.sm-confirm { border: 2px solid #e9a03b; border-radius: 8px; padding: 8px 10px; margin-top: 8px; background: #fff8e8; }
+.sm-exports a { font-size: 15px; }
 .sm-moves-table th, .sm-moves-table td { border-bottom: 1px solid #dde3ea; padding: 4px 6px; text-align: left; vertical-align: top; }
 """

@@ -13,8 +13,8 @@ another's rendering.
 
 from __future__ import annotations
 
-import secrets
 import threading
+from collections.abc import Callable
 from urllib.parse import parse_qs
 
 import solara
@@ -64,7 +64,7 @@ def use_room(room: Room) -> RoomView:
 
     def watch(cancel: threading.Event):
         while not cancel.is_set():
-            new = room.wait(latest.current, timeout=1.0)
+            new = room.wait(latest.current, timeout=5.0)
             if new.version > latest.current and not cancel.is_set():
                 latest.current = new.version
                 set_view(new)
@@ -74,18 +74,6 @@ def use_room(room: Room) -> RoomView:
     return current if current.version > view.version else view
 
 
-def use_session() -> str:
-    """The browser's Solara session id (a cookie): who this student is, server-side."""
-
-    def make():
-        try:
-            return solara.get_session_id()
-        except Exception:  # outside a server (tests): one id per page
-            return "local-" + secrets.token_hex(8)
-
-    return solara.use_memo(make, [])
-
-
 def use_key() -> str | None:
     router = solara.use_router()
     search = router.search or ""
@@ -93,21 +81,30 @@ def use_key() -> str | None:
     return values[0] if values else None
 
 
+@solara.component_vue("countdown.vue")
+def _Countdown(left: float | None, paused: bool, version: int):
+    pass
+
+
 @solara.component
 def Countdown(view: RoomView):
-    """Seconds left in the round, ticking (only this element redraws each second)."""
-    tick, set_tick = solara.use_state(0)
-
-    def run(cancel: threading.Event):
-        while not cancel.wait(0.5):
-            set_tick(lambda t: t + 1)
-
-    solara.use_thread(run, dependencies=[view.version], intrusive_cancel=False)
+    """Seconds left in the round, ticking in the browser (the server sends it once a change)."""
     left = view.seconds_left()
-    if view.phase == "paused":
-        solara.Text("Paused by the teacher", classes=["sm-countdown"])
-    elif left is not None:
-        solara.Text(f"{int(left + 0.999)} s left", classes=["sm-countdown", "sm-timer"])
+    _Countdown(left=left, paused=view.phase == "paused", version=view.version)
+
+
+@solara.component_vue("round_button.vue")
+def RoundButton(
+    label: str,
+    at: int,
+    event_press: Callable[[int], None],
+    color: str = "primary",
+    outlined: bool = False,
+    disabled: bool = False,
+    extra_class: str = "",
+):
+    """A button that acts on the round (or game) ``at`` it showed: ``event_press(at)`` gets
+    the value the browser had when clicked, so a double click acts once."""
 
 
 def clock_line(view: RoomView) -> str:
@@ -147,7 +144,7 @@ def round_table_html(view: RoomView, rec, justifications: bool = True) -> str:
             "event": "a scheduled event",
         }[rec.sources[actor]]
         why = (
-            f"“{escape(move.justification)}” — {escape(move.by)}"
+            f'<span class="sm-why">“{escape(move.justification)}”</span> — {escape(move.by)}'
             if (move and justifications and move.justification)
             else ""
         )
@@ -173,6 +170,6 @@ def Refused():
     solara.Style(CSS + ROOM_CSS)
     with solara.Div(classes=["sm-room"]):
         solara.Text(
-            "This page needs the teacher's key: open the link stalemate-room printed when it started.",
+            "This page needs its key: open the link stalemate-room printed when it started.",
             classes=["sm-error"],
         )
