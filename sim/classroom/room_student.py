@@ -580,7 +580,7 @@ function makeChoices() {
     b.style.background = MOVE_COLORS[m];
     b.style.borderColor = MOVE_COLORS[m];
     b.setAttribute("aria-pressed", "false");
-    b.onclick = () => { draft.choice = m; drawChoice(); };
+    b.onclick = () => { draft.choice = m; text($("move-error"), ""); drawChoice(); };
     choiceButtons[m] = b;
     $("choices").append(b);
   }
@@ -608,13 +608,23 @@ function drawWhy() {
 $("why").oninput = () => drawWhy();
 
 $("send").onclick = () => {
-  if (draft.choice === null) { text($("move-error"), "Choose concede, hedge or escalate first."); return; }
   const why = $("why").value, round = draft.round;
+  const answers = window.stalemateAnswers = window.stalemateAnswers || [];
+  if (draft.choice === null) {
+    const closed = !$("unsent").hidden;  // the month closed while this student typed
+    const msg = closed ? "That month closed before you sent: choose again for " + room.month + "."
+                       : "Choose concede, hedge or escalate first.";
+    text($("move-error"), msg);
+    answers.push({round: round, why: why, ok: false, local: true, error: msg});
+    return;
+  }
+  text($("move-error"), "");
   window.stalemateSent = window.stalemateSent || {};
   window.stalemateSent[round] = Date.now();
   request({t: "move", round: round, actor: me.actor, action: draft.choice, why: why}, (a) => {
     text($("move-error"), a.ok ? "" : a.error);
     if (a.ok) { lastSent = {round: round, why: why}; }
+    answers.push({round: round, why: why, ok: a.ok, error: a.error || ""});
   });
 };
 
