@@ -224,7 +224,7 @@ def test_play_as_a_state(page):
 def test_every_control_has_a_tooltip(page):
     tips = {w.attributes.get("title") for w in page.find(v.Html, class_="sm-tip").widgets}
     for key in ("scenario", "step", "play", "reset", "speed", "assurance", "relief", "detect_prob",
-                "rationality", "regime", "rounds", "seed", "player", "csv"):  # fmt: skip
+                "rationality", "regime", "rounds", "seed", "model", "player", "csv"):  # fmt: skip
         assert TIPS[key] in tips, key
 
 
@@ -371,3 +371,28 @@ def test_widget_libraries_are_the_ones_that_render():
 
     assert int(version("ipyvue").split(".")[0]) < 2
     assert int(version("ipyvuetify").split(".")[0]) < 2
+
+
+def test_the_page_selects_the_model_a_lesson_names(page):
+    """Issue 26: lessons 1-3 were written on the model of earlier versions (trust rule, no
+    private types), and the page could not select it. The Model picker runs either; Reset
+    builds it; the status line says which model runs."""
+    from sim.classroom.words import MODEL_WORDS
+
+    assert select(page, "Model").v_model == MODEL_WORDS["default"]
+    select(page, "Model").v_model = MODEL_WORDS["earlier"]
+    assert "earlier versions" in text(page, "sm-pending")
+    click(page, "Reset")
+    assert "trust rule, no types" in text(page, "stalemate-table")
+    click(page, "Step")
+    # the same run as the command line's: stalemate model=trust_rule actors=no_types seed=0
+    from sim.classroom.seats import ClassroomModel, model_kwargs
+
+    ref = ClassroomModel(rng=0, **model_kwargs("baseline_2018", "earlier"))
+    assert ref.config.model == "trust_rule"
+    assert all(not a.types for a in ref.config.actors.values())
+    ref.step()
+    assert text(page, "stalemate-round") == "Round 1 of 200"
+    # a scenario picked keeps the model
+    select(page, "Scenario").v_model = "Relief first"
+    assert "trust rule, no types" in text(page, "stalemate-table")

@@ -257,6 +257,27 @@ def test_page_offline_step_charts_and_exports(server, watch):
     w.close()
 
 
+def test_info_and_model_description_offline(server, watch):
+    """Issue 26: offline, the Info tab asked for ``mermaid.min.js`` (solara.Markdown loads
+    mermaid and KaTeX from the CDN when shown) and got a 404. Also: picking a scenario with
+    the Info tab open logged "stalemate chart: Error" (a hidden chart drawn into a removed
+    element). Both pages' Markdown is now HTML made on the server."""
+    w = watch()
+    page = open_page(w, server)
+    page.get_by_role("tab", name="Info").click()
+    page.get_by_role("heading", name="What is it?").wait_for()
+    pick(page, "Scenario", "Relief first")  # the hidden Run tab's charts get a new run
+    page.locator(".sm-info h2", has_text="Relief first").wait_for()
+    page.get_by_role("heading", name="Things to try").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".solara-markdown").count() == 0
+    page.goto(server + "model")
+    page.get_by_role("heading", name=re.compile("ODD")).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".solara-markdown").count() == 0 and page.locator(".sm-md table").count()
+    w.close()
+
+
 def test_picker_then_reset(server, watch):
     """Defect 1: Reset ignored the scenario picker."""
     w = watch()

@@ -45,7 +45,15 @@ import solara.lab
 
 from sim.classroom.charts import warm_up
 from sim.classroom.runner import SPEEDS, Runner
-from sim.classroom.seats import NOBODY, ClassroomModel, comparison, seed_of, seed_problem
+from sim.classroom.seats import (
+    NOBODY,
+    ClassroomModel,
+    comparison,
+    lesson_model,
+    model_kwargs,
+    seed_of,
+    seed_problem,
+)
 from sim.classroom.snapshot import Snapshot
 from sim.classroom.ui import (
     CSS,
@@ -55,10 +63,12 @@ from sim.classroom.ui import (
     Tip,
     TrustCard,
     escape,
+    markdown_html,
     stage_game_html,
 )
 from sim.classroom.words import (
     ACTION_TITLES,
+    MODEL_WORDS,
     NOBODY_WORDS,
     REGIME_WORDS,
     TIPS,
@@ -90,8 +100,11 @@ MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 # Settings: what the left column shows, and the run it builds
 
 
-def scenario_settings(scenario: str, seed: str = DEFAULT_SEED, player: str = NOBODY) -> dict:
-    """The left column's values for ``scenario``: its parameters, plus the seed and the seat.
+def scenario_settings(
+    scenario: str, seed: str = DEFAULT_SEED, player: str = NOBODY, model: str = "default"
+) -> dict:
+    """The left column's values for ``scenario``: its parameters, plus the seed, the seat
+    and the lesson model (:data:`~sim.classroom.seats.MODELS`).
 
     Example:
         >>> s = scenario_settings("relief_first")
@@ -110,6 +123,7 @@ def scenario_settings(scenario: str, seed: str = DEFAULT_SEED, player: str = NOB
         "rounds": int(kw["rounds"]),
         "seed": seed,
         "player": player if player in actors else NOBODY,
+        "model": model,
     }
 
 
@@ -140,6 +154,7 @@ def build(settings: dict) -> ClassroomModel:
         rationality=settings["rationality"],
         regime=settings["regime"],
         rounds=settings["rounds"],
+        **model_kwargs(settings["scenario"], settings.get("model", "default")),
     )
 
 
@@ -160,6 +175,8 @@ def pending_changes(settings: dict, snap: Snapshot) -> list[str]:
             if settings["player"] == NOBODY
             else f"you play {settings['player']}"
         )
+    if settings.get("model", "default") != lesson_model(c):
+        out.append("the model: " + MODEL_WORDS[settings["model"]].lower())
     seed = settings["seed"].strip()
     if seed and seed_problem(seed) is None and seed_of(seed) != snap.seed:
         out.append(f"seed {seed_of(seed)}")
@@ -222,7 +239,9 @@ class Session:
 
     def pick_scenario(self, name: str) -> None:
         s = self.settings.value
-        self.settings.set(scenario_settings(name, s["seed"], s["player"]))
+        self.settings.set(
+            scenario_settings(name, s["seed"], s["player"], s.get("model", "default"))
+        )
         self.reset()
 
     def set_seed(self, text: str | None) -> None:
@@ -325,6 +344,15 @@ def Settings(session: Session):
             on_value=session.set_seed,
             continuous_update=True,
             error=seed_problem(s["seed"]) or False,
+            dense=True,
+        )
+    models = {w: k for k, w in MODEL_WORDS.items()}
+    with Tip(TIPS["model"]):
+        solara.Select(
+            "Model",
+            value=MODEL_WORDS[s.get("model", "default")],
+            values=list(models),
+            on_value=lambda w: session.set("model", models[w]),
             dense=True,
         )
     actors = enabled_actors(scenario_kwargs(s["scenario"]))
@@ -631,9 +659,13 @@ def InfoTab(session: Session):
     info = scenario_info(scenario, scenario_description(scenario))
     with solara.Div(classes=["sm-card", "sm-info"], style={"max-width": "900px"}):
         solara.HTML(tag="h2", unsafe_innerHTML=escape(scenario_title(scenario)))
-        for title, text in info.items():
-            solara.HTML(tag="h2", unsafe_innerHTML=escape(title))
-            solara.Markdown(text)
+        body = solara.use_memo(
+            lambda: "".join(
+                f"<h2>{escape(title)}</h2>{markdown_html(text)}" for title, text in info.items()
+            ),
+            [scenario],
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=body, classes=["sm-md"])
         solara.HTML(
             tag="p",
             unsafe_innerHTML=(
@@ -711,11 +743,17 @@ def Page():
 @solara.component
 def ModelDoc():
     """The model's full description (docs/model.md), served at /model."""
+    body = solara.use_memo(
+        lambda: (
+            markdown_html(MODEL_DOC.read_text(encoding="utf-8")) if MODEL_DOC.is_file() else None
+        ),
+        [],
+    )
     solara.Style(CSS)
     solara.Title("Stalemate — model description")
     with solara.Div(style={"max-width": "980px", "margin": "0 auto", "padding": "12px 20px"}):
-        if MODEL_DOC.is_file():
-            solara.Markdown(MODEL_DOC.read_text(encoding="utf-8"))
+        if body is not None:
+            solara.HTML(tag="div", unsafe_innerHTML=body, classes=["sm-md", "sm-info"])
         else:
             solara.Text(
                 "The model description (docs/model.md) is not installed with this copy; "

@@ -36,6 +36,39 @@ from sim.report.narrate import ending
 
 #: The "player" value for a run with no human seat.
 NOBODY = "nobody"
+#: The models a lesson may name, as command-line overrides (``stalemate model=… actors=…``).
+MODELS = {
+    "default": (),
+    "earlier": ("model=trust_rule", "actors=no_types"),
+}
+
+
+def model_kwargs(scenario: str, model: str) -> dict:
+    """The model parameters that make ``scenario`` run on the lesson model ``model``
+    (:data:`MODELS`): nothing for the default; ``model`` and ``actors`` composed as the
+    command line composes ``stalemate scenario=… model=trust_rule actors=no_types``.
+
+    Example:
+        >>> kw = model_kwargs("grit", "earlier")
+        >>> kw["model"], kw["actors"]["DPRK"]["types"], kw["actors"]["USA"]["policy"]
+        ('trust_rule', {}, 'grit')
+    """
+    if model not in MODELS:
+        raise ConfigError(f"model = {model!r}: choose one of {', '.join(MODELS)}")
+    if not MODELS[model]:
+        return {}
+    from dataclasses import asdict
+
+    from sim.hydra.compose import compose
+
+    app = asdict(compose([f"scenario={scenario}", *MODELS[model]]))
+    return {"model": app["model"], "actors": app["actors"]}
+
+
+def lesson_model(config) -> str:
+    """Which of :data:`MODELS` a run's config is (``earlier``: the trust rule without types)."""
+    typed = any(getattr(a, "types", None) for a in config.actors.values())
+    return "earlier" if config.model == "trust_rule" and not typed else "default"
 
 
 def seed_of(value) -> int | None:
