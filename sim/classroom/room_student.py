@@ -420,6 +420,7 @@ button:disabled { opacity: .45; cursor: default; }
 .sm-legend span::before { content: ""; display: inline-block; width: 18px; height: 0;
   border-top: 3px solid var(--c); margin-right: 5px; vertical-align: middle; }
 .sm-legend span.sm-dashed::before { border-top-style: dashed; }
+#unsent-text, #sent { white-space: pre-wrap; overflow-wrap: anywhere; }
 .sm-link { background: none; border: none; color: #1d3557; text-decoration: underline; padding: 0;
   font-size: 13px; }
 </style>
