@@ -11,7 +11,8 @@ Runs each case and sorts its result into one of three bins:
 
 Surfaces: ``stalemate`` (a single run), ``stalemate -m`` (a sweep),
 ``stalemate-collect``, ``stalemate-plot``, ``sim.run_batch`` and
-``sim.NegotiationModel``.
+``sim.NegotiationModel``; the classroom's servers ``stalemate-room`` and
+``stalemate-app`` (bad arguments only: a valid one starts a server).
 
     python experiments/bad_inputs.py            # every case (~3 min on 2 cores)
     python experiments/bad_inputs.py --show     # and each case's outcome
@@ -254,6 +255,63 @@ DIR_BAD = [
 DIR_GOOD = ["{sweep}", "--help"]
 
 
+# ---------------------------------------------------------------- the classroom's servers
+# (issue 25, item 6) bad arguments only: a valid command line starts a server and runs
+# until stopped. "{busy}" is a port another program holds while the survey runs.
+CMD.update(room=str(BIN / "stalemate-room"), app=str(BIN / "stalemate-app"))
+APP_BAD = {
+    "stalemate-room": [
+        ("--rounds", "0"),
+        ("--rounds", "-3"),
+        ("--rounds", "2.5"),
+        ("--max-team", "-1"),
+        ("--max-team", "0"),
+        ("--port", "99999"),
+        ("--port", "-1"),
+        ("--port", "http"),
+        ("--port", "{busy}"),
+        ("--host", "no-such-host.invalid"),
+        ("--host", "192.0.2.1"),
+        ("--host", ""),
+        ("--timer", "-5"),
+        ("--timer", "99999"),
+        ("--seed", "-1"),
+        ("--seed", "①"),
+        ("--code", "ab"),
+        ("--code", "①②③④"),
+        ("--scenario", "nowhere"),
+        ("--scenario", "replay_2018", "--rounds", "3"),
+        "--bogus",
+        "extra",
+    ],
+    "stalemate-app": [
+        ("--port", "99999"),
+        ("--port", "{busy}"),
+        ("--host", "192.0.2.1"),
+        ("--host", "no-such-host.invalid"),
+        "--bogus",
+    ],
+}
+_BUSY = None
+
+
+def _app_cases() -> list[tuple[str, list[str], str]]:
+    """The servers' bad cases, with ``{busy}`` a port held open for the whole survey."""
+    import socket
+
+    global _BUSY
+    if _BUSY is None:
+        _BUSY = socket.socket()
+        _BUSY.bind(("127.0.0.1", 0))
+        _BUSY.listen(1)
+    busy = str(_BUSY.getsockname()[1])
+    return [
+        (surface, [a.replace("{busy}", busy) for a in _split(case)], "refuse")
+        for surface, cases in APP_BAD.items()
+        for case in cases
+    ]
+
+
 def _api_cases():
     from sim import NegotiationModel, make_config, run_batch
     from sim.model.params import ModelConfig
@@ -461,6 +519,7 @@ def main(argv=None) -> int:
         for surface in ("stalemate-collect", "stalemate-plot"):
             cli += [(surface, _split(c), "refuse") for c in DIR_BAD]
             cli += [(surface, _split(c), "accept") for c in DIR_GOOD]
+        cli += _app_cases()  # the classroom's servers
         with ThreadPoolExecutor(args.jobs) as pool:
             results = list(pool.map(lambda ic: _cli(*ic[1], fx, root, ic[0]), enumerate(cli)))
         bad, good = _api_cases()
@@ -474,7 +533,7 @@ def main(argv=None) -> int:
     if args.show:
         for r in results:
             print(f"{r.surface:18} {r.got:10.10} {r.case!r}")
-    print(f"{len(results)} cases over 6 surfaces:")
+    print(f"{len(results)} cases over 8 surfaces:")
     for surface in (
         "stalemate",
         "stalemate -m",
@@ -482,6 +541,7 @@ def main(argv=None) -> int:
         "stalemate-plot",
         "run_batch",
         "NegotiationModel",
+        *APP_BAD,
     ):
         n = [r for r in results if r.surface == surface]
         print(

@@ -688,3 +688,74 @@ def test_console_refuses_seeds_that_are_not_numbers(room, console, bad):
     press(console, "New game")
     assert until(lambda: "The seed must be a whole number" in console_text(console))
     assert room.view().game == 1
+
+
+# --------------------------------------------------------------------------------------
+# Issue 25, item 6: the apps refuse bad arguments before start-up, in one line, exit code 2
+
+
+@pytest.mark.slow  # a command line each
+@pytest.mark.parametrize(
+    "command, args, says",
+    [
+        ("sim.classroom.room_app", ["--rounds", "0"], "--rounds"),
+        ("sim.classroom.room_app", ["--max-team", "-1"], "--max-team"),
+        ("sim.classroom.room_app", ["--max-team", "0"], "--max-team"),
+        ("sim.classroom.room_app", ["--port", "99999"], "--port"),
+        ("sim.classroom.room_app", ["--port", "http"], "--port"),
+        ("sim.classroom.room_app", ["--bogus"], "--bogus"),
+        ("sim.classroom.room_app", ["--seed", "①"], "--seed"),
+        ("sim.classroom.room_app", ["--timer", "-5"], "--timer"),
+        ("sim.classroom.room_app", ["--code", "ab"], "--code"),
+        ("sim.classroom.room_app", ["--code", "①②③④"], "--code"),
+        ("sim.classroom.room_app", ["--scenario", "nowhere"], "--scenario"),
+        ("sim.classroom.room_app", ["--scenario", "replay_2018", "--rounds", "3"], "--rounds 3"),
+        ("sim.classroom.room_app", ["--host", "no-such-host.invalid"], "--host"),
+        ("sim.classroom.room_app", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
+        ("sim.classroom.page", ["--port", "99999"], "--port"),
+        ("sim.classroom.page", ["--bogus"], "--bogus"),
+        ("sim.classroom.page", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
+    ],
+)
+def test_apps_refuse_bad_arguments_in_one_line(command, args, says, tmp_path):
+    """Issue 25: `--rounds 0`, `--max-team -1`, `--port 99999` and `--bogus` all started the
+    room, `stalemate-app --port 99999` started and then printed an 84-line traceback, a bad
+    host failed only after start-up, and argument errors took 5 lines."""
+    import subprocess
+    import sys
+
+    res = subprocess.run(
+        [sys.executable, "-m", command, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 2 and len(lines) == 1, res.stderr
+    assert says in lines[0] and "Traceback" not in res.stderr
+    assert res.stdout == "" and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["sim.classroom.room_app", "sim.classroom.page"])
+def test_apps_name_a_busy_port(command, tmp_path):
+    import subprocess
+    import sys
+
+    from sim.classroom.serve import bound_port, listen
+
+    sock = listen("127.0.0.1", 0)  # another program on the port
+    try:
+        port = bound_port(sock)
+        res = subprocess.run(
+            [sys.executable, "-m", command, "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=tmp_path,
+        )
+    finally:
+        sock.close()
+    assert res.returncode == 2 and res.stderr.count("\n") == 1, res.stderr
+    assert f"port {port} on 127.0.0.1 is busy" in res.stderr and res.stdout == ""
