@@ -396,3 +396,21 @@ def test_the_page_selects_the_model_a_lesson_names(page):
     # a scenario picked keeps the model
     select(page, "Scenario").v_model = "Relief first"
     assert "trust rule, no types" in text(page, "stalemate-table")
+
+
+@pytest.mark.slow  # every lesson's runs (about 10 s)
+def test_lesson_figures_in_the_guide_are_the_models():
+    """docs/classroom.md quotes only what experiments/lessons.py measures on the model as it
+    is: after a change to the model, run ``python experiments/lessons.py --write``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        [sys.executable, str(root / "experiments" / "lessons.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stdout[-400:] + res.stderr[-2000:]
