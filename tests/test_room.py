@@ -25,8 +25,8 @@ from sim.classroom.room import (
     RoomError,
     clean_text,
     compare_with_model,
-    spreadsheet_safe,
 )
+from sim.classroom.room_export import spreadsheet_safe
 from sim.classroom.seats import ClassroomModel, private_info
 from sim.model.names import Action
 

@@ -8,11 +8,12 @@ module              what it holds
 ``charts``, ``ui``  browser-drawn charts (Vega-Lite) and the pieces page and room share
 ``words``           everything a student reads, in one place
 ``page``            the interactive page (``stalemate-app``)
-``room``            the room's rules: joining, seats, rounds, the timer, the export
+``room``            the room's rules: joining, seats, rounds, the timer; ``room_export``
+                    its CSV exports
 ``room_app``        ``stalemate-room``: its command line, checked settings and server
-``room_pages``      the room's Solara routes: ``room_student`` (a seat), ``room_teacher``
-                    (the console), ``room_projector``; ``room_views`` (what they share)
-                    and ``room_styles``
+``room_student``    a student's seat: a thin page and its websocket (not Solara)
+``room_pages``      the room's Solara routes: ``room_teacher`` (the console),
+                    ``room_projector``; ``room_views`` (what they share), ``room_styles``
 ``serve``           serving both: one-line refusals, the port opened before start-up
 ``headless``        the classroom in a headless browser (tests, benchmarks, screenshots)
 ``terminal``        play one state in the terminal (``stalemate-play``)

@@ -61,9 +61,7 @@ Example:
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import re
 import secrets
 import threading
@@ -71,10 +69,10 @@ import time
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime
 
 import numpy as np
 
+from sim.classroom.room_export import rounds_csv, sends_csv
 from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
 from sim.classroom.snapshot import Snapshot, calendar_of, take
 from sim.hydra.compose import scenario_kwargs
@@ -152,11 +150,6 @@ def kept_text(text: object, limit: int, what: str) -> str:
     if len(text) > limit:
         raise RoomError(f"Your {what} is {len(text)} characters long; keep it to {limit}.")
     return text
-
-
-def spreadsheet_safe(text: str) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 @dataclass(frozen=True)
@@ -744,8 +737,8 @@ class Room:
                     Archive(
                         self._game,
                         self._game_label(),
-                        self._rounds_csv(self._view),
-                        self._sends_csv(self._view, self._sends),
+                        rounds_csv(self._view),
+                        sends_csv(self._view, self._sends),
                     )
                 )
             self._new_game(scenario or self.scenario, seed, rounds)
@@ -897,111 +890,14 @@ class Room:
         (the team's latest send), and the shared state after the round."""
         with self._lock:
             self._teacher(key)
-            return self._rounds_csv(self._view)
+            return rounds_csv(self._view)
 
     def export_sends_csv(self, key: str) -> str:
         """Every send of this game as CSV, exactly as typed: one row per send, with its
         round and month, seat (state), team, student, time, and what became of it."""
         with self._lock:
             self._teacher(key)
-            return self._sends_csv(self._view, self._sends)
-
-    @staticmethod
-    def _rounds_csv(view: RoomView) -> str:
-        snap = view.snapshot
-        h = snap.history
-        s = snap.structure
-        out = io.StringIO()
-        w = csv.writer(out)
-        head = ["round"] + (["month"] if snap.calendar else [])
-        head += ["state", "team", "move", "chosen_by", "source", "justification"]
-        head += ["assurance", "relief", "felt_relief", "denuclearization", "undeclared", "tension"]
-        head += ["trust_in_counterpart", "imagery_flag", "events", "scenario", "seed", "outcome"]
-        w.writerow(head)
-        for rec in view.records:
-            r = rec.round
-            x = h.x[0, r]
-            felt = float(felt_relief(x[V.relief], x[V.enforcement]))
-            state = [
-                x[V.assurance],
-                x[V.relief],
-                felt,
-                x[V.denuclearization],
-                x[V.undeclared],
-                x[V.tension],
-            ]
-            events = "; ".join(e.label or e.kind for e in snap.events_by_round.get(r, []))
-            for i, actor in enumerate(s.names):
-                move = rec.moves.get(actor)
-                row = [r] + ([snap.when(r)] if snap.calendar else [])
-                row += [
-                    actor,
-                    spreadsheet_safe("; ".join(rec.teams.get(actor, ()))),
-                    ACTION_NAMES[int(rec.actions[actor])],
-                    spreadsheet_safe(move.by) if move else "",
-                    rec.sources[actor],
-                    spreadsheet_safe(move.justification) if move else "",
-                ]
-                row += [f"{float(v):.6f}" for v in state]
-                row += [f"{float(h.trust[0, r, i]):.6f}", int(bool(h.flag[0, r])), events]
-                row += [
-                    view.scenario,
-                    view.seed,
-                    snap.outcome
-                    if r == snap.round and (snap.outcome != "undecided" or r >= snap.rounds)
-                    else "",
-                ]
-                w.writerow(row)
-        return out.getvalue()
-
-    @staticmethod
-    def _sends_csv(view: RoomView, sends: list[Send]) -> str:
-        """One row per send; ``counted`` says whether it was its seat's move when the round
-        closed (its team's latest taken send)."""
-        snap = view.snapshot
-        counted = {}
-        for rec in view.records:
-            for actor, move in rec.moves.items():
-                counted[(rec.round, actor)] = (move.by, move.at)
-        out = io.StringIO()
-        w = csv.writer(out)
-        w.writerow(
-            [
-                "game",
-                "round",
-                "month",
-                "state",
-                "team",
-                "student",
-                "move",
-                "reason",
-                "sent_at",
-                "status",
-                "counted",
-                "scenario",
-                "seed",
-            ]
-        )
-        for s in sends:
-            ok = counted.get((s.round, s.actor)) == (s.by, s.at) and s.status == "taken"
-            w.writerow(
-                [
-                    s.game,
-                    s.round,
-                    snap.when(s.round) if snap.calendar else "",
-                    s.actor,
-                    spreadsheet_safe("; ".join(s.team)),
-                    spreadsheet_safe(s.by),
-                    ACTION_NAMES[int(s.action)],
-                    spreadsheet_safe(s.justification),
-                    datetime.fromtimestamp(s.at).isoformat(timespec="milliseconds"),
-                    s.status,
-                    "yes" if ok else "no",
-                    view.scenario,
-                    view.seed,
-                ]
-            )
-        return out.getvalue()
+            return sends_csv(self._view, self._sends)
 
 
 # --------------------------------------------------------------------------------------
