@@ -875,3 +875,31 @@ def test_room_defects_of_issue_26_in_the_browser(defect_room, watch):
     assert len(old) == 5
     for w in (console_w, second_w, projector_w, ana_w, ben_w, tablet_w, intruder_w):
         w.close()
+
+
+def test_room_server_bounds_every_message(defect_room):
+    """Issue 26: a 10 MB crafted update was accepted. The whole server closes a websocket
+    whose message passes 1 MiB (Solara's sockets, the console's and the projector's), and a
+    seat's socket one that passes 4 KB."""
+    import urllib.request
+    import uuid
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    base = defect_room["student"].removeprefix("http://").rstrip("/")
+    with urllib.request.urlopen(f"http://{base}/projector?key={defect_room['screen']}") as r:
+        solara_cookie = r.headers["set-cookie"].split(";")[0]
+    with urllib.request.urlopen(f"http://{base}/") as r:
+        seat_cookie = r.headers["set-cookie"].split(";")[0]
+    kernel = f"ws://{base}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    for url, cookie, size, code in (
+        (kernel, solara_cookie, 10_000_000, 1009),
+        (f"ws://{base}/room/socket", seat_cookie, 5_000, 1009),
+    ):
+        with connect(url, additional_headers={"Cookie": cookie, "Origin": f"http://{base}"}) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.send("x" * size)
+                for _ in range(20):
+                    ws.recv(timeout=30)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == code, url
