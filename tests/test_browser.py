@@ -359,11 +359,12 @@ def test_fast_play_for_20_seconds(server, watch):
 
 
 def test_bad_seeds_are_refused_inline(server, watch):
-    """Defect 3: a bad seed ("abc", "3.7", "-5") showed a raw traceback."""
+    """Defect 3: a bad seed ("abc", "3.7", "-5") showed a raw traceback; issue 26: so did
+    "²" and "①" (digits to ``str.isdigit``, not to ``int``)."""
     w = watch()
     page = open_page(w, server)
     box = page.get_by_label("Seed (blank: a random one)")
-    for n, bad in enumerate(["abc", "3.7", "-5"], start=1):
+    for n, bad in enumerate(["abc", "3.7", "-5", "²", "①"], start=1):
         box.fill(bad)
         page.get_by_text("The seed must be a whole number from 0").first.wait_for()
         button(page, "Reset").click()
