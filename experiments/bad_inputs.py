@@ -381,6 +381,58 @@ PLAY_GOOD = [
 ]
 
 
+# ---------------------------------------------------------------- the classroom's servers
+# (issue 25, item 6) bad arguments only: a valid command line starts a server and runs
+# until stopped. "{busy}" is a port another program holds while the survey runs.
+CMD.update(room=str(BIN / "stalemate-room"), app=str(BIN / "stalemate-app"))
+APP_BAD = {
+    "stalemate-room": [
+        ("--rounds", "0"),
+        ("--rounds", "-3"),
+        ("--rounds", "2.5"),
+        ("--max-team", "-1"),
+        ("--max-team", "0"),
+        ("--port", "99999"),
+        ("--port", "-1"),
+        ("--port", "http"),
+        ("--port", "{busy}"),
+        ("--host", "no-such-host.invalid"),
+        ("--host", "192.0.2.1"),
+        ("--host", ""),
+        ("--timer", "-5"),
+        ("--timer", "99999"),
+        ("--seed", "-1"),
+        ("--seed", "①"),
+        ("--code", "ab"),
+        ("--code", "①②③④"),
+        ("--scenario", "nowhere"),
+        ("--scenario", "replay_2018", "--rounds", "3"),
+        "--bogus",
+        "extra",
+    ],
+    "stalemate-app": [
+        ("--port", "99999"),
+        ("--port", "{busy}"),
+        ("--host", "192.0.2.1"),
+        ("--host", "no-such-host.invalid"),
+        "--bogus",
+    ],
+}
+_BUSY = None
+
+
+def _busy_port() -> str:
+    """A port held open for the whole survey (``{busy}``)."""
+    import socket
+
+    global _BUSY
+    if _BUSY is None:
+        _BUSY = socket.socket()
+        _BUSY.bind(("127.0.0.1", 0))
+        _BUSY.listen(1)
+    return str(_BUSY.getsockname()[1])
+
+
 def _api_cases():
     from sim import NegotiationModel, make_config, run_batch
     from sim.model.params import ModelConfig
@@ -556,6 +608,84 @@ def surfaces() -> list[Surface]:
     return out + more_surfaces()
 
 
+# ---------------------------------------------------------------- stalemate-fit, -record
+CMD.update(fit=str(BIN / "stalemate-fit"), record=str(BIN / "stalemate-record"))
+FIT_BAD = [
+    "+colour=red", "colour=red", "fit.mcmc.steps=-5", "fit.mcmc.steps=0", "fit.mcmc.walkers=-1",
+    "fit.draws=0", "fit.seed=-1", "fit.restarts=0", "fit.params=[]x", "fit.params=[bogus.key]",
+    "fit.params=[actors.Narnia.concede.bias]", ("fit.mcmc.steps=100", "fit.mcmc.burn=200"),
+    "fit.posterior=nuts", "fit.tau=0", "evaluate=guess", "evaluate=loco", "k=-1", "horizons=[0]",
+    "horizons=[]", ("evaluate=rolling", "origins=2018-01:2018-02"), ("evaluate=rolling", "origins=nonsense"),
+    "record=no_such_record", "record=../../x", "record={afile}", "record={dircsv}", "record={latin1}",
+    "record={badyaml}/x.csv", "record={listyaml}", "record={nostart}", "record={stringactor}",
+    "record={tensionhigh}", "record={bigfield}", "record={unknownactor}", "record={badaction}",
+    ("train=2019-01:2019-12", "test=2018-01:2018-12"), ("train=2018-01:2019-06", "test=2019-03:2019-12"),
+    "train=2030-01:2030-02", "train=nonsense", "record=us_dprk_2018_2019,us_dprk_2018_2019",
+    "-m", "--bogus", "hydra.run.dir={run}",
+]  # fmt: skip
+FIT_GOOD = [
+    ("fit.params=[rationality,target.concede.bias]", "fit.draws=100", "fit.restarts=1"),
+    ("record={bom}", "train=2020-01:2020-12", "test=", "fit.params=[rationality]", "fit.restarts=1"),
+    "--help",
+    ("--cfg", "job"),
+]  # fmt: skip
+RECORD_BAD = [
+    ("check", "{latin1}"), ("check", "{nostart}"), ("check", "{dircsv}"), ("check", "no_such"),
+    ("check", "../../x"), ("kappa", "{bom}"), ("show", "us_dprk_2018_2019", "-o", "x.gif"),
+    ("new", "x", "--actors", "A=boss", "--from", "2020-01", "--months", "5"),
+    ("new", "x", "--actors", "A=principal", "--from", "2020-01", "--months", "5"),
+    ("new", "x", "--actors", "A=principal", "B=target", "--from", "2020-13", "--months", "5"),
+    ("new", "x", "--actors", "A=principal", "B=target", "--from", "2020-01", "--months", "0"),
+    ("new", "../x", "--actors", "A=principal", "B=target", "--from", "2020-01", "--months", "5"),
+    ("build", "{latin1}"), "frob", "",
+]  # fmt: skip
+RECORD_GOOD = [
+    ("check", "us_dprk_2018_2019"), ("check", "{bom}"), ("kappa", "libya_2002_2004"),
+    ("show", "us_dprk_1993_1995", "-o", "t.png"),
+]  # fmt: skip
+
+
+def _record_fixtures(fx: Path) -> dict:
+    """Bad and good record files for the fit and the record tools."""
+    start = "start: {assurance: 0.1, relief: 0, enforcement: 0.9, denuclearization: 0, undeclared: 0.3, tension: 0.5}\n"
+    roles = "name: case\nactors:\n  A: {role: principal}\n  B: {role: target}\n"
+    rows = "".join(f"2020-{m:02d},A,hedge,0\n2020-{m:02d},B,{'concede' if m % 3 else 'escalate'},{m % 2}\n"
+                   for m in range(1, 13))  # fmt: skip
+    head = "period,actor,action,flagged\n"
+    out = {}
+
+    def case(name, csv_text, yaml_text, raw=None):
+        d = fx / name
+        d.mkdir()
+        path = d / "case.csv"
+        path.write_bytes(raw if raw is not None else csv_text.encode("utf-8"))
+        (d / "case.yaml").write_text(yaml_text)
+        out[name] = str(path)
+
+    case("bom", "", roles + start, raw=b"\xef\xbb\xbf" + (head + rows).encode())
+    case(
+        "latin1",
+        "",
+        roles + start,
+        raw=(head + rows).replace("hedge,0\n", "hedge,0,caf\xe9\n", 1).encode("latin-1"),
+    )
+    case("listyaml", head + rows, "- a\n- b\n")
+    case("nostart", head + rows, roles)
+    case("stringactor", head + rows, "actors:\n  A: principal\n  B: {role: target}\n" + start)
+    case("tensionhigh", head + rows, roles + start.replace("tension: 0.5", "tension: high"))
+    case(
+        "bigfield",
+        "period,actor,action,flagged,events\n"
+        + rows.replace(",0\n", ",0," + "x" * 2**21 + "\n", 1),
+        roles + start,
+    )
+    case("unknownactor", head + rows.replace(",A,", ",Z,", 1), roles + start)
+    case("badaction", head + rows.replace("hedge", "talk", 1), roles + start)
+    (fx / "dir.csv").mkdir()
+    out["dircsv"] = str(fx / "dir.csv")
+    return out
+
+
 def more_surfaces() -> list[Surface]:
     """The extension point: the commands whose surveys their owners add here, each as a
     :class:`Surface` with its bad and good cases —
@@ -570,7 +700,13 @@ def more_surfaces() -> list[Surface]:
 
     Fixtures they need go into :func:`_fixtures`.
     """
-    return []
+    return [
+        Surface("stalemate-fit", FIT_BAD, FIT_GOOD, lambda a, cwd: [
+            CMD["fit"], "progress=false", *([] if _sets(a, "hydra.run.dir") else [f"hydra.run.dir={cwd}/out"]), *a]),
+        Surface("stalemate-record", RECORD_BAD, RECORD_GOOD, lambda a, cwd: [CMD["record"], *a]),
+        *[Surface(name, cases, [], lambda a, cwd, name=name: [CMD[name.split("-")[1]], *a])
+          for name, cases in APP_BAD.items()],
+    ]  # fmt: skip
 
 
 def _cli(surface: Surface, args: list[str], expected: str, fx: dict, root: Path, i: int) -> Result:
@@ -669,6 +805,8 @@ def _fixtures(root: Path) -> dict:
         "search": str(fx / "search"),  # a finished smoke search
         "search_busy": str(fx / "search_busy"),  # a search running there (its lock held)
         "fresh": str(root / "fresh"),
+        "busy": _busy_port(),
+        **_record_fixtures(fx),
     }
 
 

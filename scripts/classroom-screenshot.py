@@ -91,12 +91,14 @@ def shoot_room(browser) -> Path:
         "sim.classroom.room_app", ["--seed", "0", "--timer", "0", "--code", CODE]
     )
     try:
-        key = re.search(r"teacher\?key=(\S+)", log.read_text()).group(1)
+        printed = log.read_text()
+        key = re.search(r"teacher\?key=(\S+)", printed).group(1)
+        screen = re.search(r"projector\?key=(\S+)", printed).group(1)  # the projector's own
         projector = browser.new_page(viewport=SCREEN)
         teacher = browser.new_page(viewport=SCREEN)
         for p in (projector, teacher):
             p.set_default_timeout(60_000)
-        projector.goto(f"{url}projector?key={key}")
+        projector.goto(f"{url}projector?key={screen}")
         teacher.goto(f"{url}teacher?key={key}")
         button(teacher, "Start the talks").wait_for()
         pages = {}

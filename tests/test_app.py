@@ -164,9 +164,10 @@ def test_slider_change_is_pending_until_reset(page):
     assert texts(page, "sm-pending") == []
 
 
-@pytest.mark.parametrize("bad", ["abc", "3.7", "-5", "99999999999999999999"])
+@pytest.mark.parametrize("bad", ["abc", "3.7", "-5", "99999999999999999999", "²", "①", "1²"])
 def test_bad_seed_is_refused_inline_and_the_page_keeps_working(page, bad):
-    """Defect 3: a bad seed showed a traceback."""
+    """Defect 3: a bad seed showed a traceback; issue 26: so did "²" and "①" (digits to
+    ``str.isdigit``, not to ``int``)."""
     click(page, "Step")
     seed_box(page).v_model = bad
     box = seed_box(page)
@@ -179,6 +180,14 @@ def test_bad_seed_is_refused_inline_and_the_page_keeps_working(page, bad):
     seed_box(page).v_model = bad + "x"  # another value: the box speaks of it, the old refusal goes
     assert texts(page, "sm-error") == [] and seed_box(page).error
     seed_box(page).v_model = "12"
+    click(page, "Reset")
+    assert texts(page, "sm-error") == [] and "seed 12" in text(page, "stalemate-table")
+
+
+def test_seed_in_other_scripts_digits_is_read(page):
+    """Decimal digits of any script are a number (what a phone's keyboard may type)."""
+    seed_box(page).v_model = "１２"
+    assert not seed_box(page).error
     click(page, "Reset")
     assert texts(page, "sm-error") == [] and "seed 12" in text(page, "stalemate-table")
 
@@ -215,7 +224,7 @@ def test_play_as_a_state(page):
 def test_every_control_has_a_tooltip(page):
     tips = {w.attributes.get("title") for w in page.find(v.Html, class_="sm-tip").widgets}
     for key in ("scenario", "step", "play", "reset", "speed", "assurance", "relief", "detect_prob",
-                "rationality", "regime", "rounds", "seed", "player", "csv"):  # fmt: skip
+                "rationality", "regime", "rounds", "seed", "model", "player", "csv"):  # fmt: skip
         assert TIPS[key] in tips, key
 
 
@@ -362,3 +371,46 @@ def test_widget_libraries_are_the_ones_that_render():
 
     assert int(version("ipyvue").split(".")[0]) < 2
     assert int(version("ipyvuetify").split(".")[0]) < 2
+
+
+def test_the_page_selects_the_model_a_lesson_names(page):
+    """Issue 26: lessons 1-3 were written on the model of earlier versions (trust rule, no
+    private types), and the page could not select it. The Model picker runs either; Reset
+    builds it; the status line says which model runs."""
+    from sim.classroom.words import MODEL_WORDS
+
+    assert select(page, "Model").v_model == MODEL_WORDS["default"]
+    select(page, "Model").v_model = MODEL_WORDS["earlier"]
+    assert "earlier versions" in text(page, "sm-pending")
+    click(page, "Reset")
+    assert "trust rule, no types" in text(page, "stalemate-table")
+    click(page, "Step")
+    # the same run as the command line's: stalemate model=trust_rule actors=no_types seed=0
+    from sim.classroom.seats import ClassroomModel, model_kwargs
+
+    ref = ClassroomModel(rng=0, **model_kwargs("baseline_2018", "earlier"))
+    assert ref.config.model == "trust_rule"
+    assert all(not a.types for a in ref.config.actors.values())
+    ref.step()
+    assert text(page, "stalemate-round") == "Round 1 of 200"
+    # a scenario picked keeps the model
+    select(page, "Scenario").v_model = "Relief first"
+    assert "trust rule, no types" in text(page, "stalemate-table")
+
+
+@pytest.mark.slow  # every lesson's runs (about 10 s)
+def test_lesson_figures_in_the_guide_are_the_models():
+    """docs/classroom.md quotes only what experiments/lessons.py measures on the model as it
+    is: after a change to the model, run ``python experiments/lessons.py --write``."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    res = subprocess.run(
+        [sys.executable, str(root / "experiments" / "lessons.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stdout[-400:] + res.stderr[-2000:]

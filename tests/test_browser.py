@@ -19,7 +19,12 @@ What a teacher does, and what broke in front of a class:
   teacher's console with a wrong key, a late student who tries to take a seat
   held by others, a student who edits the page to act for another state, a
   justification that is HTML, one that is too long, and a round the teacher
-  closes early.
+  closes early;
+- a class of eight over six months, every send checked against the exports (issue
+  26: nothing lost, typing never overwritten, a month closing mid-sentence);
+- the defects of issue 26 as met in class: a double close, two consoles, a stale
+  move, the console after the end, "New game", cookies, the projector's key, a seat
+  taken to another device.
 
 Chromium comes from ``scripts/install-chromium.sh`` (Playwright cannot download
 its own browsers here). Without it the tests are skipped, except under
@@ -108,6 +113,11 @@ def _serve(module: str, args: list[str], tmp_path_factory):
 
 #: The room as the browser test starts it: no timer, seed 0, a known join code.
 ROOM_ARGS = ["--seed", "0", "--timer", "0", "--code", "ABC234"]
+#: A class of eight over six months (the 2018 replay).
+CLASS_ARGS = ["--seed", "1", "--timer", "0", "--code", "CLS234"]
+#: The defects of issue 26, in a short game (three rounds of the baseline).
+DEFECT_ARGS = ["--scenario", "baseline_2018", "--rounds", "3", "--seed", "0", "--timer", "0"]
+DEFECT_ARGS += ["--code", "DEF234"]
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +127,8 @@ def servers(tmp_path_factory):
     started = {
         "page": _serve("sim.classroom.page", [], tmp_path_factory),
         "room": _serve("sim.classroom.room_app", ROOM_ARGS, tmp_path_factory),
+        "class": _serve("sim.classroom.room_app", CLASS_ARGS, tmp_path_factory),
+        "defects": _serve("sim.classroom.room_app", DEFECT_ARGS, tmp_path_factory),
     }
     try:
         yield started
@@ -257,6 +269,27 @@ def test_page_offline_step_charts_and_exports(server, watch):
     w.close()
 
 
+def test_info_and_model_description_offline(server, watch):
+    """Issue 26: offline, the Info tab asked for ``mermaid.min.js`` (solara.Markdown loads
+    mermaid and KaTeX from the CDN when shown) and got a 404. Also: picking a scenario with
+    the Info tab open logged "stalemate chart: Error" (a hidden chart drawn into a removed
+    element). Both pages' Markdown is now HTML made on the server."""
+    w = watch()
+    page = open_page(w, server)
+    page.get_by_role("tab", name="Info").click()
+    page.get_by_role("heading", name="What is it?").wait_for()
+    pick(page, "Scenario", "Relief first")  # the hidden Run tab's charts get a new run
+    page.locator(".sm-info h2", has_text="Relief first").wait_for()
+    page.get_by_role("heading", name="Things to try").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".solara-markdown").count() == 0
+    page.goto(server + "model")
+    page.get_by_role("heading", name=re.compile("ODD")).first.wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".solara-markdown").count() == 0 and page.locator(".sm-md table").count()
+    w.close()
+
+
 def test_picker_then_reset(server, watch):
     """Defect 1: Reset ignored the scenario picker."""
     w = watch()
@@ -326,11 +359,12 @@ def test_fast_play_for_20_seconds(server, watch):
 
 
 def test_bad_seeds_are_refused_inline(server, watch):
-    """Defect 3: a bad seed ("abc", "3.7", "-5") showed a raw traceback."""
+    """Defect 3: a bad seed ("abc", "3.7", "-5") showed a raw traceback; issue 26: so did
+    "²" and "①" (digits to ``str.isdigit``, not to ``int``)."""
     w = watch()
     page = open_page(w, server)
     box = page.get_by_label("Seed (blank: a random one)")
-    for n, bad in enumerate(["abc", "3.7", "-5"], start=1):
+    for n, bad in enumerate(["abc", "3.7", "-5", "²", "①"], start=1):
         box.fill(bad)
         page.get_by_text("The seed must be a whole number from 0").first.wait_for()
         button(page, "Reset").click()
@@ -406,20 +440,39 @@ def test_layout_at_1366x768(server, watch):
 # The room
 
 
-@pytest.fixture(scope="module")
-def room(servers):
-    """``stalemate-room`` on a free loopback port (no timer, seed 0); its URLs."""
-    proc, url, log = servers["room"]
+def room_urls(servers, name: str, code: str) -> dict:
+    """A room's URLs once it answers: the students', the console's and the projector's."""
+    proc, url, log = servers[name]
     _wait_ready(url, proc, log)
     printed = log.read_text()
     key = re.search(r"teacher\?key=(\S+)", printed).group(1)
-    assert "Join code:        ABC234" in printed
+    screen = re.search(r"projector\?key=(\S+)", printed).group(1)
+    assert screen != key  # the projector's URL cannot be turned into the console's
+    assert f"Join code:        {code}" in printed
     assert "listens on this machine only" in printed
     return {
         "student": url,
         "teacher": f"{url}teacher?key={key}",
-        "projector": f"{url}projector?key={key}",
+        "projector": f"{url}projector?key={screen}",
+        "key": key,
+        "screen": screen,
     }
+
+
+@pytest.fixture(scope="module")
+def room(servers):
+    """``stalemate-room`` on a free loopback port (no timer, seed 0); its URLs."""
+    return room_urls(servers, "room", "ABC234")
+
+
+@pytest.fixture(scope="module")
+def class_room(servers):
+    return room_urls(servers, "class", "CLS234")
+
+
+@pytest.fixture(scope="module")
+def defect_room(servers):
+    return room_urls(servers, "defects", "DEF234")
 
 
 def sign_in(page, name: str, code: str = "ABC234"):
@@ -455,7 +508,7 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
         pages[name].goto(room["student"], wait_until="commit")
     dev = pages["Dev"]
     dev.goto(room["student"] + "teacher?key=wrong", wait_until="commit")  # a guess at the console
-    dev.get_by_text("This page needs the teacher's key").wait_for()
+    dev.get_by_text("This page needs its key").wait_for()
     projector.locator(".sm-join-code", has_text="ABC234").wait_for()
     button(teacher, "Start the talks").wait_for()
 
@@ -558,3 +611,296 @@ def test_room_five_rounds_one_teacher_four_students(room, watch):
         w.close(shot=f"room_student_{name}.png" if name == "Ben" else None)
     teacher_w.close(shot="room_teacher.png")
     projector_w.close()
+
+
+# --------------------------------------------------------------------------------------
+# A class of eight, and the defects of issue 26, in real browsers
+
+TEAMS = ("USA", "DPRK", "ROK", "PRC")
+CLASS = ("Ana", "Ben", "Cleo", "Dev", "Eli", "Fay", "Gus", "Hana")
+MONTHS = ("April 2018", "May 2018", "June 2018", "July 2018", "August 2018", "September 2018")
+#: Reasons as students type them: spaces, accents, scripts, a line break, a leading minus.
+REASONS = (
+    "Keep sanctions until we see a list",
+    "  Show good faith first  ",
+    "Relief for a freeze — ça suffit",
+    "平和 first, then the list",
+    "-we wait (not a formula)",
+    "Two  spaces\nand a second line",
+    "Verify, verify, verify",
+    "Ñandú says: engage",
+)
+
+
+def answers(page) -> list[dict]:
+    """What the seat's page was told about each of its sends (server or page)."""
+    return page.evaluate("() => window.stalemateAnswers || []")
+
+
+def send_answered(page, move: str, why: str | None) -> dict:
+    """Choose, (type,) send, and wait until the page has the server's answer to this send."""
+    n = len(answers(page))
+    button(page, move).click()
+    if why is not None:
+        page.locator("textarea").fill(why)
+    button(page, "Send our move").click()
+    page.wait_for_function(f"() => (window.stalemateAnswers || []).length > {n}")
+    return answers(page)[n]
+
+
+def unquote(cell: str) -> str:
+    return cell[1:] if cell[:2] in ("'=", "'+", "'-", "'@") else cell
+
+
+def download(page, link_text: str) -> list[dict]:
+    with page.expect_download() as got:
+        page.get_by_text(link_text, exact=True).first.click()
+    return list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8"))))
+
+
+def test_room_a_class_of_eight_over_six_months_loses_nothing(class_room, watch):
+    """Issue 26, "nothing lost", in real browsers: one teacher, a projector and eight
+    students in four teams play six months. Every month one student types slowly while
+    the others send (a redraw lost letters) and the month closes on them mid-sentence (the
+    old text stayed in the box for the next month); they take it up the next month with
+    "Use it again". Then every send of every page is checked against the teacher's exports,
+    character for character: nothing missing, nothing changed, the counted move of each
+    month its team's latest taken send."""
+    teacher_w, projector_w = watch(), watch()
+    teacher, projector = teacher_w.page, projector_w.page
+    projector.goto(class_room["projector"], wait_until="commit")
+    teacher.goto(class_room["teacher"], wait_until="commit")
+    seat = {n: TEAMS[i % 4] for i, n in enumerate(CLASS)}
+    pages = {n: watch({"width": 800, "height": 900}).page for n in CLASS}
+    for p in pages.values():
+        p.goto(class_room["student"], wait_until="commit")
+    for n, p in pages.items():
+        sign_in(p, n, code="cls234")
+    for n, p in pages.items():
+        button(p, f"Play {seat[n]}").click()
+    for n, p in pages.items():
+        p.locator(".sm-you", has_text=f"You are {seat[n]}").wait_for()
+    button(teacher, "Start the talks").click()
+    carried = None  # (student, text) the last month closed on
+    k = 0
+    for m, month in enumerate(MONTHS):
+        for p in (*pages.values(), projector, teacher):
+            p.locator(".sm-room-clock", has_text=month).wait_for()
+        team = TEAMS[m % 4]
+        left_out, closer = [n for n in CLASS if seat[n] == team][:: 1 if m % 2 else -1]
+        order = [n for n in CLASS if seat[n] != team]
+        if carried is not None:  # last month's interrupted student sends first, as typed
+            n, text = carried
+            order.remove(n)
+            page = pages[n]
+            page.get_by_role("button", name="Use it again").click()
+            expect(page.locator("textarea")).to_have_value(text)
+            assert send_answered(page, "Hedge", None)["ok"]
+        box = pages[left_out].locator("textarea")
+        chunks = [REASONS[m][:10], REASONS[m][10:20], REASONS[m][20:] + " (interrupted)"]
+        box.press_sequentially(chunks[0], delay=20)
+        for i, n in enumerate(order):
+            k += 1
+            move = ("Concede", "Hedge", "Escalate")[k % 3]
+            assert send_answered(pages[n], move, f"{REASONS[k % 8]} #{k}")["ok"]
+            if i in (1, 3):  # typing goes on while others send (each send redraws every page)
+                box.press_sequentially(chunks[1 if i == 1 else 2], delay=20)
+        typed = "".join(chunks)
+        expect(box).to_have_value(typed)  # not a letter lost to a redraw
+        k += 1
+        assert send_answered(pages[closer], "Concede", f"{REASONS[k % 8]} #{k}")["ok"]
+        # the month closed while the left-out student typed: not sent, not carried over
+        expect(box).to_have_value("")
+        unsent = pages[left_out].locator("#unsent")
+        expect(unsent).to_contain_text("Not sent")
+        assert f"“{typed}”" in unsent.locator("#unsent-text").text_content()
+        carried = (left_out, typed)
+    projector.locator(".sm-room-clock", has_text="October 2018").wait_for()
+    expect(projector.locator(".sm-last-round")).to_contain_text("September 2018: the moves")
+
+    sends = download(teacher, "Every send (CSV)")
+    rounds = download(teacher, "Export the session (CSV)")
+    told = [(n, seat[n], a) for n, p in pages.items() for a in answers(p) if not a.get("local")]
+    assert len(told) == len(sends) == 6 * 7  # seven a month (one of them carried over)
+    lost = []
+    last_taken = {}
+    for n, state, a in told:
+        rows = [
+            r
+            for r in sends
+            if r["student"] == n
+            and r["state"] == state
+            and int(r["round"]) == a["round"]
+            and unquote(r["reason"]) == a["why"]
+        ]
+        if len(rows) != 1 or (rows[0]["status"] == "taken") != a["ok"]:
+            lost.append((n, a, rows))
+    assert not lost, lost
+    for r in sorted(sends, key=lambda r: r["sent_at"]):  # a team's latest taken send counts
+        if r["status"] == "taken":
+            last_taken[(int(r["round"]), r["state"])] = (r["student"], unquote(r["reason"]))
+    for r in rounds:
+        key = (int(r["round"]), r["state"])
+        assert (r["chosen_by"], unquote(r["justification"])) == last_taken[key], r
+    assert {r["month"] for r in sends} == set(MONTHS)
+    for w in (teacher_w, projector_w):
+        w.close()
+
+
+def test_room_defects_of_issue_26_in_the_browser(defect_room, watch):
+    """Issue 26, each defect as a teacher and students met it (three rounds of the baseline):
+
+    - a double click on "Close the round now", and a second console still showing the old
+      round, skipped a month: one close per round, the second console is told;
+    - a move sent while the page still showed a closed round decided the next one: it is
+      refused, with the message on that student's screen;
+    - after the end the console still said "Waiting for: …";
+    - "New game" wiped the session at once: it asks, and the finished game's exports stay;
+    - the session cookies were readable by page scripts; the projector's key opened the
+      console; a student on a new device could not take their seat back.
+    """
+    urls = defect_room
+    held: dict[str, list] = {"ben": [], "console": []}
+    frozen = {"ben": False, "console": False}
+
+    def hold(name):
+        def route(ws):
+            server = ws.connect_to_server()
+
+            def to_page(message):
+                if frozen[name]:
+                    held[name].append(message)
+                else:
+                    ws.send(message)
+
+            server.on_message(to_page)
+
+        return route
+
+    def thaw(name, ws_send):
+        frozen[name] = False
+        for message in held[name]:
+            ws_send(message)
+        held[name].clear()
+
+    console_w, second_w, projector_w = watch(), watch(), watch()
+    console, second, projector = console_w.page, second_w.page, projector_w.page
+    routes = {}
+
+    def keep(name):
+        def route(ws):
+            routes[name] = ws
+            hold(name)(ws)
+
+        return route
+
+    second.route_web_socket(re.compile(r"/jupyter/api/kernels/"), keep("console"))
+    for p, url in (
+        (console, urls["teacher"]),
+        (second, urls["teacher"]),
+        (projector, urls["projector"]),
+    ):
+        p.goto(url, wait_until="commit")
+    ana_w, ben_w = watch(), watch()
+    ana, ben = ana_w.page, ben_w.page
+    ben.route_web_socket(re.compile(r"/room/socket"), keep("ben"))
+    for p, name in ((ana, "Ana"), (ben, "Ben")):
+        p.goto(urls["student"])
+        sign_in(p, name, code="DEF234")
+    button(ana, "Play USA").click()
+    button(ben, "Play DPRK").click()
+    ben.locator(".sm-you", has_text="You are DPRK").wait_for()
+    # cookies page scripts cannot read; the projector's key does not open the console
+    assert "stalemate_seat" not in ana.evaluate("() => document.cookie")
+    button(console, "Start the talks").wait_for()
+    assert "solara-session" not in console.evaluate("() => document.cookie")
+    intruder_w = watch()
+    intruder_w.page.goto(urls["student"] + "teacher?key=" + urls["screen"])
+    intruder_w.page.get_by_text("This page needs its key").wait_for()
+    button(console, "Start the talks").click()
+    for p in (console, second, ana, ben):
+        p.locator(".sm-room-clock", has_text="Round 1 of 3").wait_for()
+    ben.get_by_role("button", name="Escalate").click()
+    ben.locator("textarea").fill("sent while the page showed round 1")
+    # the second console and Ben's page stop hearing from the server (a slow network)
+    frozen["console"] = frozen["ben"] = True
+    button(console, "Close the round now").dblclick()
+    console.locator(".sm-room-clock", has_text="Round 2 of 3").wait_for()
+    button(second, "Close the round now").click()  # it still shows round 1
+    n = len(answers(ben))
+    button(ben, "Send our move").click()  # for round 1, which has closed
+    thaw("console", routes["console"].send)
+    thaw("ben", routes["ben"].send)
+    second.locator(".sm-console-error", has_text="Round 1 was already closed").wait_for()
+    ben.wait_for_function(f"() => (window.stalemateAnswers || []).length > {n}")
+    refusal = (
+        "Round 1 closed before your move arrived: it was not counted. Choose again for round 2."
+    )
+    expect(ben.locator(".sm-move-error")).to_have_text(refusal)
+    expect(ben.locator("#unsent")).to_contain_text("sent while the page showed round 1")
+    for p in (console, second, projector, ana, ben):
+        p.locator(".sm-room-clock", has_text="Round 2 of 3").wait_for()
+    # Ana takes her seat to a tablet with her seat code; the laptop's page lets it go
+    code = re.search(r"seat code: (\w+)", ana.locator("#seat-code-line").inner_text()).group(1)
+    tablet_w = watch({"width": 800, "height": 900})
+    tablet = tablet_w.page
+    tablet.goto(urls["student"])
+    tablet.get_by_label("Room code").fill("DEF234")
+    tablet.get_by_label("Your name").fill("Ana")
+    tablet.locator("#again summary").click()
+    tablet.get_by_label("Your seat code").fill(code)
+    button(tablet, "Join").click()
+    tablet.locator(".sm-you", has_text="You are USA").wait_for()
+    ana.get_by_text("took your seat on another device").wait_for()
+    # two more rounds to the end
+    for r in (2, 3):
+        assert send_answered(tablet, "Concede", f"from the tablet, round {r}")["ok"]
+        assert send_answered(ben, "Hedge", f"Ben, round {r}")["ok"]
+    console.locator(".sm-console-status", has_text="The talks are over").wait_for()
+    assert "Waiting for" not in console.locator(".sm-room").inner_text()
+    # a new game asks first, and keeps the finished game's exports
+    button(console, "New game").click()
+    console.get_by_text("This ends game 1").wait_for()
+    button(console, "Cancel").click()
+    expect(console.get_by_text("This ends game 1")).to_have_count(0)
+    button(console, "New game").click()
+    button(console, "Yes, start a new game").click()
+    console.locator(".sm-archives").get_by_text("Game 1").wait_for()
+    console.locator(".sm-room-clock", has_text="Waiting to start").wait_for()
+    with console.expect_download() as got:
+        console.locator(".sm-archives").get_by_text("Every send (CSV)").click()
+    old = list(csv.DictReader(io.StringIO(Path(got.value.path()).read_text(encoding="utf-8"))))
+    by = {(r["student"], r["round"], r["reason"]): r for r in old}
+    assert by[("Ben", "1", "sent while the page showed round 1")]["status"].startswith("refused")
+    assert by[("Ana", "3", "from the tablet, round 3")]["counted"] == "yes"
+    assert len(old) == 5
+    for w in (console_w, second_w, projector_w, ana_w, ben_w, tablet_w, intruder_w):
+        w.close()
+
+
+def test_room_server_bounds_every_message(defect_room):
+    """Issue 26: a 10 MB crafted update was accepted. The whole server closes a websocket
+    whose message passes 1 MiB (Solara's sockets, the console's and the projector's), and a
+    seat's socket one that passes 4 KB."""
+    import urllib.request
+    import uuid
+
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    base = defect_room["student"].removeprefix("http://").rstrip("/")
+    with urllib.request.urlopen(f"http://{base}/projector?key={defect_room['screen']}") as r:
+        solara_cookie = r.headers["set-cookie"].split(";")[0]
+    with urllib.request.urlopen(f"http://{base}/") as r:
+        seat_cookie = r.headers["set-cookie"].split(";")[0]
+    kernel = f"ws://{base}/jupyter/api/kernels/{uuid.uuid4()}/channels?session_id={uuid.uuid4()}"
+    for url, cookie, size, code in (
+        (kernel, solara_cookie, 10_000_000, 1009),
+        (f"ws://{base}/room/socket", seat_cookie, 5_000, 1009),
+    ):
+        with connect(url, additional_headers={"Cookie": cookie, "Origin": f"http://{base}"}) as ws:
+            with pytest.raises(ConnectionClosed) as closed:
+                ws.send("x" * size)
+                for _ in range(20):
+                    ws.recv(timeout=30)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == code, url

@@ -363,7 +363,9 @@ def trust_spec(calendar: bool, pairs: tuple[str, ...], height: int = 190) -> dic
 @functools.lru_cache(maxsize=16)
 def _fan_spec(calendar: bool, height: int, title: str) -> dict:
     alt = _alt()
-    base = alt.Chart(alt.Data(name="table"))
+    # the layers name no data: inside a facet a layer with its own data reads all of it,
+    # not its panel's share (every panel drew the same zig-zag)
+    base = alt.Chart()
     x = _x(alt, calendar)
     facet_sort = [s[0] for s in STATE_SERIES if s[0] != "Sanctions relief (offered)"]
     band = (

@@ -35,8 +35,6 @@ installation (``scripts/fetch-solara-assets.py``), so it also works with no netw
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 import threading
 from dataclasses import dataclass
@@ -47,7 +45,15 @@ import solara.lab
 
 from sim.classroom.charts import warm_up
 from sim.classroom.runner import SPEEDS, Runner
-from sim.classroom.seats import NOBODY, ClassroomModel, comparison
+from sim.classroom.seats import (
+    NOBODY,
+    ClassroomModel,
+    comparison,
+    lesson_model,
+    model_kwargs,
+    seed_of,
+    seed_problem,
+)
 from sim.classroom.snapshot import Snapshot
 from sim.classroom.ui import (
     CSS,
@@ -57,10 +63,12 @@ from sim.classroom.ui import (
     Tip,
     TrustCard,
     escape,
+    markdown_html,
     stage_game_html,
 )
 from sim.classroom.words import (
     ACTION_TITLES,
+    MODEL_WORDS,
     NOBODY_WORDS,
     REGIME_WORDS,
     TIPS,
@@ -69,8 +77,6 @@ from sim.classroom.words import (
     scenario_info,
     scenario_title,
 )
-from sim.engines.mesa_model import seed_from
-from sim.engines.state import MAX_SEED
 from sim.hydra.compose import scenario_description, scenario_kwargs, scenario_names
 from sim.model.names import ACTION_NAMES, Action, T, V
 from sim.model.validation import ConfigError
@@ -94,8 +100,11 @@ MODEL_DOC = Path(__file__).resolve().parents[2] / "docs" / "model.md"
 # Settings: what the left column shows, and the run it builds
 
 
-def scenario_settings(scenario: str, seed: str = DEFAULT_SEED, player: str = NOBODY) -> dict:
-    """The left column's values for ``scenario``: its parameters, plus the seed and the seat.
+def scenario_settings(
+    scenario: str, seed: str = DEFAULT_SEED, player: str = NOBODY, model: str = "default"
+) -> dict:
+    """The left column's values for ``scenario``: its parameters, plus the seed, the seat
+    and the lesson model (:data:`~sim.classroom.seats.MODELS`).
 
     Example:
         >>> s = scenario_settings("relief_first")
@@ -114,6 +123,7 @@ def scenario_settings(scenario: str, seed: str = DEFAULT_SEED, player: str = NOB
         "rounds": int(kw["rounds"]),
         "seed": seed,
         "player": player if player in actors else NOBODY,
+        "model": model,
     }
 
 
@@ -126,24 +136,6 @@ def rounds_range(scenario: str) -> tuple[int, int]:
     kw = scenario_kwargs(scenario)
     lo = max([1, *(int(e["round"]) for e in kw.get("events") or [])])
     return lo, max(200, int(kw["rounds"]))
-
-
-def seed_problem(text: str) -> str | None:
-    """Why ``text`` is not a seed (None if it is one; blank means a random seed).
-
-    Example:
-        >>> seed_problem("12"), seed_problem(" "), seed_problem("-5")[:30]
-        (None, None, 'The seed must be a whole numbe')
-    """
-    try:
-        seed_from(text)
-    except ConfigError:
-        shown = text if len(text) <= 24 else text[:21] + "…"
-        return (
-            f"The seed must be a whole number from 0 to {MAX_SEED:,}, or blank for a random "
-            f"one — “{shown}” is not."
-        )
-    return None
 
 
 def build(settings: dict) -> ClassroomModel:
@@ -162,6 +154,7 @@ def build(settings: dict) -> ClassroomModel:
         rationality=settings["rationality"],
         regime=settings["regime"],
         rounds=settings["rounds"],
+        **model_kwargs(settings["scenario"], settings.get("model", "default")),
     )
 
 
@@ -182,9 +175,11 @@ def pending_changes(settings: dict, snap: Snapshot) -> list[str]:
             if settings["player"] == NOBODY
             else f"you play {settings['player']}"
         )
+    if settings.get("model", "default") != lesson_model(c):
+        out.append("the model: " + MODEL_WORDS[settings["model"]].lower())
     seed = settings["seed"].strip()
-    if seed and seed_problem(seed) is None and int(seed) != snap.seed:
-        out.append(f"seed {int(seed)}")
+    if seed and seed_problem(seed) is None and seed_of(seed) != snap.seed:
+        out.append(f"seed {seed_of(seed)}")
     return out
 
 
@@ -244,7 +239,9 @@ class Session:
 
     def pick_scenario(self, name: str) -> None:
         s = self.settings.value
-        self.settings.set(scenario_settings(name, s["seed"], s["player"]))
+        self.settings.set(
+            scenario_settings(name, s["seed"], s["player"], s.get("model", "default"))
+        )
         self.reset()
 
     def set_seed(self, text: str | None) -> None:
@@ -347,6 +344,15 @@ def Settings(session: Session):
             on_value=session.set_seed,
             continuous_update=True,
             error=seed_problem(s["seed"]) or False,
+            dense=True,
+        )
+    models = {w: k for k, w in MODEL_WORDS.items()}
+    with Tip(TIPS["model"]):
+        solara.Select(
+            "Model",
+            value=MODEL_WORDS[s.get("model", "default")],
+            values=list(models),
+            on_value=lambda w: session.set("model", models[w]),
             dense=True,
         )
     actors = enabled_actors(scenario_kwargs(s["scenario"]))
@@ -653,9 +659,13 @@ def InfoTab(session: Session):
     info = scenario_info(scenario, scenario_description(scenario))
     with solara.Div(classes=["sm-card", "sm-info"], style={"max-width": "900px"}):
         solara.HTML(tag="h2", unsafe_innerHTML=escape(scenario_title(scenario)))
-        for title, text in info.items():
-            solara.HTML(tag="h2", unsafe_innerHTML=escape(title))
-            solara.Markdown(text)
+        body = solara.use_memo(
+            lambda: "".join(
+                f"<h2>{escape(title)}</h2>{markdown_html(text)}" for title, text in info.items()
+            ),
+            [scenario],
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=body, classes=["sm-md"])
         solara.HTML(
             tag="p",
             unsafe_innerHTML=(
@@ -733,11 +743,17 @@ def Page():
 @solara.component
 def ModelDoc():
     """The model's full description (docs/model.md), served at /model."""
+    body = solara.use_memo(
+        lambda: (
+            markdown_html(MODEL_DOC.read_text(encoding="utf-8")) if MODEL_DOC.is_file() else None
+        ),
+        [],
+    )
     solara.Style(CSS)
     solara.Title("Stalemate — model description")
     with solara.Div(style={"max-width": "980px", "margin": "0 auto", "padding": "12px 20px"}):
-        if MODEL_DOC.is_file():
-            solara.Markdown(MODEL_DOC.read_text(encoding="utf-8"))
+        if body is not None:
+            solara.HTML(tag="div", unsafe_innerHTML=body, classes=["sm-md", "sm-info"])
         else:
             solara.Text(
                 "The model description (docs/model.md) is not installed with this copy; "
@@ -761,74 +777,6 @@ routes = [
 # The ``stalemate-app`` console script
 
 
-def asset_cache_dir() -> Path:
-    """Where Solara's server looks for its cached front-end files."""
-    env = os.environ.get("SOLARA_ASSETS_PROXY_CACHE_DIR")
-    return Path(env) if env else Path(sys.prefix) / "share" / "solara" / "cdn"
-
-
-def check_assets(prog: str) -> None:
-    cache = asset_cache_dir()
-    missing = [
-        name
-        for name in ("@widgetti/solara-vuetify*-app@*", "vega@6*", "vega-lite@6*", "vega-embed@7*")
-        if not any(cache.glob(name))
-    ]
-    if missing:
-        print(
-            f"{prog}: front-end files are missing from {cache} ({', '.join(missing)}); without a "
-            "network the page stays blank or without charts. Fill the cache with: "
-            "python scripts/fetch-solara-assets.py",
-            file=sys.stderr,
-        )
-
-
-def solara_command(module: str, host: str, port: int, dev: bool) -> list[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "solara",
-        "run",
-        module,
-        "--host",
-        host,
-        "--port",
-        str(port),
-        "--no-open",
-    ]
-    if not dev:
-        cmd.append("--production")
-    return cmd
-
-
-def solara_env() -> dict:
-    env = dict(os.environ)
-    env.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")  # no calls home
-    env.setdefault("SOLARA_ASSETS_PROXY", "True")  # serve the JavaScript from the local cache
-    env.setdefault("SOLARA_THEME_SHOW_BANNER", "False")  # no "runs on Solara" footer over the page
-    return env
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the page (entry point of ``stalemate-app``)."""
-    parser = argparse.ArgumentParser(prog="stalemate-app", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=PORT, help=f"port (default {PORT}; 0: any free)"
-    )
-    parser.add_argument(
-        "--dev", action="store_true", help="solara's development mode (auto-reload)"
-    )
-    args, extra = parser.parse_known_args(argv)
-    check_assets("stalemate-app")
-    print(f"Stalemate classroom page on http://{args.host}:{args.port}  (Ctrl-C stops it)")
-    cmd = solara_command("sim.classroom.page", args.host, args.port, args.dev)
-    os.execve(sys.executable, cmd + extra, solara_env())
-    return 0  # pragma: no cover
-
-
 def _warm_up() -> None:
     """Load the compiled model and build the chart specs before the first visitor arrives."""
     try:
@@ -840,7 +788,43 @@ def _warm_up() -> None:
         pass
 
 
-threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
+def main(argv: list[str] | None = None) -> int:
+    """Serve the page (entry point of ``stalemate-app``): the command line is checked, and the
+    port opened, before anything starts; a bad value or a busy port is one line, exit code 2."""
+    from sim.classroom.serve import (
+        OneLineParser,
+        ServeError,
+        bound_port,
+        check_assets,
+        listen,
+        port_number,
+        run,
+        solara_app,
+    )
+
+    parser = OneLineParser(prog="stalemate-app", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
+    )
+    parser.add_argument(
+        "--port", type=port_number, default=PORT, help=f"port (default {PORT}; 0: any free one)"
+    )
+    args = parser.parse_args(argv)
+    try:
+        sock = listen(args.host, args.port)
+    except ServeError as err:
+        print(f"stalemate-app: {err}", file=sys.stderr)
+        return 2
+    check_assets("stalemate-app")
+    app = solara_app("sim.classroom.page")
+    print(
+        f"Stalemate classroom page on http://{args.host}:{bound_port(sock)}  (Ctrl-C stops it)",
+        flush=True,
+    )
+    threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
+    run(app, sock)
+    return 0
+
 
 if __name__ == "__main__":
     raise SystemExit(main())

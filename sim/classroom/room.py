@@ -1,39 +1,46 @@
 """The room: a whole class plays one negotiation, each student (or team) in one state's seat.
 
 HubNet-style participatory play, without a browser: this module holds the
-room's rules and its shared state; :mod:`sim.classroom.room_app` puts them on
-Solara pages (student, teacher console, projector) and ``stalemate-room``
-serves them.
+room's rules and its shared state; ``stalemate-room`` (:mod:`sim.classroom.room_app`)
+serves them: a thin page per student seat (:mod:`sim.classroom.room_student`), and
+Solara pages for the teacher's console and the projector.
 
 How a game goes:
 
-1. The teacher starts ``stalemate-room``; the room gets a random **join code**
-   and a secret **teacher key** (only in the teacher's URLs).
+1. The teacher starts ``stalemate-room``; the room gets a random **join code**, a
+   secret **teacher key** (only in the console's URL) and a **projector key** (the
+   projector's URL: it shows, it cannot act).
 2. Students enter the code and a name (:meth:`Room.join`) and claim a state
-   (:meth:`Room.claim`); several students may share a state (a team).
+   (:meth:`Room.claim`); several students may share a state (a team). Each gets a
+   **seat code**: with it, their name and the join code they take their seat back
+   on another device (the old one is let go).
 3. The teacher starts the talks (:meth:`Room.start`). Each round every seat
-   chooses concede, hedge or escalate with a short justification
-   (:meth:`Room.submit`); a team's latest choice counts.
-4. The round resolves (:meth:`Room.resolve`) when every claimed seat has
-   chosen, when the teacher's timer runs out, or when the teacher closes it;
-   the model plays unclaimed and timed-out seats. Scheduled events still force
-   their moves.
+   chooses concede, hedge or escalate with a short reason (:meth:`Room.submit`).
+   **Every move names the round it was meant for**: a move for a round that has
+   closed is refused (with a message for the student), never counted for the next.
+   A team's latest move counts; every send is kept, exactly as typed.
+4. The round resolves (:meth:`Room.resolve`) when every claimed seat has chosen,
+   when the teacher's timer runs out, or when the teacher closes it; the model
+   plays unclaimed and timed-out seats. Scheduled events still force their moves.
+   Closing names the round too, so a double click or two consoles close one round.
 5. At the end the class's path is compared with the model's distribution from
-   the same start (:func:`compare_with_model`), and the teacher exports the
-   session as CSV (:meth:`Room.export_csv`).
+   the same start (:func:`compare_with_model`). The teacher exports the session
+   as CSV: the rounds (:meth:`Room.export_csv`) and every send with its team,
+   seat, month and time (:meth:`Room.export_sends_csv`). A new game
+   (:meth:`Room.reset`) keeps the exports of the games before it.
 
 Shared state and sessions: one :class:`Room` per server process holds
 everything, under one lock; every change makes a new immutable
-:class:`RoomView` with a higher ``version`` and wakes the sessions waiting in
-:meth:`Room.wait` (each browser session has its own waiting thread and
-redraws itself, see :func:`sim.classroom.room_app.use_room`).
+:class:`RoomView` with a higher ``version``, wakes the sessions waiting in
+:meth:`Room.wait` and calls the subscribers (:meth:`Room.subscribe`: the
+students' connections).
 
-Security: a student is known by the server-side Solara session, never by
-anything the browser sends; a wrong code is refused (and repeated wrong codes
-slow down); a participant can act only for the seat it holds; names and
-justifications are cleaned (control characters removed, length-limited) and are
-only ever shown as text; in the CSV a leading ``= + - @`` is neutralised so a
-spreadsheet does not read a justification as a formula.
+Security: a student is known by a server-side session (an ``HttpOnly`` cookie),
+never by anything the browser sends; a wrong join or seat code is refused (and
+repeated wrong codes slow down); a participant can act only for the seat it
+holds; names are cleaned and reasons kept as typed, both length-limited and only
+ever shown as text; in the CSV a leading ``= + - @`` is neutralised so a
+spreadsheet does not read a reason as a formula.
 
 Example:
     >>> room = Room(code="ABC234", teacher_key="k", scenario="baseline_2018", rounds=3, seed=0)
@@ -41,27 +48,31 @@ Example:
     >>> room.claim("s1", "DPRK").actor
     'DPRK'
     >>> room.start("k")
-    >>> room.submit("s1", "DPRK", "concede", "We want relief first")
+    >>> room.submit("s1", "DPRK", "concede", "We want relief first", round=1)
     >>> room.view().round                    # every claimed seat chose: the round resolved
     1
     >>> room.view().records[0].moves["DPRK"].action.name
     'CONCEDE'
+    >>> room.submit("s1", "DPRK", "hedge", "Too late?", round=1)
+    Traceback (most recent call last):
+    ...
+    sim.classroom.room.RoomError: Round 1 closed before your move arrived: it was not counted. Choose again for round 2.
 """
 
 from __future__ import annotations
 
-import csv
 import hmac
-import io
 import re
 import secrets
 import threading
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sim.classroom.room_export import rounds_csv, sends_csv
 from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
 from sim.classroom.snapshot import Snapshot, calendar_of, take
 from sim.hydra.compose import scenario_kwargs
@@ -71,9 +82,11 @@ from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
 #: Join codes: letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
+#: A student's seat code (to take their seat back on another device).
+SEAT_CODE_LENGTH = 4
 MAX_NAME = 24
 MAX_JUSTIFICATION = 200
-#: Wrong codes a session may try before it must wait.
+#: Wrong codes (join or seat) a session may try before it must wait.
 MAX_WRONG_CODES = 5
 WRONG_CODE_WAIT = 30.0
 #: The teacher's timer choices (seconds per round; 0: no timer).
@@ -83,6 +96,9 @@ DEFAULT_TIMER = 90
 COMPARISON_RUNS = 500
 #: Rounds of a room game in a scenario that is not a monthly replay.
 DEFAULT_ROOM_ROUNDS = 12
+#: Students in a room, and sends kept per game (far above a class; a bound on memory).
+MAX_PARTICIPANTS = 200
+MAX_SENDS = 50_000
 
 PHASES = ("lobby", "open", "paused", "finished")
 
@@ -91,12 +107,12 @@ class RoomError(Exception):
     """A refused request; the message is shown to the person who made it."""
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_code(length: int = CODE_LENGTH) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def clean_text(text: object, limit: int, what: str, required: bool = False) -> str:
-    """Text a person typed, made safe to keep and show: no control characters, single
+    """A name typed by a person, made safe to keep and show: no control characters, single
     spaces, at most ``limit`` characters (longer is refused, not cut: the writer decides).
 
     Example:
@@ -119,28 +135,72 @@ def clean_text(text: object, limit: int, what: str, required: bool = False) -> s
     return text
 
 
-def spreadsheet_safe(text: str) -> str:
-    """A cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+def kept_text(text: object, limit: int, what: str) -> str:
+    """A reason exactly as typed (spaces, line breaks and all); only control characters
+    other than tab and line break are dropped. Longer than ``limit`` is refused.
+
+    Example:
+        >>> kept_text("  two  spaces\\nand a line ", 200, "reason")
+        '  two  spaces\\nand a line '
+        >>> kept_text("a\\x00b", 200, "reason")
+        'ab'
+    """
+    text = "" if text is None else str(text)
+    text = "".join(ch for ch in text if ch in "\t\n" or unicodedata.category(ch)[0] != "C")
+    if len(text) > limit:
+        raise RoomError(f"Your {what} is {len(text)} characters long; keep it to {limit}.")
+    return text
 
 
 @dataclass(frozen=True)
 class Participant:
-    """A student in the room (known by their server-side session)."""
+    """A student in the room (known by their server-side session).
+
+    Attributes:
+        session: the server-side session (the cookie), never shown.
+        name: as the class sees it.
+        actor: the seat held, or None.
+        seat_code: shown to the student only: with it they take their seat back on
+            another device.
+    """
 
     session: str
     name: str
     actor: str | None = None
+    seat_code: str = field(default_factory=lambda: new_code(SEAT_CODE_LENGTH), repr=False)
 
 
 @dataclass(frozen=True)
 class Move:
-    """One seat's choice for a round."""
+    """One seat's choice for a round (its team's latest send)."""
 
     actor: str
     action: Action
     justification: str
     by: str  # the name of the student who sent it
+    round: int = 0
+    at: float = 0.0  # time.time() when the server took it
+
+
+@dataclass(frozen=True)
+class Send:
+    """One send by one student, kept whatever became of it (the sends export).
+
+    Attributes:
+        round: the round it was meant for; ``open``: the round open when it arrived.
+        status: ``taken`` (it was the team's move then) or ``refused: …`` (why).
+    """
+
+    game: int
+    round: int
+    open: int
+    actor: str
+    team: tuple[str, ...]
+    by: str
+    action: Action
+    justification: str
+    at: float
+    status: str
 
 
 @dataclass(frozen=True)
@@ -154,6 +214,8 @@ class RoundRecord:
         sources: by actor: ``class``, ``model`` (unclaimed), ``timeout`` (claimed, no
             choice in time: the model played) or ``event`` (forced by a scheduled event).
         teams: by actor, the names in the seat then.
+        closed_by: what closed it: ``moves`` (every claimed seat chose), ``timer`` or
+            ``teacher``.
     """
 
     round: int
@@ -161,6 +223,17 @@ class RoundRecord:
     actions: dict
     sources: dict
     teams: dict
+    closed_by: str = "moves"
+
+
+@dataclass(frozen=True)
+class Archive:
+    """A game the teacher replaced by a new one: its exports, as they were."""
+
+    game: int
+    label: str
+    rounds_csv: str
+    sends_csv: str
 
 
 @dataclass(frozen=True)
@@ -181,10 +254,18 @@ class RoomView:
     revealed: bool
     comparison: dict | None
     message: str = ""
+    game: int = 1
+    sends: int = 0  # sends kept this game
+    archives: tuple[tuple[int, str], ...] = ()  # earlier games: (game, label)
 
     @property
     def round(self) -> int:
         return self.snapshot.round
+
+    @property
+    def open_round(self) -> int | None:
+        """The round moves are taken for now (None in the lobby and after the end)."""
+        return self.snapshot.round + 1 if self.phase in ("open", "paused") else None
 
     @property
     def actors(self) -> tuple[str, ...]:
@@ -199,6 +280,9 @@ class RoomView:
 
     @property
     def waiting_for(self) -> tuple[str, ...]:
+        """Claimed seats that have not chosen in the open round (none outside a round)."""
+        if self.phase not in ("open", "paused"):
+            return ()
         return tuple(a for a in self.claimed if a not in self.submitted)
 
     def participant(self, session: str) -> Participant | None:
@@ -221,6 +305,18 @@ class _Failures:
     until: float = 0.0
 
 
+def _action(action) -> Action:
+    if isinstance(action, str):
+        names = {n: Action(i) for i, n in enumerate(ACTION_NAMES)}
+        if action.lower() not in names:
+            raise RoomError("Choose concede, hedge or escalate.")
+        return names[action.lower()]
+    try:
+        return Action(int(action))
+    except (TypeError, ValueError):
+        raise RoomError("Choose concede, hedge or escalate.") from None
+
+
 @dataclass(eq=False)
 class Room:
     """One class's game. Thread-safe: every method takes the room's lock.
@@ -228,6 +324,8 @@ class Room:
     Args:
         code: the join code (default: a random one).
         teacher_key: the secret in the teacher's URLs (default: a random one).
+        projector_key: the secret in the projector's URL (default: a random one); it
+            opens the projector view only.
         scenario: the scenario to play.
         seed: the run's seed (None: a random one).
         rounds: rounds to play (None: the scenario's horizon for a monthly replay,
@@ -243,16 +341,23 @@ class Room:
     rounds: int | None = None
     timer: int = DEFAULT_TIMER
     max_team: int | None = None
+    projector_key: str = field(default_factory=lambda: secrets.token_urlsafe(16))
 
     def __post_init__(self):
         self.code = self.code.upper()
+        if hmac.compare_digest(self.projector_key.encode(), self.teacher_key.encode()):
+            raise ValueError("the projector's key must differ from the teacher's")
         self._lock = threading.RLock()
         self._changed = threading.Condition(self._lock)
         self._participants: dict[str, Participant] = {}
         self._failures: dict[str, _Failures] = {}
+        self._let_go: dict[str, str] = {}  # session -> why it no longer holds a place
+        self._subscribers: list[Callable[[], None]] = []
+        self._archives: list[Archive] = []
         self._clock: threading.Thread | None = None
         self._closed = False
         self._version = 0
+        self._game = 0
         with self._lock:
             self._new_game(self.scenario, self.seed, self.rounds)
 
@@ -265,19 +370,25 @@ class Room:
         self.model = model
         self.seats = {a: HumanSeat(model, a) for a in model.actor_names}
         self.scenario, self.seed, self.rounds = scenario, model.seed, int(rounds)
+        self._game += 1
         self._phase = "lobby"
         self._deadline: float | None = None
         self._remaining: float | None = None
         self._submitted: dict[str, Move] = {}
         self._records: list[RoundRecord] = []
+        self._sends: list[Send] = []
         self._revealed = False
         self._comparison: dict | None = None
         self._message = ""
+        self._snap = take(model, self._version + 1)
         self._publish()
 
     def _publish(self) -> None:
-        """Make a new view and wake every waiting session (call with the lock held)."""
+        """Make a new view, wake every waiting session and call the subscribers (call with
+        the lock held). The snapshot is taken again only when the model has moved."""
         self._version += 1
+        if self._snap.round != self.model.round:
+            self._snap = take(self.model, self._version)
         self._view = RoomView(
             version=self._version,
             phase=self._phase,
@@ -286,15 +397,25 @@ class Room:
             timer=self.timer,
             deadline=self._deadline,
             remaining=self._remaining,
-            snapshot=take(self.model, self._version),
+            snapshot=self._snap,
             participants=tuple(self._participants.values()),
             submitted=dict(self._submitted),
             records=tuple(self._records),
             revealed=self._revealed,
             comparison=self._comparison,
             message=self._message,
+            game=self._game,
+            sends=len(self._sends),
+            archives=tuple((a.game, a.label) for a in self._archives),
         )
         self._changed.notify_all()
+        for callback in list(self._subscribers):
+            try:
+                callback()
+            except Exception:  # pragma: no cover - a broken listener never stops the room
+                import traceback
+
+                traceback.print_exc()
 
     def view(self) -> RoomView:
         return self._view
@@ -306,6 +427,19 @@ class Room:
                 self._changed.wait(timeout)
             return self._view
 
+    def subscribe(self, callback: Callable[[], None]) -> Callable[[], None]:
+        """Call ``callback()`` after every change (with the room's lock held: it must only
+        schedule work, e.g. ``loop.call_soon_threadsafe``). Returns the unsubscribe call."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe():
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
     def close(self) -> None:
         """Stop the clock and release every waiting session (server shutdown, tests)."""
         with self._changed:
@@ -313,43 +447,82 @@ class Room:
             self._changed.notify_all()
 
     # ---- students --------------------------------------------------------------------
-    def join(self, code: str, name: str, session: str) -> Participant:
+    def _check_failures(self, session: str) -> _Failures:
+        f = self._failures.setdefault(session, _Failures())
+        now = time.monotonic()
+        if f.until > now:
+            raise RoomError(f"Too many wrong codes. Wait {int(f.until - now) + 1} s and try again.")
+        return f
+
+    def _failed(self, f: _Failures) -> None:
+        f.count += 1
+        if f.count >= MAX_WRONG_CODES:
+            f.count, f.until = 0, time.monotonic() + WRONG_CODE_WAIT
+
+    def join(self, code: str, name: str, session: str, seat_code: str | None = None) -> Participant:
         """Enter the room with its code. Wrong codes are refused; after
         :data:`MAX_WRONG_CODES` of them a session must wait :data:`WRONG_CODE_WAIT` seconds.
+
+        A name already in the room is refused, unless ``seat_code`` is that student's
+        seat code: then this session takes their place (and seat), and the session that
+        held it is let go (:meth:`let_go`).
 
         Raises:
             RoomError: a wrong code, a missing or too long name, a name already taken.
         """
         with self._lock:
-            f = self._failures.setdefault(session, _Failures())
-            now = time.monotonic()
-            if f.until > now:
-                raise RoomError(
-                    f"Too many wrong codes. Wait {int(f.until - now) + 1} s and try again."
-                )
+            f = self._check_failures(session)
             typed = re.sub(r"[\s-]+", "", str(code or "")).upper()[: CODE_LENGTH * 2]
             if not hmac.compare_digest(typed.encode(), self.code.encode()):
-                f.count += 1
-                if f.count >= MAX_WRONG_CODES:
-                    f.count, f.until = 0, now + WRONG_CODE_WAIT
+                self._failed(f)
                 raise RoomError("That is not this room's code. Check the code on the projector.")
-            self._failures.pop(session, None)
             name = clean_text(name, MAX_NAME, "name", required=True)
-            for p in self._participants.values():
-                if p.session != session and p.name.casefold() == name.casefold():
+            for other, p in self._participants.items():
+                if other == session or p.name.casefold() != name.casefold():
+                    continue
+                given = re.sub(r"[\s-]+", "", str(seat_code or "")).upper()[:16]
+                if not given:
                     raise RoomError(
-                        f"Someone in the room is already called {name}; add an initial."
+                        f"Someone in the room is already called {p.name}. If that is you on "
+                        "another device, type your seat code too; if not, add an initial."
                     )
+                if not hmac.compare_digest(given.encode(), p.seat_code.encode()):
+                    self._failed(f)
+                    raise RoomError(f"That is not {p.name}'s seat code.")
+                del self._participants[other]
+                self._let_go[other] = (
+                    f"You ({p.name}) took your seat on another device; this page has let it go."
+                )
+                moved = replace(p, session=session)
+                self._participants.pop(session, None)
+                self._participants[session] = moved
+                self._failures.pop(session, None)
+                self._publish()
+                return moved
+            self._failures.pop(session, None)
             old = self._participants.get(session)
-            p = Participant(session, name, old.actor if old else None)
+            if old is None and len(self._participants) >= MAX_PARTICIPANTS:
+                raise RoomError(f"The room is full ({MAX_PARTICIPANTS} students).")
+            p = (
+                replace(old, name=name)
+                if old
+                else Participant(session, name, None, new_code(SEAT_CODE_LENGTH))
+            )
             self._participants[session] = p
+            self._let_go.pop(session, None)
             self._publish()
             return p
+
+    def let_go(self, session: str) -> str | None:
+        """Why ``session`` no longer holds a place (its student moved to another device), or None."""
+        return self._let_go.get(session)
 
     def _participant(self, session: str) -> Participant:
         p = self._participants.get(session)
         if p is None:
-            raise RoomError("Join the room first (enter the code and your name).")
+            raise RoomError(
+                self._let_go.get(session) or "Join the room first (enter the code and your name)."
+            )
         return p
 
     def claim(self, session: str, actor: str) -> Participant:
@@ -365,7 +538,7 @@ class Room:
         with self._lock:
             p = self._participant(session)
             if actor not in self.model.actor_names:
-                raise RoomError(f"There is no seat {actor!r} at this table.")
+                raise RoomError(f"There is no seat {str(actor)[:20]!r} at this table.")
             if p.actor == actor:
                 return p
             team = [q for q in self._participants.values() if q.actor == actor]
@@ -385,32 +558,73 @@ class Room:
             self._publish()
             return p
 
-    def submit(self, session: str, actor: str, action, justification: str = "") -> None:
-        """A seat's move for the open round (a team's latest move counts).
+    def _when(self, r: int) -> str:
+        w = self._snap.when(r)
+        return w[:1].upper() + w[1:]
+
+    def submit(self, session: str, actor: str, action, justification: str = "", *, round) -> None:
+        """A seat's move for round ``round`` (a team's latest move counts).
+
+        Every send that reaches a seat is kept (:meth:`export_sends_csv`), also a
+        refused one: a move for a round that has closed is refused, never counted
+        for the next round.
 
         Raises:
-            RoomError: not in the room, not this seat, no open round, a bad action, a too
-                long justification.
+            RoomError: not in the room, not this seat, not the open round (closed, or
+                paused), a bad action, a too long reason.
         """
         with self._lock:
             p = self._participant(session)
             if p.actor != actor:
                 held = f"You sit for {p.actor}" if p.actor else "You hold no seat"
-                raise RoomError(f"{held}: you cannot act for {actor}.")
-            if self._phase == "paused":
-                raise RoomError("The teacher has paused the talks; wait for the round to reopen.")
-            if self._phase != "open":
-                raise RoomError("No round is open right now.")
-            if isinstance(action, str):
-                names = {n: Action(i) for i, n in enumerate(ACTION_NAMES)}
-                if action.lower() not in names:
-                    raise RoomError("Choose concede, hedge or escalate.")
-                action = names[action.lower()]
-            action = Action(int(action))
-            text = clean_text(justification, MAX_JUSTIFICATION, "justification")
-            self._submitted[actor] = Move(actor, action, text, p.name)
+                raise RoomError(f"{held}: you cannot act for {str(actor)[:20]}.")
+            action = _action(action)
+            text = kept_text(justification, MAX_JUSTIFICATION, "reason")
+            try:
+                meant = int(round)
+            except (TypeError, ValueError):
+                meant = -1
+            if not 0 <= meant <= 100_000:
+                raise RoomError("This move names no round; reload the page.")
+            open_ = self.model.round + 1
+            refusal = None
+            if self._phase in ("lobby", "finished"):
+                refusal = (
+                    "The talks have not started yet."
+                    if self._phase == "lobby"
+                    else "The talks are over: no round is open."
+                )
+            elif meant < open_:
+                refusal = (
+                    f"{self._when(meant)} closed before your move arrived: it was not counted. "
+                    f"Choose again for {self._snap.when(open_)}."
+                )
+            elif meant > open_:
+                refusal = f"{self._when(meant)} is not open yet; reload the page."
+            elif self._phase == "paused":
+                refusal = "The teacher has paused the talks; send again when the round reopens."
+            now = time.time()
+            team = tuple(q.name for q in self._participants.values() if q.actor == actor)
+            if len(self._sends) < MAX_SENDS:
+                self._sends.append(
+                    Send(
+                        self._game,
+                        meant,
+                        open_ if self._phase in ("open", "paused") else 0,
+                        actor,
+                        team,
+                        p.name,
+                        action,
+                        text,
+                        now,
+                        "taken" if refusal is None else "refused: " + refusal,
+                    )
+                )
+            if refusal is not None:
+                raise RoomError(refusal)
+            self._submitted[actor] = Move(actor, action, text, p.name, meant, now)
             if all(a in self._submitted for a in self._claimed()):
-                self._resolve()
+                self._resolve("moves")
             else:
                 self._publish()
 
@@ -422,6 +636,11 @@ class Room:
                 return {}
             return private_info(self.model, p.actor)
 
+    def seat_info(self, actor: str) -> dict[str, str]:
+        """What ``actor``'s seat knows privately (for that seat's students only)."""
+        with self._lock:
+            return private_info(self.model, actor)
+
     def all_private_info(self) -> dict[str, dict[str, str]]:
         """Every seat's private information (the projector, once the teacher reveals types)."""
         with self._lock:
@@ -432,6 +651,10 @@ class Room:
     # ---- the teacher -----------------------------------------------------------------
     def is_teacher(self, key: str | None) -> bool:
         return bool(key) and hmac.compare_digest(str(key).encode(), self.teacher_key.encode())
+
+    def is_projector(self, key: str | None) -> bool:
+        """The projector's key (it shows the room; it cannot act)."""
+        return bool(key) and hmac.compare_digest(str(key).encode(), self.projector_key.encode())
 
     def _teacher(self, key: str) -> None:
         if not self.is_teacher(key):
@@ -469,27 +692,79 @@ class Room:
             self._remaining = None
             self._publish()
 
-    def advance(self, key: str) -> None:
-        """Close the round now: the model plays every seat that has not chosen."""
+    def advance(self, key: str, round: int | None = None) -> None:
+        """Close round ``round`` now: the model plays every seat that has not chosen.
+
+        ``round`` is the round the console showed when the teacher clicked: a second
+        click, or another console, that names a round already closed changes nothing
+        (:class:`RoomError` says so). None closes whatever round is open.
+        """
         with self._lock:
             self._teacher(key)
             if self._phase == "lobby":
-                self._open_round()
-                self._start_clock()
-                return
+                raise RoomError("The talks have not started: press Start the talks.")
+            open_ = self.model.round + 1
+            if round is not None and int(round) != open_ and self._phase != "finished":
+                raise RoomError(f"{self._when(int(round))} was already closed.")
             if self._phase not in ("open", "paused"):
                 raise RoomError("The talks are over.")
-            self._resolve()
+            self._resolve("teacher")
 
     def reset(
-        self, key: str, scenario: str | None = None, seed=None, rounds=None, timer=None
+        self,
+        key: str,
+        scenario: str | None = None,
+        seed=None,
+        rounds=None,
+        timer=None,
+        *,
+        game: int | None = None,
     ) -> None:
-        """A new game (participants keep their seats); back to the lobby."""
+        """A new game (participants keep their seats); back to the lobby.
+
+        The game it replaces stays available for export (:meth:`archive`). ``game``
+        is the game the console showed: if another console has already started a new
+        game, nothing happens (:class:`RoomError` says so).
+        """
         with self._lock:
             self._teacher(key)
+            if game is not None and int(game) != self._game:
+                raise RoomError("Another console has already started a new game.")
             if timer is not None:
                 self.set_timer(key, timer)
+            if self._records or self._sends:
+                self._archives.append(
+                    Archive(
+                        self._game,
+                        self._game_label(),
+                        rounds_csv(self._view),
+                        sends_csv(self._view, self._sends),
+                    )
+                )
             self._new_game(scenario or self.scenario, seed, rounds)
+
+    def _game_label(self) -> str:
+        from sim.classroom.words import outcome_words, scenario_title
+
+        snap = self._snap
+        played = f"{snap.round} of {snap.rounds} rounds"
+        end = (
+            f", {outcome_words(snap.outcome)}"
+            if self._phase == "finished"
+            else ", stopped by a new game"
+        )
+        return (
+            f"Game {self._game}: {scenario_title(self.scenario)}, seed {self.seed}, {played}{end}"
+        )
+
+    def archive(self, key: str, game: int) -> Archive:
+        """An earlier game's exports (the teacher's)."""
+        with self._lock:
+            self._teacher(key)
+            for a in self._archives:
+                if a.game == int(game):
+                    return a
+            raise RoomError(f"There is no earlier game {game}.")
 
     def set_timer(self, key: str, seconds: int) -> None:
         with self._lock:
@@ -537,7 +812,13 @@ class Room:
         self._remaining = None
         self._publish()
 
-    def _resolve(self) -> None:
+    def resolve(self) -> None:
+        """Close the open round now (the teacher's :meth:`advance` without a key check)."""
+        with self._lock:
+            if self._phase in ("open", "paused"):
+                self._resolve("teacher")
+
+    def _resolve(self, closed_by: str) -> None:
         """Play the round: the class's moves where given, the model elsewhere."""
         m = self.model
         claimed = self._claimed()
@@ -559,7 +840,9 @@ class Room:
                 sources[actor] = "class"
             else:
                 sources[actor] = "timeout" if actor in claimed else "model"
-        self._records.append(RoundRecord(t, dict(self._submitted), actions, sources, teams))
+        self._records.append(
+            RoundRecord(t, dict(self._submitted), actions, sources, teams, closed_by)
+        )
         if m.running:
             self._open_round()
         else:
@@ -575,79 +858,46 @@ class Room:
         with self._lock:
             if self._phase == "open" and self._deadline is not None:
                 if (time.time() if now is None else now) >= self._deadline:
-                    self._resolve()
+                    self._resolve("timer")
                     return True
             return False
 
     def _start_clock(self) -> None:
+        """The timer's thread: it sleeps until the open round's deadline or the next change
+        (no polling: an idle room costs nothing)."""
         if self._clock is not None and self._clock.is_alive():
             return
 
         def run():
-            while not self._closed:
-                try:
-                    self.tick()
-                except Exception:  # pragma: no cover - the clock never dies
-                    import traceback
+            with self._changed:
+                while not self._closed:
+                    try:
+                        self.tick()
+                    except Exception:  # pragma: no cover - the clock never dies
+                        import traceback
 
-                    traceback.print_exc()
-                time.sleep(0.2)
+                        traceback.print_exc()
+                    deadline = self._deadline if self._phase == "open" else None
+                    wait = None if deadline is None else max(0.01, deadline - time.time())
+                    self._changed.wait(wait)
 
         self._clock = threading.Thread(target=run, name="room-clock", daemon=True)
         self._clock.start()
 
     # ---- export ----------------------------------------------------------------------
     def export_csv(self, key: str) -> str:
-        """The session as CSV: one row per round and state — the move, who chose it and why,
-        and the shared state after the round."""
+        """The session as CSV: one row per round and state — the move, who chose it and why
+        (the team's latest send), and the shared state after the round."""
         with self._lock:
             self._teacher(key)
-            view = self._view
-        snap = view.snapshot
-        h = snap.history
-        s = snap.structure
-        out = io.StringIO()
-        w = csv.writer(out)
-        head = ["round"] + (["month"] if snap.calendar else [])
-        head += ["state", "team", "move", "chosen_by", "source", "justification"]
-        head += ["assurance", "relief", "felt_relief", "denuclearization", "undeclared", "tension"]
-        head += ["trust_in_counterpart", "imagery_flag", "events", "scenario", "seed", "outcome"]
-        w.writerow(head)
-        for rec in view.records:
-            r = rec.round
-            x = h.x[0, r]
-            felt = float(felt_relief(x[V.relief], x[V.enforcement]))
-            state = [
-                x[V.assurance],
-                x[V.relief],
-                felt,
-                x[V.denuclearization],
-                x[V.undeclared],
-                x[V.tension],
-            ]
-            events = "; ".join(e.label or e.kind for e in snap.events_by_round.get(r, []))
-            for i, actor in enumerate(s.names):
-                move = rec.moves.get(actor)
-                row = [r] + ([snap.when(r)] if snap.calendar else [])
-                row += [
-                    actor,
-                    spreadsheet_safe("; ".join(rec.teams.get(actor, ()))),
-                    ACTION_NAMES[int(rec.actions[actor])],
-                    spreadsheet_safe(move.by) if move else "",
-                    rec.sources[actor],
-                    spreadsheet_safe(move.justification) if move else "",
-                ]
-                row += [f"{float(v):.6f}" for v in state]
-                row += [f"{float(h.trust[0, r, i]):.6f}", int(bool(h.flag[0, r])), events]
-                row += [
-                    view.scenario,
-                    view.seed,
-                    snap.outcome
-                    if r == snap.round and (snap.outcome != "undecided" or r >= snap.rounds)
-                    else "",
-                ]
-                w.writerow(row)
-        return out.getvalue()
+            return rounds_csv(self._view)
+
+    def export_sends_csv(self, key: str) -> str:
+        """Every send of this game as CSV, exactly as typed: one row per send, with its
+        round and month, seat (state), team, student, time, and what became of it."""
+        with self._lock:
+            self._teacher(key)
+            return sends_csv(self._view, self._sends)
 
 
 # --------------------------------------------------------------------------------------

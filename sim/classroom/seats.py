@@ -28,12 +28,90 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.engines.mesa_model import NegotiationModel, seed_from
+from sim.engines.state import MAX_SEED
 from sim.hydra.compose import DEFAULT_SCENARIO, scenario_kwargs
 from sim.model.names import ACTION_NAMES, Action
+from sim.model.validation import ConfigError
 from sim.report.narrate import ending
 
 #: The "player" value for a run with no human seat.
 NOBODY = "nobody"
+#: The models a lesson may name, as command-line overrides (``stalemate model=… actors=…``).
+MODELS = {
+    "default": (),
+    "earlier": ("model=trust_rule", "actors=no_types"),
+}
+
+
+def model_kwargs(scenario: str, model: str) -> dict:
+    """The model parameters that make ``scenario`` run on the lesson model ``model``
+    (:data:`MODELS`): nothing for the default; ``model`` and ``actors`` composed as the
+    command line composes ``stalemate scenario=… model=trust_rule actors=no_types``.
+
+    Example:
+        >>> kw = model_kwargs("grit", "earlier")
+        >>> kw["model"], kw["actors"]["DPRK"]["types"], kw["actors"]["USA"]["policy"]
+        ('trust_rule', {}, 'grit')
+    """
+    if model not in MODELS:
+        raise ConfigError(f"model = {model!r}: choose one of {', '.join(MODELS)}")
+    if not MODELS[model]:
+        return {}
+    from dataclasses import asdict
+
+    from sim.hydra.compose import compose
+
+    app = asdict(compose([f"scenario={scenario}", *MODELS[model]]))
+    return {"model": app["model"], "actors": app["actors"]}
+
+
+def lesson_model(config) -> str:
+    """Which of :data:`MODELS` a run's config is (``earlier``: the trust rule without types)."""
+    typed = any(getattr(a, "types", None) for a in config.actors.values())
+    return "earlier" if config.model == "trust_rule" and not typed else "default"
+
+
+def seed_of(value) -> int | None:
+    """A seed from what a person typed: blank is None (draw one); digits in any script
+    ("12", "１２", "١٢") are that number; anything else is refused — also characters that
+    look like digits but are not decimal ("²", "①", "½"), which Python's ``int`` cannot read.
+
+    Example:
+        >>> seed_of(" 12 "), seed_of("１２"), seed_of(""), seed_of(7)
+        (12, 12, None, 7)
+        >>> seed_of("²")
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: seed = '²' must be a whole number in [0, 9223372036854775807] (or blank for a random one)
+    """
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if not text.isdecimal() or len(text) > 20:
+            raise ConfigError(
+                f"seed = {value[:24]!r} must be a whole number in [0, {MAX_SEED}] (or blank for a random one)"
+            )
+        value = int(text)
+    return seed_from(value)
+
+
+def seed_problem(text: str) -> str | None:
+    """Why ``text`` is not a seed, in words for the page (None if it is one; blank draws one).
+
+    Example:
+        >>> seed_problem("12"), seed_problem(" "), seed_problem("-5")[:30], seed_problem("①")[:30]
+        (None, None, 'The seed must be a whole numbe', 'The seed must be a whole numbe')
+    """
+    try:
+        seed_of(text)
+    except ConfigError:
+        shown = text if len(text) <= 24 else text[:21] + "…"
+        return (
+            f"The seed must be a whole number from 0 to {MAX_SEED:,}, or blank for a random "
+            f"one — “{shown}” is not."
+        )
+    return None
 
 
 @dataclass
@@ -163,7 +241,7 @@ class ClassroomModel(NegotiationModel):
         # ``scenario`` is Mesa's own Scenario object, which SolaraViz's Reset passes to
         # every model (mesa 3.5); the negotiation scenario is ``scenario_name``.
         del scenario
-        seed = seed_from(rng)
+        seed = seed_from(seed_of(rng) if isinstance(rng, str) else rng)
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % 2**31)
         self.scenario_name = scenario_name

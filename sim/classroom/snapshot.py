@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.classroom.charts import STATE_SERIES, STATE_VARS
-from sim.classroom.seats import NOBODY, Turn
+from sim.classroom.seats import NOBODY, Turn, lesson_model
 from sim.classroom.words import outcome_words, regime_words, scenario_title
 from sim.engines.point import DecisionPoint
 from sim.engines.state import History, OneRun, State
@@ -179,6 +179,8 @@ class Snapshot(OneRun):
         """What is running, in one line of words."""
         c = self.config
         seat = f" · you play {self.player}" if self.seat else ""
+        if lesson_model(c) == "earlier":
+            seat += " · earlier model (trust rule, no types)"
         return (
             f"{scenario_title(self.scenario_name)} · {regime_words(c.regime).lower()} · "
             f"assurance {c.assurance:.2f} · relief {c.relief:.2f} · detection "

@@ -67,6 +67,10 @@ html, body, .v-application { font-size: 14px; }
 .sm-big { font-size: 18px; }
 .sm-info h2 { font-size: 17px; margin: 12px 0 4px 0; }
 .sm-info p, .sm-info li { font-size: 15px; line-height: 1.45; }
+.sm-md table { border-collapse: collapse; margin: 6px 0; font-size: 14px; }
+.sm-md th, .sm-md td { border: 1px solid #c5ced9; padding: 3px 7px; text-align: left; vertical-align: top; }
+.sm-md pre { background: #f3f5f8; padding: 6px 8px; overflow-x: auto; font-size: 13px; }
+.sm-md code { font-size: 13px; }
 .sm-side .v-input { margin-top: 2px; }
 .sm-side .v-input__slider .v-input__slot { flex-wrap: wrap; }
 .sm-side .v-input__slider .v-label { width: 100%; max-width: 100%; font-size: 14px; margin: 0 0 -6px 0; }
@@ -87,6 +91,21 @@ def Tip(text: str, children=[]):  # noqa: B006 - Solara's children convention
 
 def escape(text: str) -> str:
     return html.escape(str(text), quote=True)
+
+
+def markdown_html(text: str) -> str:
+    """Our own Markdown (the Info texts, docs/model.md) as HTML, made on the server.
+
+    Not ``solara.Markdown``: that component loads mermaid and KaTeX from the CDN
+    whenever it is shown, which the offline asset cache does not hold (the Info tab
+    asked for ``mermaid.min.js`` and got a 404). Only for text we wrote: raw HTML in
+    it is kept, so never pass anything a person typed.
+    """
+    import markdown
+
+    return markdown.markdown(
+        str(text), extensions=["tables", "fenced_code", "sane_lists"], output_format="html"
+    )
 
 
 # --------------------------------------------------------------------------------------
