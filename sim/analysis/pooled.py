@@ -19,7 +19,7 @@ The joint log posterior is
 with ``L_c`` each record's exact likelihood (:class:`~sim.analysis.estimate.RecordModel`).
 ``tau`` is fixed (default 1: cases' role preferences differ by about one unit of
 log-odds), not estimated: four cases cannot pin a spread down, and a fixed tau keeps
-the posterior free of the funnel that defeats samplers. docs/cases.md shows how the
+the posterior free of the funnel that defeats samplers. docs/calibration.md shows how the
 leave-one-case-out scores move with it.
 
 Example:

@@ -102,6 +102,13 @@ def check(args) -> int:
             rebuilt = built_rows(rec, ev, codes)
             differ = [f"{r['actor']} {r['period']}" for r, row in zip(rebuilt, _rows_in_order(rec))
                       if r["action"] != row["action"].strip()]  # fmt: skip
+            flag_differ = [p for p, f in zip(rec.periods, rec.flagged)
+                           if any(int(r["flagged"]) != int(f) for r in rebuilt if r["period"] == p)]  # fmt: skip
+            if flag_differ:
+                raise RecordError(
+                    f"{rec.path}: the flag of {flag_differ[0]} differs from the events' flag reports "
+                    f"({len(flag_differ)} month(s)); run: stalemate-record build {rec.path}"
+                )
             if differ:
                 raise RecordError(
                     f"{rec.path}: {len(differ)} actor-month(s) differ from what the resolved codes give "
