@@ -802,6 +802,18 @@ def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
             raise RecordError(
                 f"{codes_path.name} row {k}: resolved is empty (the code the record uses)"
             )
+        listed = [a.strip() for a in events[ids[c["event_id"]] - 2]["actors"].split(";")]
+        if c["actor"] not in listed:
+            raise RecordError(f"{codes_path.name} row {k}: {c['actor']} is coded for {c['event_id']}, "
+                              f"whose actors are {';'.join(listed)}")  # fmt: skip
+        if c["resolved"].strip() == "F" and record.roles[c["actor"]] != "target":
+            raise RecordError(f"{codes_path.name} row {k}: F (a flag report) is coded for {c['actor']}, "
+                              "but flags are attributed to the target")  # fmt: skip
+    coded = {(c["event_id"], c["actor"]) for c in codes}
+    for e in events:
+        for a in (x.strip() for x in e["actors"].split(";") if x.strip()):
+            if a in record.actors and (e["event_id"], a) not in coded:
+                raise RecordError(f"{codes_path.name}: {e['event_id']} lists {a} among its actors but has no code for it")
     return events, codes
 
 
