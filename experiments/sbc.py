@@ -99,7 +99,9 @@ def plot(df, path: Path):
     lengths = sorted(df["months"].unique())
     cols = 6
     rows = int(np.ceil(len(params) / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(2.3 * cols, 1.5 * rows + 0.6), sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(2.3 * cols, 1.5 * rows + 0.6), sharex=True, squeeze=False
+    )
     colors = {24: "#0072B2", 120: "#D55E00"}
     for ax, param in zip(axes.flat, params):
         for m in lengths:
@@ -110,7 +112,7 @@ def plot(df, path: Path):
         ax.axhline(n / 10, color="black", lw=0.6, ls=":")
         ax.set_title(param.replace(".", " ", 1), fontsize=6.5)
         ax.tick_params(labelsize=6)
-    for ax in list(axes.flat)[len(params):]:
+    for ax in list(axes.flat)[len(params) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=6)
     fig.suptitle("Simulation-based calibration: ranks of the true value among 99 posterior draws "
@@ -133,14 +135,18 @@ def main() -> None:
     from tqdm import tqdm
 
     with ProcessPoolExecutor(args.workers) as pool:
-        for part in tqdm(pool.map(one, jobs, chunksize=4), total=len(jobs), desc="simulated records"):
+        for part in tqdm(
+            pool.map(one, jobs, chunksize=4), total=len(jobs), desc="simulated records"
+        ):
             rows += part
     df = pd.DataFrame(rows)
     df.to_parquet(OUT / "sbc.parquet")
     table = summarize(df)
     table.to_csv(OUT / "coverage.csv", index=False)
     plot(df, OUT / "ranks.png")
-    wide = table.pivot(index="param", columns="months", values=["coverage", "contraction", "rank_p"])
+    wide = table.pivot(
+        index="param", columns="months", values=["coverage", "contraction", "rank_p"]
+    )
     wide = wide.reindex(list(dict.fromkeys(df["param"])))
     print(wide.round(3).to_string())
     for m in sorted(df["months"].unique()):

@@ -813,7 +813,9 @@ def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
     for e in events:
         for a in (x.strip() for x in e["actors"].split(";") if x.strip()):
             if a in record.actors and (e["event_id"], a) not in coded:
-                raise RecordError(f"{codes_path.name}: {e['event_id']} lists {a} among its actors but has no code for it")
+                raise RecordError(
+                    f"{codes_path.name}: {e['event_id']} lists {a} among its actors but has no code for it"
+                )
     return events, codes
 
 
