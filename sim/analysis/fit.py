@@ -693,10 +693,10 @@ def loco_report(table) -> str:
 
 def compose(argv: list[str]):
     """The composed config of a command line (Hydra's compose API, as hydra.main would)."""
-    from sim.hydra.refuse import _compose
+    from sim.hydra.refuse import compose_like_hydra
 
     _register()
-    cfg, multirun = _compose("fit", argv, False)
+    cfg, multirun = compose_like_hydra("fit", argv, False)
     return cfg, multirun
 
 
@@ -704,7 +704,9 @@ def to_app(cfg) -> FitApp:
     from omegaconf import OmegaConf
 
     data = {k: v for k, v in cfg.items() if k != "hydra"}
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp), data))
+    app = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp), data))
+    assert isinstance(app, FitApp)
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -463,7 +463,7 @@ def block_bootstrap_ci(
 
     with np.errstate(divide="ignore", invalid="ignore"):  # a month series with no variance
         block = float(np.nan_to_num(optimal_block_length(values)["stationary"].iloc[0], nan=1.0))
-    block = min(max(block, 1.0), len(values) / 2)
+    block = int(round(min(max(block, 1.0), len(values) / 2)))
     bs = StationaryBootstrap(block, values, weights, seed=np.random.default_rng(seed))
     means = np.array([np.average(v, weights=w) for (v, w), _ in bs.bootstrap(reps)])
     lo, hi = np.quantile(means, [0.025, 0.975])

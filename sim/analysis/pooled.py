@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ class PooledModel:
             self.cases.append(
                 Case(rec.name, rm, np.asarray(months, dtype=bool), columns, own, means)
             )
-        first = {}
+        first: dict[str, Any] = {}
         for _, rm, _, _ in models:
             for p in rm.free:
                 first.setdefault(p.key, p)
@@ -213,7 +214,10 @@ class PooledModel:
     def loglik(self, x, months=None, flags: bool = True) -> np.ndarray:
         """The summed exact log-likelihood of every case's fitted months (config values)."""
         x = np.atleast_2d(x)
-        return sum(c.model.loglik(self.case_values(x, c), c.months, flags) for c in self.cases)
+        total = np.zeros(len(x))
+        for c in self.cases:
+            total += c.model.loglik(self.case_values(x, c), c.months, flags)
+        return total
 
     def log_prior_sampling(self, xs) -> np.ndarray:
         xs = np.atleast_2d(xs)

@@ -766,7 +766,7 @@ def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
     codes_path = record.path.with_suffix("").with_suffix(".codes.csv")
     events = _read_table(events_path, ("event_id", "period", "actors", "flag_report"))
     codes = _read_table(codes_path, ("event_id", "actor", "resolved"))
-    ids = {}
+    ids: dict[str, int] = {}
     for k, e in enumerate(events, start=2):
         if e["event_id"] in ids:
             raise RecordError(

@@ -156,9 +156,9 @@ def new(args) -> int:
     target = next(a for a, r in roles.items() if r == "target")
     months = [month_after(args.first, k) for k in range(args.months)]
     lines = ["period,actor,action,flagged,events,sources,event_ids"]
-    for p in months:
+    for month in months:
         for a in roles:
-            lines.append(f"{p},{a},hedge,{0 if a == target else ''},,,")
+            lines.append(f"{month},{a},hedge,{0 if a == target else ''},,,")
     paths[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
     paths[1].write_text(_template_yaml(name, roles, months), encoding="utf-8")
     paths[2].write_text(",".join(EVENT_COLUMNS) + "\n", encoding="utf-8")
