@@ -37,6 +37,7 @@ from sim.analysis.record import Record
 from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
 from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
+from sim.model.names import N_ACTIONS
 from sim.model.params import P
 from sim.model.uncertainty import Prior, prior_for
 from sim.model.validation import ConfigError
@@ -256,12 +257,13 @@ class Replayer:
             self.buf["weights"] = np.repeat(self.base_w, n, axis=0)
             self.buf["tshift"] = np.repeat(self.base_ts, n, axis=0)
         self.state = State.empty(n, A, Kt)
-        self.logp, self.probs = np.empty((n, months, A)), np.empty((n, months, A, 3))
+        self.logp = np.empty((n, months, A))
+        self.probs = np.empty((n, months, A, N_ACTIONS))
         self.logf = np.empty((n, months))
 
     def __call__(self, values: np.ndarray, months: int | None = None):
         """Replay the first ``months`` months under each row of ``values``:
-        (logp (U, months, actors), probs (U, months, actors, 3), state, logf (U, months)),
+        (logp (U, months, actors), probs (U, months, actors, actions), state, logf (U, months)),
         views into reused arrays (copy what you keep)."""
         values = np.atleast_2d(np.asarray(values, dtype=float))
         U = values.shape[0]
@@ -350,7 +352,7 @@ class RecordModel:
         self, values: np.ndarray, months: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, State]:
         """Replay the record's first ``months`` (default: all) under each row of ``values``:
-        (logp (U, months, actors), probs (U, months, actors, 3), the state after them)."""
+        (logp (U, months, actors), probs (U, months, actors, actions), the state after them)."""
         logp, probs, st, _ = self.replay_with_flags(values, months)
         return logp, probs, st
 
@@ -367,7 +369,7 @@ class RecordModel:
         self, values: np.ndarray, origin: int, horizon: int, paths: int = 16, seed: int = 0
     ) -> np.ndarray:
         """The model's forecast of the ``horizon`` months after the record's first ``origin``
-        months, under each row of ``values``: (U, horizon, actors, 3) probabilities.
+        months, under each row of ``values``: (U, horizon, actors, actions) probabilities.
 
         The record is replayed up to the origin; then each of ``paths`` paths per row
         draws every private type from the public belief at the origin and plays on
@@ -392,7 +394,7 @@ class RecordModel:
         _, _, st = self.replay(values, months=origin)
         c = self.compiled_for(values)
         s = c.structure
-        out = np.empty((U, horizon, s.n_actors, 3))
+        out = np.empty((U, horizon, s.n_actors, N_ACTIONS))
         seeds = seed + np.arange(U, dtype=np.int64) * paths
         with parallel_lock:
             forecast_batch(

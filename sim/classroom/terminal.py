@@ -47,7 +47,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
         f"{'outcome':30}{c['outcome']:>18}{c['reference_outcome']:>18}",
         f"{'rounds played':30}{c['rounds']:>18}{c['reference_rounds']:>18}",
     ]
-    for k in ("assurance", "relief", "denuclearization", "undeclared", "tension"):
+    for k in c["state"]:
         lines.append(
             f"{k + ' at the end':30}{c['state'][k]:>18.2f}{c['reference_state'][k]:>18.2f}"
         )

@@ -55,12 +55,13 @@ def simulate_batch(
     """
     rounds = script.shape[0]
     n_actors, n_features = counterpart.shape[0], N_FEATURES
+    n_actions = coef.shape[3]  # (sets, actors, types, actions, terms): the action table's rows
     for r in prange(seeds.shape[0]):
         s = slot[r]
         starts = np.empty(streams.shape[0], dtype=np.uint64)
         actions = np.empty(n_actors, dtype=np.int64)
-        probs = np.empty((n_actors, tparams.shape[2], 3))
-        f, u, lik = np.empty(n_features), np.empty(3), np.empty(tparams.shape[2])
+        probs = np.empty((n_actors, tparams.shape[2], n_actions))
+        f, u, lik = np.empty(n_features), np.empty(n_actions), np.empty(tparams.shape[2])
         stream_starts(seeds[r], streams, starts)
         if fresh:
             start_run(
@@ -112,8 +113,9 @@ def _replay_one(
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
     """:func:`~sim.model.likelihood.replay` for parameter set ``s``, with its work arrays."""
-    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
-    lik, mix = np.empty(tparams.shape[2]), np.empty(3)
+    n_actions = coef.shape[3]
+    out, f, u = np.empty(n_actions), np.empty(N_FEATURES), np.empty(n_actions)
+    lik, mix = np.empty(tparams.shape[2]), np.empty(n_actions)
     replay(
         observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
         counterpart, target, principal, policy, period, script, forced, shift, tracked,
@@ -171,16 +173,16 @@ def forecast_batch(
     over ``n_paths`` paths (:func:`~sim.model.forecast.forecast_path`); path p of set s
     draws from the random streams of seed ``seeds[s] + p``. On all threads; the state
     arrays are not changed."""
-    n_actors = counterpart.shape[0]
+    n_actors, n_actions = counterpart.shape[0], OUT.shape[3]
     Kt = tparams.shape[2]
     for s in prange(theta.shape[0]):
         starts = np.empty(streams.shape[0], dtype=np.uint64)
         types, actions = np.empty(n_actors, dtype=np.int64), np.empty(n_actors, dtype=np.int64)
-        probs = np.zeros((n_actors, Kt, 3))
-        f, u, lik = np.empty(N_FEATURES), np.empty(3), np.empty(Kt)
+        probs = np.zeros((n_actors, Kt, n_actions))
+        f, u, lik = np.empty(N_FEATURES), np.empty(n_actions), np.empty(Kt)
         for h in range(horizon):
             for i in range(n_actors):
-                for a in range(3):
+                for a in range(n_actions):
                     OUT[s, h, i, a] = 0.0
         for p in range(n_paths):
             x, trust, last = X[s].copy(), TRUST[s].copy(), LAST[s].copy()
@@ -199,7 +201,7 @@ def forecast_batch(
             )  # fmt: skip
         for h in range(horizon):
             for i in range(n_actors):
-                for a in range(3):
+                for a in range(n_actions):
                     OUT[s, h, i, a] /= n_paths
 
 
@@ -253,13 +255,14 @@ def _loglik_one(
                     1.0, max(0.0, 1.0 - (total - tparams[i, k, TP.prior]))
                 )
     M, A = observed.shape
+    n_actions = coef.shape[2]  # (actors, types, actions, terms)
     x, trust = np.empty(initial.shape[0]), np.empty((A, A))
     last, tally = np.empty(A, dtype=np.int64), np.empty(N_TALLY, dtype=np.int64)
-    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(2)
-    logp, probs, logf = np.empty((M, A)), np.empty((M, A, 3)), np.empty(M)
+    counts, peak = np.empty((A, n_actions), dtype=np.int64), np.empty(2)
+    logp, probs, logf = np.empty((M, A)), np.empty((M, A, n_actions)), np.empty(M)
     belief = np.empty((A, tparams.shape[1]))
-    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
-    lik, mix = np.empty(tparams.shape[1]), np.empty(3)
+    out, f, u = np.empty(n_actions), np.empty(N_FEATURES), np.empty(n_actions)
+    lik, mix = np.empty(tparams.shape[1]), np.empty(n_actions)
     replay(
         observed, flagged, theta, initial, trust0, coef, effects,
         counterpart, target, principal, policy, period, script, forced, shift, tracked,

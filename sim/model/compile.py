@@ -26,7 +26,7 @@ import numpy as np
 
 from sim.model.decisions import utility_terms
 from sim.model.events import SHIFT_KEYS, event_effects
-from sim.model.names import ACTION_NAMES, FEATURES, MODELS, STATE_VARS, TP, TypeParam
+from sim.model.names import ACTION_NAMES, FEATURES, MODELS, N_ACTIONS, STATE_VARS, TP, TypeParam
 from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects, type_priors
 from sim.model.policies import code as policy_code
 from sim.model.rng import IMAGERY, stream_id
@@ -110,15 +110,16 @@ class Compiled:
         theta: (U, len(P)) per-run scalars by name, e.g. ``theta[:, P.rationality]``.
         initial: (U, V) the state at round 0 (and the resting levels for drift).
         trust0: (U, A) each actor's initial trust in every other actor.
-        weights: (U, A, 3, K) utility weights ``weights[u, actor, action, feature]``.
-        effects: (U, A, 3, V) each action's push on each state variable.
-        tshift: (U, A, Kt, 3, K) each type's shift of the weights (a type's weights are
+        weights: (U, A, N, K) utility weights ``weights[u, actor, action, feature]``
+            (N = :data:`~sim.model.names.N_ACTIONS`, the rows of the action table).
+        effects: (U, A, N, V) each action's push on each state variable.
+        tshift: (U, A, Kt, N, K) each type's shift of the weights (a type's weights are
             ``weights + tshift[..., type, :, :]``); Kt is the most types any actor has.
         tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness,
             covert work and momentum (:class:`~sim.model.names.TypeParam`); padding types
             have prior 0.
         slot: (R,) which parameter set each run uses.
-        coef, terms: (U, A, Kt, 3, M) the weights plus each type's shift, as the
+        coef, terms: (U, A, Kt, N, M) the weights plus each type's shift, as the
             engines read them: the nonzero ones and their features
             (:func:`sim.model.decisions.utility_terms`), derived when the object is made.
     """
@@ -254,10 +255,10 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     theta = np.zeros((U, len(P)))
     initial = np.zeros((U, len(STATE_VARS)))
     trust0 = np.zeros((U, A))
-    weights = np.zeros((U, A, 3, len(FEATURES)))
-    effects = np.zeros((U, A, 3, len(STATE_VARS)))
+    weights = np.zeros((U, A, N_ACTIONS, len(FEATURES)))
+    effects = np.zeros((U, A, N_ACTIONS, len(STATE_VARS)))
     Kt = max(1, int(structure.n_types.max()))
-    tshift = np.zeros((U, A, Kt, 3, len(FEATURES)))
+    tshift = np.zeros((U, A, Kt, N_ACTIONS, len(FEATURES)))
     tparams = np.zeros((U, A, Kt, len(TypeParam)))
     feat_ix = {f: k for k, f in enumerate(FEATURES)}
     var_ix = {v: j for j, v in enumerate(STATE_VARS)}

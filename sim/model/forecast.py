@@ -54,7 +54,7 @@ def forecast_path(
     month's forecast to ``out[h, i, a]`` (months ahead x actors x actions): the
     observer's probability of actor i's action a in month h given the path so far.
 
-    ``types``, ``actions``, ``probs`` (actor x type x 3), ``f``, ``u`` and ``lik`` are work
+    ``types``, ``actions``, ``probs`` (actor x type x action), ``f``, ``u`` and ``lik`` are work
     arrays; ``starts`` are the path's random streams (one per actor, then imagery).
     """
     n = last.shape[0]
@@ -73,11 +73,11 @@ def forecast_path(
                 continue
             k_n = n_types[i] if n_types[i] > 1 else 0
             if k_n == 0:
-                for a in range(3):
+                for a in range(out.shape[2]):
                     out[h, i, a] += probs[i, types[i], a]
             else:
                 for k in range(k_n):
-                    for a in range(3):
+                    for a in range(out.shape[2]):
                         out[h, i, a] += belief[i, k] * probs[i, k, a]
         if h == horizon - 1:
             break

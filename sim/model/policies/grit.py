@@ -14,7 +14,7 @@ def _probabilities(ctx, utility, out):
         move = Action.CONCEDE  # reciprocate, or take the scheduled initiative
     else:
         move = Action.HEDGE
-    for a in range(3):
+    for a in range(out.shape[0]):
         out[a] = 1.0 if a == move else 0.0
 
 
