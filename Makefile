@@ -92,6 +92,7 @@ bench: $(STAMP)
 	$(PY) experiments/benchmark_commands.py --fresh $(if $(BENCH_AGAINST),--against $(BENCH_AGAINST))
 	$(PY) experiments/benchmark_engines.py
 	$(PY) experiments/benchmark_sweep.py
+	$(PY) experiments/benchmark_fit.py
 
 ## bench-page: the classroom page in real browser sessions (server time per step, ▶ rounds/s, 10 sessions)
 bench-page: $(STAMP) chromium

@@ -649,7 +649,7 @@ def _record_fixtures(fx: Path) -> dict:
     """Bad and good record files for the fit and the record tools."""
     start = "start: {assurance: 0.1, relief: 0, enforcement: 0.9, denuclearization: 0, undeclared: 0.3, tension: 0.5}\n"
     roles = "name: case\nactors:\n  A: {role: principal}\n  B: {role: target}\n"
-    rows = "".join(f"2020-{m:02d},A,hedge,0\n2020-{m:02d},B,{'concede' if m % 3 else 'escalate'},{m % 2}\n"
+    rows = "".join(f"2020-{m:02d},A,hedge,{m % 2}\n2020-{m:02d},B,{'concede' if m % 3 else 'escalate'},{m % 2}\n"
                    for m in range(1, 13))  # fmt: skip
     head = "period,actor,action,flagged\n"
     out = {}

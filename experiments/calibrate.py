@@ -91,7 +91,9 @@ def main() -> None:
         "# docs/calibration.md. The hand-set model: stalemate actors=handset\n"
     )
     dst = ROOT / "sim/model/defaults/estimated.yaml"
-    dst.write_text(head + yaml.safe_dump(estimated, sort_keys=False, default_flow_style=None, width=100))
+    dst.write_text(
+        head + yaml.safe_dump(estimated, sort_keys=False, default_flow_style=None, width=100)
+    )
     print(f"wrote {dst.relative_to(ROOT)}")
     option = ROOT / "sim/configs/actors/handset.yaml"
     option.write_text(
@@ -99,7 +101,9 @@ def main() -> None:
         "# The hand-set preferences (sim/model/defaults/handset.yaml) in place of the estimated\n"
         "# default: every estimated weight back to its hand-set value (0 where it had none).\n"
         "#   stalemate actors=handset scenario=baseline_2018 seeds=200\n"
-        + yaml.safe_dump(handset_option(handset, estimated), sort_keys=False, default_flow_style=None, width=100)
+        + yaml.safe_dump(
+            handset_option(handset, estimated), sort_keys=False, default_flow_style=None, width=100
+        )
     )
     print(f"wrote {option.relative_to(ROOT)}")
     draws = pd.read_parquet(pooled / "posterior.parquet")

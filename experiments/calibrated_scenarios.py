@@ -1,14 +1,15 @@
-"""The scenario table three ways: hand-set weights, the calibrated posterior means, and
-the posterior itself (each run's parameters drawn from it).
+"""The scenario table three ways: the estimated default, the estimated posterior itself
+(each run's parameters drawn from it), and the hand-set preferences.
 
 For every packaged scenario, ``--seeds`` runs (default 200) under
 
-- ``hand-set``: the default actors (what the README's first table shows);
-- ``calibrated``: ``actors=calibrated_2018`` — the posterior means of the fit to the
-  2018–2019 record (``experiments/calibrate.py``);
-- ``posterior``: ``actors=calibrated_2018 uncertainty=posterior`` — each run draws
-  its fitted parameters from the posterior by its seed, so the shares integrate over
-  what the record leaves uncertain.
+- ``estimated``: the default actors — the posterior means of the pooled fit to the coded
+  records (``experiments/calibrate.py``; what the README's first table shows);
+- ``posterior``: ``uncertainty=posterior`` — each run draws its estimated parameters
+  from the posterior by its seed, so the shares integrate over what the records leave
+  uncertain;
+- ``hand-set``: ``actors=handset`` — the preferences set by hand before the model was
+  estimated.
 
 Prints a Markdown table of outcome shares with 95% Wilson intervals (the README's
 calibrated table) and writes ``results/calibrated_scenarios/summary.csv``.
@@ -35,9 +36,9 @@ from sim.report.io import read_posterior, write_text
 from sim.report.summary import OUTCOME_ORDER, outcome_shares
 
 VARIANTS = {
-    "hand-set": ([], False),
-    "calibrated": (["actors=calibrated_2018"], False),
-    "posterior": (["actors=calibrated_2018"], True),
+    "estimated": ([], False),
+    "posterior": ([], True),
+    "hand-set": (["actors=handset"], False),
 }
 
 

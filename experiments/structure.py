@@ -16,6 +16,7 @@ Two sets of origins, kept apart:
 
     python experiments/structure.py select        # the selection scores (about 30 min on 2 cores)
     python experiments/structure.py evaluate      # the evaluation scores of every candidate
+    python experiments/structure.py waic          # each candidate's WAIC on January 2018 - February 2019
 
 Writes into results/structure/: one Parquet file of scores per candidate x record x
 set (finished ones are skipped when run again), and selection.csv / evaluation.csv.
@@ -155,10 +156,12 @@ def run_task(name: str, record_name: str, which: str) -> Path:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("which", choices=["select", "evaluate"])
+    ap.add_argument("which", choices=["select", "evaluate", "waic"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--candidates", nargs="*", default=list(CANDIDATES))
     args = ap.parse_args()
+    if args.which == "waic":
+        return waic_table(args.candidates)
     which = "selection" if args.which == "select" else "evaluation"
     OUT.mkdir(parents=True, exist_ok=True)
     recs = records() if which == "selection" else [PACKAGED]
@@ -168,6 +171,32 @@ def main() -> None:
         for k, fut in enumerate(as_completed(futures), 1):
             print(f"[{k}/{len(tasks)}] {futures[fut]} -> {fut.result().name}", flush=True)
     summarize(which)
+
+
+def waic_table(candidates) -> pd.DataFrame:
+    """Each candidate's WAIC and log-likelihood at the posterior mode on the packaged record's
+    January 2018 - February 2019 (the months before the held-out ones), Laplace posterior."""
+    from sim.analysis.estimate import laplace_posterior, waic
+    from sim.analysis.record import load_record
+
+    rec = load_record(PACKAGED)
+    train = rec.window("2018-01:2019-02")
+    rows = []
+    for name in candidates:
+        m = forecaster(name, rec)
+        rm = m.model_for(rec)
+        lap = laplace_posterior(rm, train, draws=1000, restarts=4, seed=0)
+        w = waic(rm, lap.draws, train)
+        rows.append({"candidate": name, "free": len(rm.keys), "loglik_mode": float(rm.loglik(lap.mode[None], train)[0]),
+                     "waic": w["waic"], "p_waic": w["p_waic"]})  # fmt: skip
+        print(
+            f"{name:40} k={len(rm.keys):3}  loglik {rows[-1]['loglik_mode']:8.2f}  WAIC {w['waic']:7.1f}  p_waic {w['p_waic']:5.1f}",
+            flush=True,
+        )
+    out = pd.DataFrame(rows)
+    OUT.mkdir(parents=True, exist_ok=True)
+    out.to_csv(OUT / "waic.csv", index=False)
+    return out
 
 
 def summarize(which: str) -> pd.DataFrame:

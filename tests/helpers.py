@@ -20,7 +20,9 @@ Z = 1.959963984540054
 SCENARIOS = ("baseline_2018", "maximum_pressure", "grit", "action_for_action", "relief_first")
 
 
-def shares(n: int, rounds: int = 200, seed0: int = 0, handset: bool = False, **params) -> pd.DataFrame:
+def shares(
+    n: int, rounds: int = 200, seed0: int = 0, handset: bool = False, **params
+) -> pd.DataFrame:
     """Runs table of ``n`` runs of one config (seeds ``seed0 .. seed0+n-1``), batch engine.
 
     Args:

@@ -251,7 +251,7 @@ def test_fit_app_writes_fit_json_exactly_as_specified(tmp_path):
         assert lo <= result["posterior_mean"][k] <= hi
     assert set(result["test"]) == {
         "fitted",
-        "default",
+        "configured",
         "persistence",
         "frequencies",
         "markov",

@@ -33,6 +33,8 @@ N = 300
 def shares(n, **params):
     """:func:`helpers.shares` on the hand-set preferences."""
     return helpers.shares(n, handset=True, **params)
+
+
 #: The trust-rule model without private types (``model=trust_rule``): the mechanisms
 #: below that are about the trust rule, or whose size was established for it, run
 #: there; under the default belief model the stylized facts are re-checked with
@@ -306,7 +308,9 @@ def test_six_party_talks_run_within_bounds():
     still ends most often in stalemate (plain or hedged): its share exceeds agreement's
     and breakdown's (Newcombe 95% intervals of the differences above 0)."""
     app = compose(["actors=six_party"])
-    added = {n: spec for n, spec in app.actors.items() if n in ("JPN", "RUS")}  # on the hand-set four
+    added = {
+        n: spec for n, spec in app.actors.items() if n in ("JPN", "RUS")
+    }  # on the hand-set four
     cfg = make_config(rounds=100, actors=added)
     res = run_batch([cfg] * 200, range(200), progress=False)
     assert set(res.trajectories["actor"].cat.categories) == {

@@ -364,3 +364,55 @@ def test_stalemate_record_new_edit_check_build_and_fit(tmp_path):
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert (out / "fit.json").exists()
+
+
+def test_a_record_can_schedule_model_events_checked_against_the_record(tmp_path):
+    rows = [
+        "2020-01,A,hedge,0",
+        "2020-01,B,escalate,0",
+        "2020-02,A,escalate,1",
+        "2020-02,B,hedge,1",
+    ]
+    yaml_text = (
+        ROLES_AB
+        + "schedule:\n  - {period: 2020-01, kind: test, label: a test}\n  - {period: 2020-02, kind: report}\n"
+    )
+    rec = load_record(write(tmp_path, rows, yaml_text))
+    cfg = rec.config()
+    assert [(e.round, e.kind) for e in cfg.events] == [(1, "test"), (2, "report")]
+    for bad, words in (
+        (
+            "  - {period: 2020-02, kind: test}\n",
+            "test forces B to escalate in 2020-02, but the record has hedge",
+        ),
+        (
+            "  - {period: 2020-01, kind: report}\n",
+            "a report flags 2020-01, but the record's flag is 0",
+        ),
+        ("  - {period: 2021-01, kind: summit}\n", "is not a month of the record"),
+        ("  - {period: 2020-01, kind: party}\n", "kind = 'party' is not allowed"),
+        ("  - {period: 2020-01, kind: summit, when: now}\n", "when is not a key"),
+    ):
+        with pytest.raises(RecordError, match=words.replace("(", r"\(").replace(")", r"\)")):
+            load_record(write(tmp_path, rows, ROLES_AB + "schedule:\n" + bad, name="bad"))
+
+
+def test_check_refuses_codes_that_do_not_match_their_events(tmp_path):
+    """F coded for a non-target, a code for an actor the event does not list, a listed actor
+    without a code: each refused in one line by the record tools."""
+    import shutil
+
+    from sim.analysis.record import RECORD_DIR, read_codes
+
+    for ext in (".csv", ".yaml", ".events.csv", ".codes.csv"):
+        shutil.copy(RECORD_DIR / f"us_dprk_2018_2019{ext}", tmp_path / f"case{ext}")
+    codes = (tmp_path / "case.codes.csv").read_text().splitlines()
+    good = "\n".join(codes) + "\n"
+    i = next(k for k, line in enumerate(codes) if line.startswith("E002,USA"))
+    for bad_line, words in (
+        (codes[i].replace(",E1,E1,E1,E1,", ",E1,E1,E1,F,"), "F (a flag report) is coded for USA"),
+        (codes[i].replace("E002,USA", "E002,ROK"), "ROK is coded for E002"),
+    ):
+        (tmp_path / "case.codes.csv").write_text(good.replace(codes[i], bad_line))
+        with pytest.raises(RecordError, match=words.replace("(", r"\(").replace(")", r"\)")):
+            read_codes(load_record(tmp_path / "case.csv"))

@@ -29,6 +29,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import optimize, special
@@ -40,6 +41,9 @@ from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_v
 from sim.model.names import N_ACTIONS
 from sim.model.params import P
 from sim.model.uncertainty import Prior, prior_for
+
+if TYPE_CHECKING:
+    from sim.analysis.pooled import PooledModel
 from sim.model.validation import ConfigError
 
 ROLE_NAMES = ("target", "principal", "ally", "enforcer")
@@ -196,6 +200,7 @@ class Replayer:
             np.where(self.keep, np.take_along_axis(w[..., None, :, :] + ts, order, axis=-1), 0.0)
         )
         self._n = 0
+        self._months = 0
         self._writes()
 
     def _writes(self) -> None:
@@ -327,7 +332,7 @@ class RecordModel:
         )
         keys = [p.key for p in self.free]
         self.r_col = keys.index("rationality") if "rationality" in keys else None
-        self.r0 = float(self.compiled.theta[0, P.rationality])
+        self.r0 = float(self.compiled.theta[0, P["rationality"]])
         if len({p.key for p in self.free}) != len(self.free):
             raise ConfigError(f"fit.params = {list(params)} names a parameter twice")
         self.observed = np.ascontiguousarray(record.actions, dtype=np.int64)
@@ -558,6 +563,7 @@ def fit_mle(
         results.append(float(res.fun))
         if best is None or res.fun < best.fun:
             best = res
+    assert best is not None  # (restarts >= 1)
     z = best.x
     H = _hessian(negll, z)
     # The observed information; where the likelihood is flat or not concave (a
@@ -635,7 +641,11 @@ class Laplace:
 
 
 def laplace_posterior(
-    model: RecordModel, months: np.ndarray, draws: int = 400, restarts: int = 4, seed: int = 0
+    model: RecordModel | PooledModel,
+    months: np.ndarray | None,
+    draws: int = 400,
+    restarts: int = 4,
+    seed: int = 0,
 ) -> Laplace:
     """The posterior's mode (on the transformed scale, prior and Jacobian included) and
     the Gaussian with the inverse Hessian there as covariance: the posterior in seconds,
@@ -646,7 +656,7 @@ def laplace_posterior(
     rng = np.random.default_rng(seed)
 
     def neg(zs: np.ndarray) -> np.ndarray:
-        lp = model.log_posterior_free(zs, months)
+        lp = model.log_posterior_free(zs, months)  # type: ignore[arg-type]  # (None: a pooled model's own months)
         return np.where(np.isfinite(lp), -lp, 1e12)
 
     def fg(z):
@@ -664,6 +674,7 @@ def laplace_posterior(
                                 options={"maxiter": 500})  # fmt: skip
         if best is None or res.fun < best.fun:
             best = res
+    assert best is not None  # (restarts >= 1)
     z = best.x
     H = _hessian(neg, z)
     evals, evecs = np.linalg.eigh(H)

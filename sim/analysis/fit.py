@@ -501,7 +501,7 @@ def run_pooled(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     from omegaconf import OmegaConf
 
     import sim
-    from sim.analysis.estimate import CASE_PARAMS, SHARED_PARAMS, laplace_posterior
+    from sim.analysis.estimate import laplace_posterior
     from sim.analysis.pooled import PooledModel
     from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
@@ -510,10 +510,7 @@ def run_pooled(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     plan = plan or prepare(app)
     t0 = time.perf_counter()
     records = plan["records"]
-    shared = [k for k in (app.fit.params or SHARED_PARAMS) if k not in CASE_PARAMS]
-    by_case = (
-        list(CASE_PARAMS) if not app.fit.params else [k for k in app.fit.params if k in CASE_PARAMS]
-    )
+    shared, by_case = pooled_keys(app)
     pm = PooledModel(records, shared, by_case, tau=app.fit.tau, changes=dict(app.model))
     print(f"Stalemate {sim.__version__} — pooled fit of {len(pm.keys)} parameters to {len(records)} cases "
           f"({', '.join(r.name for r in records)}): {len(pm.shared)} shared, role preferences pooled with tau {app.fit.tau:g}")  # fmt: skip
@@ -634,12 +631,23 @@ def rolling_report(table, means) -> str:
     return "\n".join(lines)
 
 
+def pooled_keys(app: FitApp) -> tuple[list[str], list[str]]:
+    """A pooled fit's shared keys and its keys by case: ``fit.params`` split by whether a
+    key is one of the roles' standing preferences (:data:`CASE_PARAMS`), or the defaults."""
+    from sim.analysis.estimate import CASE_PARAMS, SHARED_PARAMS
+
+    shared = [k for k in (app.fit.params or SHARED_PARAMS) if k not in CASE_PARAMS]
+    by_case = (
+        list(CASE_PARAMS) if not app.fit.params else [k for k in app.fit.params if k in CASE_PARAMS]
+    )
+    return shared, by_case
+
+
 def run_loco(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     """Leave each case out, fit the rest pooled, predict it (:mod:`sim.analysis.loco`)."""
     from omegaconf import OmegaConf
 
     import sim
-    from sim.analysis.estimate import CASE_PARAMS, SHARED_PARAMS
     from sim.analysis.loco import leave_one_out, loco_table
     from sim.engines.provenance import provenance
     from sim.report.io import save_figure, write_json, write_parquet, write_text
@@ -648,10 +656,7 @@ def run_loco(app: FitApp, out: Path, plan: dict | None = None) -> dict:
     plan = plan or prepare(app)
     t0 = time.perf_counter()
     records = plan["records"]
-    shared = [k for k in (app.fit.params or SHARED_PARAMS) if k not in CASE_PARAMS]
-    by_case = (
-        list(CASE_PARAMS) if not app.fit.params else [k for k in app.fit.params if k in CASE_PARAMS]
-    )
+    shared, by_case = pooled_keys(app)
     print(f"Stalemate {sim.__version__} — leave one case out over {len(records)} cases, k = {app.k} "
           f"months of the left-out case, tau {app.fit.tau:g}")  # fmt: skip
     scores, notes = leave_one_out(records, shared, by_case, k=app.k, tau=app.fit.tau,
@@ -688,10 +693,10 @@ def loco_report(table) -> str:
 
 def compose(argv: list[str]):
     """The composed config of a command line (Hydra's compose API, as hydra.main would)."""
-    from sim.hydra.refuse import _compose
+    from sim.hydra.refuse import compose_like_hydra
 
     _register()
-    cfg, multirun = _compose("fit", argv, False)
+    cfg, multirun = compose_like_hydra("fit", argv, False)
     return cfg, multirun
 
 
@@ -699,7 +704,9 @@ def to_app(cfg) -> FitApp:
     from omegaconf import OmegaConf
 
     data = {k: v for k, v in cfg.items() if k != "hydra"}
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp), data))
+    app = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(FitApp), data))
+    assert isinstance(app, FitApp)
+    return app
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -463,7 +463,7 @@ def block_bootstrap_ci(
 
     with np.errstate(divide="ignore", invalid="ignore"):  # a month series with no variance
         block = float(np.nan_to_num(optimal_block_length(values)["stationary"].iloc[0], nan=1.0))
-    block = min(max(block, 1.0), len(values) / 2)
+    block = int(round(min(max(block, 1.0), len(values) / 2)))
     bs = StationaryBootstrap(block, values, weights, seed=np.random.default_rng(seed))
     means = np.array([np.average(v, weights=w) for (v, w), _ in bs.bootstrap(reps)])
     lo, hi = np.quantile(means, [0.025, 0.975])
@@ -474,14 +474,15 @@ def held_out_scores(
     model, draws: np.ndarray, train: np.ndarray, test: np.ndarray
 ) -> tuple[dict, list[dict]]:
     """One-month-ahead scores on the ``test`` months of the fitted model (the posterior
-    predictive over ``draws``), of the configured values (``default``) and of the four
+    predictive over ``draws``), of the configured values (``configured``: for the shipped
+    default, fitted on every month of every case, so not a forecast) and of the four
     baselines fitted on the ``train`` months (:mod:`sim.analysis.forecast`), with per
     actor-month rows for a CSV."""
     from sim.analysis.estimate import brier, scores
 
     rec = model.record
     _, p_fit, _ = model.replay(np.vstack([draws, model.default_values()[None]]))
-    models = {"fitted": p_fit[:-1].mean(axis=0), "default": p_fit[-1]}
+    models = {"fitted": p_fit[:-1].mean(axis=0), "configured": p_fit[-1]}
     end = int(np.flatnonzero(train)[-1]) + 1
     cp = rec_counterpart(rec)
     for name, cls in BASELINE_CLASSES.items():

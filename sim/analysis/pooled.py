@@ -19,7 +19,7 @@ The joint log posterior is
 with ``L_c`` each record's exact likelihood (:class:`~sim.analysis.estimate.RecordModel`).
 ``tau`` is fixed (default 1: cases' role preferences differ by about one unit of
 log-odds), not estimated: four cases cannot pin a spread down, and a fixed tau keeps
-the posterior free of the funnel that defeats samplers. docs/cases.md shows how the
+the posterior free of the funnel that defeats samplers. docs/calibration.md shows how the
 leave-one-case-out scores move with it.
 
 Example:
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ class PooledModel:
             self.cases.append(
                 Case(rec.name, rm, np.asarray(months, dtype=bool), columns, own, means)
             )
-        first = {}
+        first: dict[str, Any] = {}
         for _, rm, _, _ in models:
             for p in rm.free:
                 first.setdefault(p.key, p)
@@ -213,7 +214,10 @@ class PooledModel:
     def loglik(self, x, months=None, flags: bool = True) -> np.ndarray:
         """The summed exact log-likelihood of every case's fitted months (config values)."""
         x = np.atleast_2d(x)
-        return sum(c.model.loglik(self.case_values(x, c), c.months, flags) for c in self.cases)
+        total = np.zeros(len(x))
+        for c in self.cases:
+            total += c.model.loglik(self.case_values(x, c), c.months, flags)
+        return total
 
     def log_prior_sampling(self, xs) -> np.ndarray:
         xs = np.atleast_2d(xs)

@@ -68,6 +68,9 @@ class Record:
         outcome: how the case ended, when the YAML says: ``{"agreement": None}`` means
             no agreement was reached within the record, ``{"agreement": "2015-07"}``
             one in that month (forecasts compare the model with it); empty when unknown.
+        schedule: model events at the start of given months (``{period, kind, label,
+            shift, force}``; :data:`sim.model.events.EVENT_KINDS`): a summit's warm
+            words, a cancelled meeting, a published report, a test.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Record:
     start: dict[str, float] = field(default_factory=dict)
     regime: str = "denuclearization_first"
     outcome: dict[str, str | None] = field(default_factory=dict)
+    schedule: list[dict] = field(default_factory=list)
 
     @property
     def n_months(self) -> int:
@@ -156,8 +160,13 @@ class Record:
         for name, spec in given.items():
             if name not in actors:
                 actors[name] = spec
+        events = [
+            {"round": self.periods.index(e["period"]) + 1, "kind": e["kind"], "label": e.get("label", ""),
+             "shift": dict(e.get("shift") or {}), "force": dict(e.get("force") or {})}
+            for e in self.schedule
+        ] + list(changes.pop("events", None) or [])  # fmt: skip
         kw = {"rounds": self.n_months, "regime": self.regime, **self.start, **changes}
-        return make_config(actors=actors, **kw)
+        return make_config(actors=actors, events=events, **kw)
 
 
 def _merge_actor(spec: dict, extra: dict, key: str, merge_types) -> dict:
@@ -182,7 +191,7 @@ def _merge_actor(spec: dict, extra: dict, key: str, merge_types) -> dict:
 MAX_BYTES = 64 * 2**20
 MAX_FIELD = 2**20
 #: Keys a record's YAML may have.
-YAML_KEYS = ("name", "description", "events", "actors", "start", "regime", "outcome")
+YAML_KEYS = ("name", "description", "events", "actors", "start", "regime", "outcome", "schedule")
 #: What an actor or record name may look like (names become column names and config keys).
 NAME_PATTERN = r"[A-Za-z][A-Za-z0-9_]*"
 
@@ -345,6 +354,67 @@ def _check_meta(meta: dict, meta_path: Path) -> tuple[dict, dict, dict, dict, st
     return roles, settings, checked, outcome, regime
 
 
+def _check_schedule(
+    schedule, meta_path: Path, periods, roles, actions, flagged, target
+) -> list[dict]:
+    """The YAML's ``schedule`` (model events by month), checked against the record: a
+    known kind in one of its months; a test or a forced move must be what the record
+    shows that month, and a report must fall in a flagged month (the likelihood counts a
+    forced move and a report's flag as certain)."""
+    from sim.model.events import EVENT_KINDS, event_effects
+    from sim.model.params import EventConfig
+    from sim.model.validation import to_dataclass
+
+    if schedule is None:
+        return []
+    if not isinstance(schedule, list):
+        raise RecordError(f"{meta_path}: schedule = {schedule!r} must be a list of events, e.g. "
+                          "[{period: 2018-06, kind: summit, label: Singapore}]")  # fmt: skip
+    out = []
+    for k, e in enumerate(schedule):
+        key = f"{meta_path}: schedule[{k}]"
+        if not isinstance(e, dict):
+            raise RecordError(f"{key} = {e!r} must be a mapping with period and kind")
+        unknown = set(e) - {"period", "kind", "label", "shift", "force"}
+        if unknown:
+            raise RecordError(
+                f"{key}: {', '.join(sorted(unknown))} is not a key; allowed: period, kind, label, shift, force"
+            )
+        period = str(e.get("period", ""))
+        if period not in periods:
+            raise RecordError(
+                f"{key}.period = {e.get('period')!r} is not a month of the record ({periods[0]} .. {periods[-1]})"
+            )
+        kind = e.get("kind")
+        if kind not in EVENT_KINDS:
+            raise RecordError(
+                f"{key}.kind = {kind!r} is not allowed; choose one of: {', '.join(EVENT_KINDS)}"
+            )
+        for name in e.get("force") or {}:
+            if name not in roles:
+                raise RecordError(
+                    f"{key}.force: {name!r} is not an actor of the record ({', '.join(roles)})"
+                )
+        try:
+            ev = to_dataclass(
+                EventConfig, {"round": 1, **{k2: v for k2, v in e.items() if k2 != "period"}}, key
+            )
+        except ConfigError as err:
+            raise RecordError(str(err)) from None
+        shift, force, flag = event_effects(ev, target)
+        t = periods.index(period)
+        for name, act in force.items():
+            if ACTION_NAMES[int(actions[t, list(roles).index(name)])] != act:
+                raise RecordError(f"{key}: {kind} forces {name} to {act} in {period}, but the record has "
+                                  f"{ACTION_NAMES[int(actions[t, list(roles).index(name)])]}")  # fmt: skip
+        if flag and not flagged[t]:
+            raise RecordError(
+                f"{key}: a report flags {period}, but the record's flag is 0 that month"
+            )
+        out.append(dict(e, period=period))
+    return out
+
+
 def _month_ok(period: str) -> bool:
     return (
         len(period) == 7
@@ -468,6 +538,9 @@ def load_record(name_or_path: str | Path) -> Record:
             row["action"].strip()
         ]
     flagged = np.array([flags[p][0] == 1 for p in periods])
+    schedule = _check_schedule(
+        meta.get("schedule"), meta_path, periods, roles, actions, flagged, target
+    )
     record = Record(
         name=str(meta.get("name") or path.stem),
         description=str(meta.get("description") or ""),
@@ -482,6 +555,7 @@ def load_record(name_or_path: str | Path) -> Record:
         start=start,
         regime=regime,
         outcome=outcome,
+        schedule=schedule,
     )
     try:  # the YAML's preferences are checked now, not when a fit first uses them
         record.config()
@@ -692,7 +766,7 @@ def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
     codes_path = record.path.with_suffix("").with_suffix(".codes.csv")
     events = _read_table(events_path, ("event_id", "period", "actors", "flag_report"))
     codes = _read_table(codes_path, ("event_id", "actor", "resolved"))
-    ids = {}
+    ids: dict[str, int] = {}
     for k, e in enumerate(events, start=2):
         if e["event_id"] in ids:
             raise RecordError(
@@ -728,6 +802,20 @@ def read_codes(record: Record) -> tuple[list[dict], list[dict]]:
             raise RecordError(
                 f"{codes_path.name} row {k}: resolved is empty (the code the record uses)"
             )
+        listed = [a.strip() for a in events[ids[c["event_id"]] - 2]["actors"].split(";")]
+        if c["actor"] not in listed:
+            raise RecordError(f"{codes_path.name} row {k}: {c['actor']} is coded for {c['event_id']}, "
+                              f"whose actors are {';'.join(listed)}")  # fmt: skip
+        if c["resolved"].strip() == "F" and record.roles[c["actor"]] != "target":
+            raise RecordError(f"{codes_path.name} row {k}: F (a flag report) is coded for {c['actor']}, "
+                              "but flags are attributed to the target")  # fmt: skip
+    coded = {(c["event_id"], c["actor"]) for c in codes}
+    for e in events:
+        for a in (x.strip() for x in e["actors"].split(";") if x.strip()):
+            if a in record.actors and (e["event_id"], a) not in coded:
+                raise RecordError(
+                    f"{codes_path.name}: {e['event_id']} lists {a} among its actors but has no code for it"
+                )
     return events, codes
 
 

@@ -102,6 +102,13 @@ def check(args) -> int:
             rebuilt = built_rows(rec, ev, codes)
             differ = [f"{r['actor']} {r['period']}" for r, row in zip(rebuilt, _rows_in_order(rec))
                       if r["action"] != row["action"].strip()]  # fmt: skip
+            flag_differ = [p for p, f in zip(rec.periods, rec.flagged)
+                           if any(int(r["flagged"]) != int(f) for r in rebuilt if r["period"] == p)]  # fmt: skip
+            if flag_differ:
+                raise RecordError(
+                    f"{rec.path}: the flag of {flag_differ[0]} differs from the events' flag reports "
+                    f"({len(flag_differ)} month(s)); run: stalemate-record build {rec.path}"
+                )
             if differ:
                 raise RecordError(
                     f"{rec.path}: {len(differ)} actor-month(s) differ from what the resolved codes give "
@@ -149,9 +156,9 @@ def new(args) -> int:
     target = next(a for a, r in roles.items() if r == "target")
     months = [month_after(args.first, k) for k in range(args.months)]
     lines = ["period,actor,action,flagged,events,sources,event_ids"]
-    for p in months:
+    for month in months:
         for a in roles:
-            lines.append(f"{p},{a},hedge,{0 if a == target else ''},,,")
+            lines.append(f"{month},{a},hedge,{0 if a == target else ''},,,")
     paths[0].write_text("\n".join(lines) + "\n", encoding="utf-8")
     paths[1].write_text(_template_yaml(name, roles, months), encoding="utf-8")
     paths[2].write_text(",".join(EVENT_COLUMNS) + "\n", encoding="utf-8")

@@ -27,6 +27,7 @@ from sim.classroom.words import outcome_words
 
 def comparison_rows(view: RoomView) -> list[dict]:
     c = view.comparison
+    assert c is not None  # shown only once the class has a comparison
     snap = view.snapshot
     rows = []
     for label, (lo, mid, hi) in c["bands"].items():
@@ -41,6 +42,7 @@ def comparison_rows(view: RoomView) -> list[dict]:
 
 def comparison_lines(view: RoomView) -> list[str]:
     c = view.comparison
+    assert c is not None  # shown only once the class has a comparison
     out = [
         f"The class's talks ended in {outcome_words(c['class_outcome'])}. Of {c['runs']} runs of the "
         f"model from the same start, {c['same_outcome']:.0%} ended the same way.",

@@ -36,6 +36,8 @@ import asyncio
 import json
 import re
 import secrets
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from sim.classroom.charts import STATE_SERIES
@@ -175,7 +177,7 @@ class Students:
         self.room = room
         self.connections: set[_Connection] = set()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
         self._cache: dict = {}
 
     # ---- HTTP ------------------------------------------------------------------------
@@ -213,9 +215,11 @@ class Students:
         if self._unsubscribe is None:
             self._loop = asyncio.get_running_loop()
             loop = self._loop
-            self._unsubscribe = self.room.subscribe(
-                lambda: loop.call_soon_threadsafe(self._changed)
-            )
+
+            def changed() -> None:
+                loop.call_soon_threadsafe(self._changed)
+
+            self._unsubscribe = self.room.subscribe(changed)
 
     def _changed(self) -> None:
         for c in self.connections:
@@ -282,6 +286,8 @@ class Students:
         ident = msg.get("id") if isinstance(msg.get("id"), int) else None
         kind = msg.get("t")
         room, session = self.room, conn.session
+        call: tuple[Any, ...]
+        kwargs: dict[str, Any]
         try:
             if kind == "join":
                 call = (room.join, _text(msg, "code"), _text(msg, "name"), session)
@@ -325,7 +331,7 @@ class Students:
         gone = self.room.let_go(session) if p is None else None
         if p is None:
             room = self._cached(("lobby", view.version), lambda: json.dumps(lobby_state(view)))
-            me = {"joined": False, "gone": gone}
+            me: dict[str, Any] = {"joined": False, "gone": gone}
         else:
             room = self._cached(("room", view.version), lambda: json.dumps(shared_state(view)))
             me = {

@@ -146,6 +146,10 @@ def TeacherConsole(room: Room, key: str):
         except (RoomError, ValueError) as err:
             set_error(str(err))
 
+    def on_timer(t: str) -> None:
+        set_timer(int(t))
+        act(room.set_timer, int(t))
+
     def ask_new_game(game):
         problem = seed_problem(seed)
         if problem:
@@ -268,7 +272,7 @@ def TeacherConsole(room: Room, key: str):
                         "Timer (s)",
                         value=str(timer),
                         values=[str(t) for t in TIMERS],
-                        on_value=lambda t: (set_timer(int(t)), act(room.set_timer, int(t))),
+                        on_value=on_timer,
                     )
                 if confirm is None:
                     with Tip("Start a new game with these settings (it asks first)."):
@@ -358,7 +362,10 @@ def SeatsTable(room: Room, view: RoomView, key: str):
     with solara.Row(gap="8px", style={"flex-wrap": "wrap", "margin-top": "6px"}):
         with Tip("Move a student to another seat (or out of their seat)."):
             solara.Select(
-                "Student", value=who if who in names else None, values=names, on_value=set_who
+                "Student",
+                value=who if who in names else None,
+                values=names,
+                on_value=set_who,  # type: ignore[arg-type]  # (a state setter takes the value)
             )
         solara.Select(
             "To the seat", value=where, values=["no seat", *view.actors], on_value=set_where

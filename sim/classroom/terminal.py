@@ -229,7 +229,7 @@ def check_moves(moves: str | None, key: str = "--moves") -> None:
     for ch in moves or "":
         if ch.lower() not in KEYS and not ch.isspace() and ch != ",":
             raise ConfigError(
-                f"{key} = {_short(moves)}: {ch!r} is not a move; give one letter per round: "
+                f"{key} = {_short(moves or '')}: {ch!r} is not a move; give one letter per round: "
                 "c (concede), h (hedge) or e (escalate), e.g. hhcc"
             )
 

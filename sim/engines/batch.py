@@ -400,6 +400,7 @@ def load_kernels() -> None:
     c = compile_configs([make_config(rounds=1)])
     seeds = np.zeros(1, dtype=np.int64)
     state, hist = simulate(c, seeds, record=True, threads=1)
+    assert hist is not None  # record=True
     played = state.tally[:, T.round]
     tables.states_table(seeds, seeds, hist.as_dict(), played)
     tables.actions_table(seeds, seeds, c.structure.names, hist.as_dict(), played)

@@ -51,7 +51,7 @@ def _share_config_store() -> None:
     from hydra.core.config_store import ConfigStore
 
     if "__deepcopy__" not in ConfigStore.__dict__:
-        ConfigStore.__deepcopy__ = lambda self, memo: self
+        ConfigStore.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
 
 
 _share_config_store()
@@ -89,7 +89,7 @@ def compose_once() -> None:
             continue
         if list(inspect.signature(original).parameters) != interface:
             continue
-        cls.load_configuration = _reusing(original)
+        cls.load_configuration = _reusing(original)  # type: ignore[method-assign]
 
 
 def _reusing(original):

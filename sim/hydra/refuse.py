@@ -345,7 +345,8 @@ def check_hydra_paths(cfg, multirun: bool) -> Path:
     if multirun:
         from omegaconf import OmegaConf
 
-        subdir = OmegaConf.to_container(cfg.hydra.sweep, resolve=False).get("subdir")
+        sweep = OmegaConf.to_container(cfg.hydra.sweep, resolve=False)
+        subdir = sweep.get("subdir") if isinstance(sweep, dict) else None
         if subdir != JOB_SUBDIR:
             raise Refusal(
                 f"hydra.sweep.subdir = {subdir!r} is not allowed: a sweep keeps job N in DIR/N, "
@@ -401,7 +402,7 @@ def preflight(argv: list[str]) -> Output | None:
         )
         raise Refusal(f"command line: {err}{hint}") from None
     if args.version or any(getattr(args, f) for f in INFO_FLAGS) or args.config_path:
-        return  # Hydra shows these (a custom --config-path is resolved by Hydra itself)
+        return None  # Hydra shows these (a custom --config-path is resolved by Hydra itself)
     if args.resolve and not args.cfg:
         raise Refusal("--resolve only goes with --cfg (e.g. --cfg job --resolve)")
     if sum([args.run, args.multirun, args.cfg is not None]) > 1:
@@ -423,14 +424,14 @@ def preflight(argv: list[str]) -> Output | None:
         if not config_dir.is_dir():
             raise Refusal(f"--config-dir {args.config_dir}: no such directory")
         if any(o.lstrip("+~").startswith("hydra.searchpath") for o in overrides):
-            return  # two search-path changes: let Hydra combine them
+            return None  # two search-path changes: let Hydra combine them
         overrides.append(f"hydra.searchpath=[file://{config_dir}]")
     try:
-        cfg, multirun = _compose(
+        cfg, multirun = compose_like_hydra(
             args.config_name or "config", overrides, args.multirun, show=bool(args.cfg)
         )
         if args.cfg:
-            return  # shown as composed, not validated as a run
+            return None  # shown as composed, not validated as a run
         to_app_config(cfg)
         choices = cfg.hydra.runtime.choices
         for group in GROUPS:
@@ -484,7 +485,7 @@ def check_raw_events(overrides: list[str]) -> None:
             check_events(value)
 
 
-def _compose(config_name: str, overrides: list[str], multirun: bool, show: bool = False):
+def compose_like_hydra(config_name: str, overrides: list[str], multirun: bool, show: bool = False):
     """Compose as ``hydra.main`` will: the run mode decided the same way (a mode the
     config asks for, else ``-m`` or not, given as a ``hydra.mode`` override), or with
     ``show`` (``--cfg``) once in run mode, as Hydra shows it. Returns the config and

@@ -119,7 +119,9 @@ def _typed(values: dict) -> AppConfig:
     key = json.dumps(values, sort_keys=True, default=repr)
     typed = _TYPED.get(key)
     if typed is None:
-        typed = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AppConfig), values))
+        made = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AppConfig), values))
+        assert isinstance(made, AppConfig)
+        typed = made
         if len(_TYPED) >= 64:
             _TYPED.clear()
         _TYPED[key] = typed

@@ -56,6 +56,18 @@ TRUST_RULE = 1
 
 
 @kernel(inline="always")
+def pick_type(u, weights, n):
+    """The type whose cumulative-weight interval holds the uniform ``u`` (of ``n`` types,
+    ``weights[k]`` type k's probability; the last takes what is left)."""
+    k = 0
+    cum = weights[0] if n > 0 else 1.0
+    while k < n - 1 and u >= cum:
+        k += 1
+        cum += weights[k]
+    return k
+
+
+@kernel(inline="always")
 def draw_types(types, tparams, n_types, fixed_type, starts):
     """Each actor's private type: the fixed one, or drawn from its prior with the
     uniform number of round 0 of the actor's own stream (decisions use rounds 1, 2, …)."""
@@ -63,14 +75,7 @@ def draw_types(types, tparams, n_types, fixed_type, starts):
         if fixed_type[i] >= 0:
             types[i] = fixed_type[i]
             continue
-        n = max(1, n_types[i])
-        u = uniform(starts[i], 0)
-        k = 0
-        cum = tparams[i, 0, TP.prior]
-        while k < n - 1 and u >= cum:
-            k += 1
-            cum += tparams[i, k, TP.prior]
-        types[i] = k
+        types[i] = pick_type(uniform(starts[i], 0), tparams[i, :, TP.prior], max(1, n_types[i]))
 
 
 @kernel(inline="always")

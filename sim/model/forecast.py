@@ -20,6 +20,7 @@ rule they only weight the observer's mixture; trust keeps its rule).
 
 from __future__ import annotations
 
+from sim.model.beliefs import pick_type
 from sim.model.dynamics import advance, begin_round, decide, imagery, learn_moves
 from sim.model.jit import kernel
 from sim.model.names import TP, T
@@ -33,15 +34,10 @@ def types_from_belief(types, belief, n_types, fixed_type, starts):
     for i in range(types.shape[0]):
         if fixed_type[i] >= 0:
             types[i] = fixed_type[i]
-            continue
-        n = max(1, n_types[i])
-        u = uniform(starts[i], 0)
-        k = 0
-        cum = belief[i, 0] if n_types[i] > 0 else 1.0
-        while k < n - 1 and u >= cum:
-            k += 1
-            cum += belief[i, k]
-        types[i] = k
+        elif n_types[i] > 1:
+            types[i] = pick_type(uniform(starts[i], 0), belief[i], n_types[i])
+        else:
+            types[i] = 0
 
 
 @kernel

@@ -334,7 +334,7 @@ assert START_VALUES == STATE_VARS, "every state variable needs a start value, in
 #: plus ``kappa``, the conditionality of the sequencing regime
 #: (:func:`sim.model.sequencing.conditionality`).
 RunParam = IntEnum("RunParam", [*RUN_PARAMS, "kappa"], start=0)
-P = RunParam
+P: type[IntEnum] = RunParam  # (a functional enum: members by name, ``P[name]``)
 
 
 def handset_config(**params: Any) -> ModelConfig:

@@ -174,6 +174,7 @@ class FigureWorker:
         return paths
 
     def _close_stdin(self) -> None:
+        assert self.proc is not None
         stdin, self.proc.stdin = self.proc.stdin, None
         if stdin is not None:
             stdin.close()

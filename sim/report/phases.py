@@ -82,7 +82,7 @@ def flush() -> None:
 
 
 def _write() -> None:
-    if not _rows:
+    if not _rows or _PATH is None:
         return
     try:
         with open(_PATH, "a") as f:

@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
 from sim.model.names import ACTION_NAMES, ACTION_TABLE  # noqa: E402
@@ -52,8 +53,8 @@ def plot_timeline(periods, actors, actions, flagged, labels=None, title: str = "
                 short = first if len(first) <= 24 else first[:22] + "…"
                 ax.text(t + 0.47, y + 0.45, short, rotation=90, ha="center", va="center",
                         fontsize=5.2, color="#222222", clip_on=True)  # fmt: skip
-    for t in np.flatnonzero(np.asarray(flagged)):
-        ax.plot(t + 0.47, A + 0.12, marker="v", color="black", ms=7, clip_on=False)
+    for f in np.flatnonzero(np.asarray(flagged)):
+        ax.plot(f + 0.47, A + 0.12, marker="v", color="black", ms=7, clip_on=False)
     names = [f"{a}\n({roles[a]})" if roles else a for a in actors]
     ax.set_yticks([A - 1 - i + 0.45 for i in range(A)], names, fontsize=9)
     step = max(1, M // 18)
@@ -64,7 +65,7 @@ def plot_timeline(periods, actors, actions, flagged, labels=None, title: str = "
     for side in ("top", "right", "left"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="y", length=0)
-    handles = [Patch(color=COLORS[a], label=a) for a in ACTION_NAMES]
+    handles: list[Artist] = [Patch(color=COLORS[a], label=a) for a in ACTION_NAMES]
     handles.append(plt.Line2D([], [], marker="v", color="black", ls="", label="flagged month"))
     ax.legend(
         handles=handles, loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False

@@ -92,6 +92,7 @@ def check_keys(cfg) -> None:
     from sim.model.validation import suggest
 
     plain = OmegaConf.to_container(cfg, resolve=False) if OmegaConf.is_config(cfg) else cfg
+    assert isinstance(plain, dict)
     plain = {k: v for k, v in plain.items() if k != "hydra"}
 
     def walk(node, path: str, shape: str) -> None:
@@ -272,6 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     overrides = plan.overrides
     if plan.complete:
+        assert plan.target is not None
         print((plan.target / "summary.txt").read_text(), end="")
         print(
             f"stalemate-search: {plan.target} already holds this search, complete: nothing to do",
