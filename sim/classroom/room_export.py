@@ -18,7 +18,7 @@ import io
 from datetime import datetime
 
 from sim.model.decisions import felt_relief
-from sim.model.names import ACTION_NAMES, SHOWN_VARS, V
+from sim.model.names import ACTION_NAMES, SHOWN_VARS, STATE_VARS, V
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -43,7 +43,7 @@ def rounds_csv(view) -> str:
         r = rec.round
         x = h.x[0, r]
         felt = float(felt_relief(x[V.relief], x[V.enforcement]))
-        state = [felt if v == "felt_relief" else x[V[v]] for v in SHOWN_VARS]
+        state = [felt if v == "felt_relief" else x[STATE_VARS.index(v)] for v in SHOWN_VARS]
         events = "; ".join(e.label or e.kind for e in snap.events_by_round.get(r, []))
         for i, actor in enumerate(s.names):
             move = rec.moves.get(actor)
