@@ -243,7 +243,7 @@ class Replayer:
             c.theta[0], c.initial[0], c.trust0[0], c.weights[0], c.effects[0], c.tshift[0],
             c.tparams[0], self.coef1[0], self.terms1[0], s.rest_type, self.observed,
             self.flagged, np.ascontiguousarray(months, dtype=np.bool_), bool(flags),
-            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced, s.shift,
             self.tracked, s.n_types, s.model, s.report, out,
         )  # fmt: skip
         return out
@@ -293,7 +293,7 @@ class Replayer:
         kernel(
             self.observed[:M], self.flagged[:M], b["theta"][:U], b["initial"][:U], b["trust0"][:U],
             b["coef"][:U], b["effects"][:U],
-            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced, s.shift,
             self.tracked, st.x[:U], st.trust[:U], st.last[:U], st.tally[:U], st.counts[:U],
             st.peak[:U], self.logp[:U], self.probs[:U],
             b["terms"][:U], b["tparams"][:U], s.n_types, s.model, s.report, st.belief[:U],
@@ -404,7 +404,7 @@ class RecordModel:
         with parallel_lock:
             forecast_batch(
                 horizon, paths, seeds, c.theta, c.initial, c.coef, c.terms, c.effects, c.tparams,
-                s.streams, s.counterpart, s.target, s.principal, s.policy, s.period, s.script,
+                s.streams, s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script,
                 s.forced, s.report, s.shift, s.tracked(), s.n_types, s.fixed_type, s.model,
                 st.x, st.trust, st.last, st.tally, st.counts, st.peak, st.belief, out,
             )  # fmt: skip

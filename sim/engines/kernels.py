@@ -40,7 +40,7 @@ def stream_starts(seed, streams, out):
 @kernel(parallel=True, nrt=True)
 def simulate_batch(
     seeds, slot, theta, initial, trust0, coef, effects, streams,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     t_stop, fresh,
     X, TRUST, LAST, TALLY, COUNTS, PEAK,
     record, REC_X, REC_ACTIONS, REC_TRUST, REC_FLAG,
@@ -85,7 +85,7 @@ def simulate_batch(
         play(
             t_stop, X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r],
             theta[s], initial[s], coef[s], effects[s], starts,
-            counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
             record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, probs, f, u,
             terms[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik,
         )  # fmt: skip
@@ -108,7 +108,7 @@ def blank_rounds(first, rec_x, rec_actions, rec_trust, rec_flag):
 @kernel(nrt=True)
 def _replay_one(
     s, observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
@@ -118,7 +118,7 @@ def _replay_one(
     lik, mix = np.empty(tparams.shape[2]), np.empty(n_actions)
     replay(
         observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
-        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
         X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
         terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
     )  # fmt: skip
@@ -127,7 +127,7 @@ def _replay_one(
 @kernel(parallel=True, nrt=True)
 def replay_batch(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
@@ -137,7 +137,7 @@ def replay_batch(
     for s in prange(theta.shape[0]):
         _replay_one(
             s, observed, flagged, theta, initial, trust0, coef, effects,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
             terms, tparams, n_types, model, report, BELIEF, LOGF,
         )  # fmt: skip
@@ -146,7 +146,7 @@ def replay_batch(
 @kernel(nrt=True)
 def replay_serial(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
@@ -156,7 +156,7 @@ def replay_serial(
     for s in range(theta.shape[0]):
         _replay_one(
             s, observed, flagged, theta, initial, trust0, coef, effects,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
             terms, tparams, n_types, model, report, BELIEF, LOGF,
         )  # fmt: skip
@@ -165,7 +165,7 @@ def replay_serial(
 @kernel(parallel=True, nrt=True)
 def forecast_batch(
     horizon, n_paths, seeds, theta, initial, coef, terms, effects, tparams, streams,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     n_types, fixed_type, model, X, TRUST, LAST, TALLY, COUNTS, PEAK, BELIEF, OUT,
 ):  # fmt: skip
     """``OUT[s, h, i, a]``: the model's forecast of actor i's action a, h + 1 months after
@@ -196,7 +196,7 @@ def forecast_batch(
             forecast_path(
                 horizon, x, trust, last, tally, counts, peak, belief, theta[s], initial[s],
                 coef[s], terms[s], effects[s], tparams[s], starts, counterpart, target, principal,
-                policy, period, script, forced, report, shift, tracked, n_types, fixed_type, model,
+                policy, rule_params, script, forced, report, shift, tracked, n_types, fixed_type, model,
                 types, actions, probs, f, u, lik, OUT[s],
             )  # fmt: skip
         for h in range(horizon):
@@ -214,7 +214,7 @@ def _loglik_one(
     s, values, w_param, w_array, w_offset, refresh, fix_prior,
     theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
     rest_type, observed, flagged, mask, use_flags,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     n_types, model, report,
 ):  # fmt: skip
     """The log-likelihood of the ``mask`` months under parameter set ``s``: the fixed
@@ -265,7 +265,7 @@ def _loglik_one(
     lik, mix = np.empty(tparams.shape[1]), np.empty(n_actions)
     replay(
         observed, flagged, theta, initial, trust0, coef, effects,
-        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
         x, trust, last, tally, counts, peak, logp, probs, out, f, u,
         terms, tparams, n_types, model, report, belief, lik, mix, logf,
     )  # fmt: skip
@@ -357,7 +357,7 @@ def loglik_sets(
     values, w_param, w_array, w_offset, refresh, fix_prior,
     theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
     rest_type, observed, flagged, mask, use_flags,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     n_types, model, report, out,
 ):  # fmt: skip
     """``out[s]``: the exact log-likelihood of a record's ``mask`` months (moves, and with
@@ -377,7 +377,7 @@ def loglik_sets(
             s, values, w_param, w_array, w_offset, refresh, fix_prior,
             theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
             rest_type, observed, flagged, mask, use_flags,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             n_types, model, report,
         )  # fmt: skip
 

@@ -382,7 +382,7 @@ class NegotiationModel(OneRun, mesa.Model):
         # one-run views, made once: each step hands the compiled functions the same arrays
         run = (st.x[0], st.trust[0], st.last[0], st.tally[0])
         self._decide_args = (*run, c.coef[0], c.terms[0], st.types[0], c.theta[0], self._starts,
-                             s.counterpart, s.principal, s.policy, s.period, s.script, s.forced,
+                             s.counterpart, s.principal, s.policy, s.rule_params, s.script, s.forced,
                              s.n_types, s.model == BELIEFS, self._probs)  # fmt: skip
         self._learn_args = (
             self._actions,
@@ -402,7 +402,7 @@ class NegotiationModel(OneRun, mesa.Model):
         # the whole round in one call (see step): the batch engine's play, for this run
         self._play_args = (*run, st.counts[0], st.peak[0], c.theta[0], c.initial[0], c.coef[0],
                            c.effects[0], self._starts, s.counterpart, s.target, s.principal,
-                           s.policy, s.period, s.script, s.forced, s.report, s.shift, self._tracked,
+                           s.policy, s.rule_params, s.script, s.forced, s.report, s.shift, self._tracked,
                            True, h.x[0], h.actions[0], h.trust[0], h.flag[0], self._actions,
                            self._probs, self._f, self._u, c.terms[0], c.tparams[0], s.n_types,
                            s.model, st.types[0], st.belief[0], self._lik)  # fmt: skip

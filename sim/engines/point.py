@@ -88,7 +88,7 @@ class DecisionPoint:
         i = self.index(actor)
         action_probabilities(i, self.types[i], self.round, self.x, self.trust, self.last, self.tally,
                              c.coef[0], c.terms[0], c.theta[0], s.counterpart, s.principal, pol,
-                             s.period, s.script, c.tparams[0], out, f, u)  # fmt: skip
+                             s.rule_params, s.script, c.tparams[0], out, f, u)  # fmt: skip
         return out
 
 

@@ -29,6 +29,7 @@ from sim.model.events import SHIFT_KEYS, event_effects
 from sim.model.names import ACTION_NAMES, FEATURES, MODELS, N_ACTIONS, STATE_VARS, TP, TypeParam
 from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects, type_priors
 from sim.model.policies import code as policy_code
+from sim.model.policies import policy_class
 from sim.model.rng import IMAGERY, stream_id
 from sim.model.sequencing import conditionality
 
@@ -47,7 +48,9 @@ class Structure:
         principal: the principal's index.
         counterpart: (A,) whom each actor watches: the target, or for it the principal.
         policy: (A,) each actor's policy code (:mod:`sim.model.policies`).
-        period: (A,) each actor's GRIT period.
+        rule_params: (A, M) each actor's rule parameters, in the order its policy declares
+            them (:attr:`sim.model.policies.Policy.parameters`; a GRIT period, …): what a
+            rule reads as ``ctx.params`` (M: the most any actor's rule has, at least 1).
         script: (rounds, A) scripted action code, -1 where the actor is not scripted.
         forced: (rounds, A) action code forced by an event, -1 for none.
         report: (rounds,) a published report flags the target's hedging that round.
@@ -68,7 +71,7 @@ class Structure:
     principal: int
     counterpart: np.ndarray
     policy: np.ndarray
-    period: np.ndarray
+    rule_params: np.ndarray
     script: np.ndarray
     forced: np.ndarray
     report: np.ndarray
@@ -155,10 +158,36 @@ class Compiled:
         return self.theta[self.slot, P[name]]
 
 
+def rule_values(actor) -> tuple[float, ...]:
+    """An actor's rule parameters in the order its policy declares them: each from
+    ``actors.<actor>.rule.<name>``, else the actor's field of that name (``grit_period``),
+    else the rule's default (:attr:`sim.model.policies.Policy.parameters`).
+
+    Example:
+        >>> from sim.model.params import ActorConfig
+        >>> rule_values(ActorConfig(role="principal", policy="grit", grit_period=6))
+        (6.0,)
+    """
+    spec = policy_class(actor.policy).parameters
+    return tuple(
+        float(actor.rule[name] if name in actor.rule else getattr(actor, name, default))
+        for name, default in spec.items()
+    )
+
+
+def rule_params(actors: list) -> np.ndarray:
+    """(A, M) the actors' :func:`rule_values`, zero-padded to the longest (M at least 1)."""
+    rows = [rule_values(a) for a in actors]
+    out = np.zeros((len(rows), max([1, *map(len, rows)])))
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
+
+
 def structure_key(cfg: ModelConfig) -> tuple:
     """What must be equal for configs to share one batch."""
     actors = tuple(
-        (n, a.role, a.policy, tuple(a.script), a.grit_period, tuple(a.types), a.type)
+        (n, a.role, a.policy, tuple(a.script), rule_values(a), tuple(a.types), a.type)
         for n, a in cfg.actors.items()
         if a.enabled
     )
@@ -201,7 +230,7 @@ def compile_structure(cfg: ModelConfig) -> Structure:
             [principal if i == target else target for i in range(A)], dtype=np.int64
         ),
         policy=np.array([policy_code(a.policy) for a in actors.values()], dtype=np.int64),
-        period=np.array([a.grit_period for a in actors.values()], dtype=np.int64),
+        rule_params=rule_params(list(actors.values())),
         script=script,
         forced=forced,
         report=report,

@@ -53,7 +53,7 @@ effects       (A, N, V)      each action's push on each state variable
 starts        (A + 1,) u64   random stream starts: one per actor, then imagery
 counterpart   (A,) int       whom each actor watches
 policy        (A,) int       each actor's policy code (:mod:`sim.model.policies`)
-period        (A,) int       each actor's GRIT period
+rule_params   (A, M) float   each actor's rule parameters (a GRIT period, …), ctx.params
 script        (R, A) int     scripted action per round (-1: none)
 forced        (R, A) int     action forced by an event (-1: none)
 report        (R,) bool      a published report flags the target that round
@@ -146,7 +146,7 @@ def action_probabilities(
     counterpart,
     principal,
     policy,
-    period,
+    rule_params,
     script,
     tparams,
     out,
@@ -163,14 +163,14 @@ def action_probabilities(
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta, last[i])
     utilities(u, coef, terms, i, ty, f)
     momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])
-    ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
+    ctx = Context(t, last[i], last[cp], script[t - 1, i], rule_params[i], theta[P.rationality])
     policy_probabilities(policy[i], ctx, u, out)
 
 
 @kernel(inline="always")
 def decide(
     i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart, principal,
-    policy, period, script, forced, n_types, learn, probs, f, u, tparams,
+    policy, rule_params, script, forced, n_types, learn, probs, f, u, tparams,
 ):  # fmt: skip
     """Actor ``i``'s action in the coming round t: its policy's probabilities as its own
     type (``types[i]``), drawn with its own uniform number of round t; an action forced
@@ -190,7 +190,7 @@ def decide(
         kk = k if n > 1 else ty
         action_probabilities(
             i, kk, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-            policy, period, script, tparams, probs[i, kk], f, u,
+            policy, rule_params, script, tparams, probs[i, kk], f, u,
         )  # fmt: skip
     action = draw(probs[i, ty], uniform(starts[i], t))
     if forced[t - 1, i] >= 0:
@@ -201,7 +201,7 @@ def decide(
 @kernel
 def type_mixture(
     i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-    policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
+    policy, rule_params, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
 ):  # fmt: skip
     """What an observer who does not know actor ``i``'s type expects it to do in round
     ``t``: ``mix[a] = sum_k belief[i, k] * P(a | type k)`` (the type-k probabilities from
@@ -217,7 +217,7 @@ def type_mixture(
         else:
             action_probabilities(
                 i, k, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-                policy, period, script, tparams, out, f, u,
+                policy, rule_params, script, tparams, out, f, u,
             )  # fmt: skip
         w = belief[i, k] if n_types[i] > 0 else 1.0
         for a in range(mix.shape[0]):
@@ -421,7 +421,7 @@ def finish_round(
 @kernel
 def play(
     t_stop, x, trust, last, tally, counts, peak, theta, initial, coef, effects, starts,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     record, rec_x, rec_actions, rec_trust, rec_flag, actions, probs, f, u,
     terms, tparams, n_types, model, types, belief, lik,
 ):  # fmt: skip
@@ -443,7 +443,7 @@ def play(
         for i in range(n):
             actions[i] = decide(
                 i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
-                principal, policy, period, script, forced, n_types, learn, probs, f, u, tparams,
+                principal, policy, rule_params, script, forced, n_types, learn, probs, f, u, tparams,
             )  # fmt: skip
         if learn:
             learn_moves(tally[T.round] + 1, actions, forced, probs, belief, n_types, lik)

@@ -43,7 +43,7 @@ def types_from_belief(types, belief, n_types, fixed_type, starts):
 @kernel
 def forecast_path(
     horizon, x, trust, last, tally, counts, peak, belief, theta, initial, coef, terms, effects,
-    tparams, starts, counterpart, target, principal, policy, period, script, forced, report,
+    tparams, starts, counterpart, target, principal, policy, rule_params, script, forced, report,
     shift, tracked, n_types, fixed_type, model, types, actions, probs, f, u, lik, out,
 ):  # fmt: skip
     """Play ``horizon`` months from the state in the arrays (updated in place) and add each
@@ -61,7 +61,7 @@ def forecast_path(
         for i in range(n):
             actions[i] = decide(
                 i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
-                principal, policy, period, script, forced, n_types, True, probs, f, u, tparams,
+                principal, policy, rule_params, script, forced, n_types, True, probs, f, u, tparams,
             )  # fmt: skip
         for i in range(n):
             if forced[t - 1, i] >= 0:

@@ -54,13 +54,15 @@ SOURCES = sorted([*_HERE.rglob("*.py"), _HERE.parent / "engines" / "kernels.py"]
 
 def outside_sources() -> bytes:
     """What the compiled code depends on besides the package's sources: any rows appended
-    to the action table (``$STALEMATE_EXTRA_ACTIONS``). The kernels size their arrays by
+    to the action table (``$STALEMATE_EXTRA_ACTIONS``) and the plug-in rules
+    (:func:`sim.model.policies.plugin_sources`). The kernels size their arrays by
     what they are given, but what is read from outside the sources must not share their
     machine code, nor their ``code`` hash (:func:`sim.engines.provenance.code_hash`)."""
     from sim.model.names import ACTION_TABLE, CORE_ACTIONS
+    from sim.model.policies import plugin_sources
 
     extra = ACTION_TABLE[len(CORE_ACTIONS) :]
-    return repr(extra).encode() if extra else b""
+    return (repr(extra).encode() if extra else b"") + plugin_sources()
 
 
 def source_hash() -> str:

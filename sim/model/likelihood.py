@@ -54,7 +54,7 @@ from sim.model.names import N_ACTIONS, T
 @kernel
 def replay(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     x, trust, last, tally, counts, peak, logp, probs, out, f, u,
     terms, tparams, n_types, model, report, belief, lik, mix, logf,
 ):  # fmt: skip
@@ -81,7 +81,7 @@ def replay(
             move = observed[t - 1, i]
             type_mixture(
                 i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-                policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
+                policy, rule_params, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
             )  # fmt: skip
             for a in range(mix.shape[0]):
                 probs[t - 1, i, a] = mix[a]
@@ -111,7 +111,7 @@ def replay_record(c, s: int, observed, flagged, logp, probs, state=None, logf=No
     replay(
         np.ascontiguousarray(observed, dtype=np.int64), np.ascontiguousarray(flagged, dtype=np.bool_),
         c.theta[s], c.initial[s], c.trust0[s], c.coef[s], c.effects[s],
-        st.counterpart, st.target, st.principal, st.policy, st.period, st.script, st.forced, st.shift,
+        st.counterpart, st.target, st.principal, st.policy, st.rule_params, st.script, st.forced, st.shift,
         st.tracked(), x, trust, last, tally, counts, peak, logp, probs,
         np.empty(N_ACTIONS), np.empty(c.weights.shape[3]), np.empty(N_ACTIONS),
         c.terms[s], c.tparams[s], st.n_types, st.model, st.report, belief,

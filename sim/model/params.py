@@ -127,6 +127,9 @@ class ActorConfig:
     )
     script: list[str] = param(list, doc="actions for scripted play, one per round")
     grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
+    rule: dict[str, float] = param(
+        dict, doc="its policy's own parameters by name (a plug-in rule's), read as ctx.params"
+    )
     types: dict[str, dict[str, Any] | None] = param(
         dict,
         doc="private types: name -> {prior, trustworthy, covert, shifts of the weights by action}",
@@ -505,6 +508,13 @@ def validate(cfg: ModelConfig) -> None:
                 check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
         for i, a in enumerate(actor.script):
             check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
+        if actor.rule:
+            from sim.model.policies import policy_class
+
+            declared = tuple(policy_class(actor.policy).parameters)
+            for name, value in actor.rule.items():
+                check_choice(f"{key}.rule ({actor.policy}'s parameters)", name, declared)
+                check_number(f"{key}.rule.{name}", value, -1e6, 1e6)
         validate_types(actor, key)
         if actor.policy == "scripted" and actor.enabled and not actor.script:
             raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")
