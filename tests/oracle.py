@@ -124,14 +124,15 @@ def one_hot(move, n):
     return (np.arange(n)[None, :] == np.asarray(move)[:, None]).astype(float)
 
 
-def rule(name, t, own_last, cp_last, script, period, n):
-    """(R, N) the deterministic rules (docs/model.md §4.3)."""
+def rule(name, t, own_last, cp_last, script, params, n):
+    """(R, N) the deterministic rules (docs/model.md §4.3); ``params`` are the actor's rule
+    parameters (GRIT: the period)."""
     c, h, e = Action.CONCEDE, Action.HEDGE, Action.ESCALATE
     R = own_last.shape[0]
     if name == "tit_for_tat":
         move = np.full(R, c) if t == 1 else cp_last
     elif name == "grit":
-        initiative = (t - 1) % period == 0
+        initiative = (t - 1) % int(params[0]) == 0
         move = np.where(cp_last == e, e, np.where((cp_last == c) | initiative, c, h))
     elif name == "win_stay_lose_shift":
         if t == 1:
@@ -309,7 +310,7 @@ def simulate(c, seeds, policies: tuple[str, ...]) -> Result:
                     probs[:, i, k] = logit(ut, theta[:, P.rationality])
                 else:
                     probs[:, i, k] = rule(
-                        name, t, last[:, i], last[:, j], s.script[t - 1, i], s.period[i], N
+                        name, t, last[:, i], last[:, j], s.script[t - 1, i], s.rule_params[i], N
                     )
             own = probs[:, i][rows, types[:, i]]
             actions[:, i] = draw(own, u[:, i])

@@ -68,7 +68,7 @@ def test_the_layer_check_fails_on_an_upward_import(tmp_path, monkeypatch):
 
 def test_no_import_cycles_between_modules():
     """No two modules of sim/ import each other, directly or through others."""
-    graph = grimp.build_graph("sim", cache_dir=None, exclude_type_checking_imports=True)
+    graph = grimp.build_graph("sim", cache_dir=None)
     g = nx.DiGraph()
     for m in graph.modules:
         for imported in graph.find_modules_directly_imported_by(m):
