@@ -302,7 +302,8 @@ def lesson3() -> list[str]:
         f"GRIT, seed 0 (page: *GRIT (small reciprocated steps)*, seed 0, ▶; "
         f'`stalemate scenario=grit narrate=true seeds=1`): *"{ending_words(m)}"* The USA '
         f"concedes in rounds {rounds_list(usa_c[:8])}{' …' if len(usa_c) > 8 else ''} "
-        f"({len(usa_c)} times); imagery flags the DPRK in rounds {rounds_list(f['flags'])} and the "
+        f"({len(usa_c)} times); imagery flags the DPRK "
+        f"{'in rounds ' + rounds_list(f['flags']) if len(f['flags']) else 'in no round'} and the "
         f"USA's trust in the DPRK falls as low as **{low:.2f}**; the DPRK concedes "
         f"**{len(dprk_c)}** times"
         + (f", first in round {dprk_c[0]}" if dprk_c else "")
@@ -336,12 +337,12 @@ def lesson3() -> list[str]:
 
 
 def earlier_model() -> list[str]:
-    """The same scenarios on the model of earlier versions (the page's Model picker)."""
+    """The same scenarios under the trust rule without types (the page's Model picker)."""
     out = []
     for scenario in ("baseline_2018", "relief_first", "grit"):
         runs = many(scenario, model="earlier")
         out.append(
-            f"`{scenario}` on the earlier model (`stalemate model=trust_rule actors=no_types "
+            f"`{scenario}` under the trust rule without types (`stalemate model=trust_rule actors=no_types "
             f"scenario={scenario} seeds={SEEDS}`): {outcomes(runs)}."
         )
     return out

@@ -107,7 +107,9 @@ def forecaster(name: str, record):
     roles = set(record.roles.values())
     keep = [k for k in params if k.split(".")[0] not in
             {"target", "principal", "ally", "enforcer"} - roles]  # fmt: skip
-    changes = dict(changes)
+    # every value a candidate does not estimate is the hand-set model's: the estimated
+    # default was fitted to all the months, the held-out ones included
+    changes = {"defaults": "handset", **changes}
     priors = {}
     if changes.pop("no_types", False):
         changes["actors"] = {a: {"types": {}} for a in record.actors}
@@ -121,7 +123,7 @@ def forecaster(name: str, record):
         from sim.model.names import ACTION_NAMES
         from sim.model.params import default_actors
 
-        tmpl = default_actors()
+        tmpl = default_actors("handset")
         changes["actors"] = {
             a: {"types": {}, **{act: {f: 0.0 for f in getattr(tmpl[ROLE_DEFAULTS[r]], act)}
                                 for act in ACTION_NAMES}}

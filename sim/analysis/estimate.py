@@ -29,7 +29,7 @@ Example:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from scipy import optimize, special
@@ -41,9 +41,6 @@ from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_v
 from sim.model.names import N_ACTIONS
 from sim.model.params import P
 from sim.model.uncertainty import Prior, prior_for
-
-if TYPE_CHECKING:
-    from sim.analysis.pooled import PooledModel
 from sim.model.validation import ConfigError
 
 ROLE_NAMES = ("target", "principal", "ally", "enforcer")
@@ -640,8 +637,23 @@ class Laplace:
     log_posterior: float
 
 
+class Fittable(Protocol):
+    """What :func:`laplace_posterior` needs of a model: a :class:`RecordModel`, or a
+    :class:`~sim.analysis.pooled.PooledModel` (whose ``months`` are None: each case's own)."""
+
+    @property
+    def keys(self) -> list[str]: ...
+    @property
+    def free(self) -> list[Any]: ...
+    def log_posterior_free(self, z: np.ndarray, months: Any) -> np.ndarray: ...
+    def default_values(self) -> np.ndarray: ...
+    def to_free(self, x: np.ndarray) -> np.ndarray: ...
+    def from_free(self, z: np.ndarray) -> np.ndarray: ...
+    def transform(self, x: np.ndarray) -> np.ndarray: ...
+
+
 def laplace_posterior(
-    model: RecordModel | PooledModel,
+    model: Fittable,
     months: np.ndarray | None,
     draws: int = 400,
     restarts: int = 4,
@@ -656,7 +668,7 @@ def laplace_posterior(
     rng = np.random.default_rng(seed)
 
     def neg(zs: np.ndarray) -> np.ndarray:
-        lp = model.log_posterior_free(zs, months)  # type: ignore[arg-type]  # (None: a pooled model's own months)
+        lp = model.log_posterior_free(zs, months)
         return np.where(np.isfinite(lp), -lp, 1e12)
 
     def fg(z):

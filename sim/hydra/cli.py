@@ -572,7 +572,7 @@ def main(argv: list[str] | None = None) -> None:
     global _TARGET, _COMMAND
     import shlex
 
-    from sim.hydra.compose import compose_once
+    from sim.hydra.compose import compose_once, restage
     from sim.hydra.refuse import Refusal, preflight, quote_value
     from sim.report.io import skip_final_collection
     from sim.report.staging import partial_dir
@@ -596,8 +596,10 @@ def main(argv: list[str] | None = None) -> None:
     _TARGET = _COMMAND = None
     if output is not None and not output.multirun:  # Hydra writes into the partial directory
         _TARGET, _COMMAND = output.directory, shlex.join(["stalemate", *argv])
-        argv = [*argv, f"hydra.run.dir={quote_value(str(partial_dir(_TARGET)))}"]
-        argv = _overrides_first(argv)
+        staged = str(partial_dir(_TARGET))
+        before = _overrides(argv)
+        argv = _overrides_first([*argv, f"hydra.run.dir={quote_value(staged)}"])
+        restage(before, _overrides(argv), staged)  # Hydra's compositions reuse the check's
     if runs and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv):
         _load_kernels_meanwhile()  # this process simulates: load them while Hydra composes
     sys.argv = [sys.argv[0], *argv]
@@ -616,11 +618,16 @@ def _note(text: str) -> None:
     print(f"stalemate: {text}", file=sys.stderr)
 
 
-def _overrides_first(argv: list[str]) -> list[str]:
-    """``argv`` with every override before the options (Hydra's parser reads them so)."""
+def _overrides(argv: list[str]) -> list[str]:
+    """The overrides of a command line, as Hydra's parser reads them."""
     from sim.hydra.refuse import argv_parser
 
-    overrides = argv_parser().parse_args(argv).overrides
+    return list(argv_parser().parse_args(argv).overrides)
+
+
+def _overrides_first(argv: list[str]) -> list[str]:
+    """``argv`` with every override before the options (Hydra's parser reads them so)."""
+    overrides = _overrides(argv)
     rest = [a for a in argv if a not in set(overrides)]
     return [*overrides, *rest]
 

@@ -21,7 +21,7 @@ import threading
 from dataclasses import asdict
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the schema (and the model's parameters) are imported when composing
     from sim.hydra.schema import AppConfig
@@ -92,9 +92,38 @@ def compose_once() -> None:
         cls.load_configuration = _reusing(original)  # type: ignore[method-assign]
 
 
+#: The compositions each wrapped loader keeps for its next identical call (key -> config).
+_KEPT: list[dict[tuple, Any]] = []
+
+
+def restage(before: list[str], after: list[str], run_dir: str) -> None:
+    """The command line's overrides go from ``before`` to ``after`` = ``before`` plus
+    ``hydra.run.dir=<run_dir>`` (a run staged in its partial directory,
+    :func:`sim.hydra.cli.main`): the compositions kept for ``before`` are kept for
+    ``after``, with the run directory and Hydra's record of its overrides as composing
+    ``after`` would have made them, so Hydra's own compositions still reuse them."""
+    from omegaconf import open_dict
+
+    n, extra = len(before), after[len(before) :]
+    if after[:n] != before or len(extra) != 1 or not extra[0].startswith("hydra.run.dir="):
+        return
+    for kept in _KEPT:
+        for key in [k for k in kept if k[2][:n] == tuple(before)]:
+            cfg = kept.pop(key)
+            rest = key[2][n:]  # what the composition added after the command line (hydra.mode)
+            with open_dict(cfg):
+                cfg.hydra.run.dir = run_dir
+                listed = list(cfg.hydra.overrides.hydra)
+                tail = sum(1 for o in rest if o.lstrip("+~").startswith(("hydra.", "hydra/")))
+                at = len(listed) - tail
+                cfg.hydra.overrides.hydra = [*listed[:at], extra[0], *listed[at:]]
+            kept[(key[0], key[1], (*after, *rest), *key[3:])] = cfg
+
+
 def _reusing(original):
     """``original`` (a loader's ``load_configuration``), handing out each result's copy once."""
     kept: dict[tuple, object] = {}
+    _KEPT.append(kept)
 
     def load_configuration(
         self, config_name, overrides, run_mode, from_shell=True, validate_sweep_overrides=True
