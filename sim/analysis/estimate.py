@@ -460,7 +460,7 @@ class RecordModel:
     def log_prior(self, x: np.ndarray) -> np.ndarray:
         """The prior density of config values (the priors are on the sampling scale)."""
         xs = self.to_sampling(x)
-        return sum(p.prior.logpdf(xs[:, k]) for k, p in enumerate(self.free))
+        return np.asarray(sum(p.prior.logpdf(xs[:, k]) for k, p in enumerate(self.free)))
 
     def log_posterior_free(self, z: np.ndarray, months: np.ndarray) -> np.ndarray:
         """log posterior density on the free scale (prior x likelihood x Jacobian)."""

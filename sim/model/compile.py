@@ -271,7 +271,7 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     first = cfgs[0]
     distinct: dict[int, int] = {}
     slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs], dtype=np.int64)
-    first_of = {}
+    first_of: dict[int, ModelConfig] = {}
     for c in cfgs:
         first_of.setdefault(id(c), c)
     unique = [first_of[k] for k in distinct]
@@ -294,7 +294,7 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     for u, cfg in enumerate(unique):
         for name in RUN_PARAMS:
             theta[u, P[name]] = getattr(cfg, name)
-        theta[u, P.kappa] = conditionality(cfg.regime)
+        theta[u, P["kappa"]] = conditionality(cfg.regime)
         for j, v in enumerate(STATE_VARS):
             initial[u, j] = getattr(cfg, v)
         for i, n in enumerate(names):
@@ -313,8 +313,9 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                 tparams[u, i, 0, TP.prior] = 1.0
                 tparams[u, i, 0, TP.trustworthy] = actor.trust
                 continue
-            priors = type_priors(actor.types)
-            for k, (tname, spec) in enumerate(actor.types.items()):
+            types = {n: t or {} for n, t in actor.types.items()}  # (validated: mappings)
+            priors = type_priors(types)
+            for k, (tname, spec) in enumerate(types.items()):
                 tparams[u, i, k, TP.prior] = priors[tname]
                 tparams[u, i, k, TP.trustworthy] = spec.get("trustworthy", 0.5)
                 tparams[u, i, k, TP.covert] = spec.get("covert", 0.0)
@@ -420,7 +421,7 @@ def slot(structure: Structure, key: str) -> Slot:
 def _one_slot(structure: Structure, key: str) -> Slot:
     from dataclasses import fields as dc_fields
 
-    from sim.model.names import F, V
+    from sim.model.names import Feature, Var
     from sim.model.validation import ConfigError
 
     ranges = {f.name: f.metadata.get("range", (None, None)) for f in dc_fields(ModelConfig)}
@@ -428,7 +429,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
     if key in RUN_PARAMS:
         return Slot(key, "theta", (int(P[key]),), ranges[key])
     if key in STATE_VARS:
-        return Slot(key, "initial", (int(V[key]),), (0.0, 1.0))
+        return Slot(key, "initial", (int(Var[key]),), (0.0, 1.0))
     if parts[0] == "actors" and len(parts) >= 3:
         name = parts[1]
         if name not in structure.names:
@@ -440,7 +441,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
             return Slot(key, "trust0", (i,), (0.0, 1.0))
         if len(parts) == 3 and parts[2] in _MOMENTUM:
             rows = max(1, int(structure.n_types.max(initial=0)))
-            tp = int(TP[parts[2]])
+            tp = int(TypeParam[parts[2]])
             return Slot(key, "tparams", (i, 0, tp), _MOMENTUM[parts[2]],
                         tuple((i, k, tp) for k in range(1, rows)))  # fmt: skip
         types = structure.type_names[i]
@@ -452,17 +453,20 @@ def _one_slot(structure: Structure, key: str) -> Slot:
                         f"{key}: this type takes the rest of the prior; set the other types' priors"
                     )
                 bounds = _MOMENTUM.get(parts[4], (0.0, 1.0))
-                return Slot(key, "tparams", (i, k, int(TP[parts[4]])), bounds)
+                return Slot(key, "tparams", (i, k, int(TypeParam[parts[4]])), bounds)
             if len(parts) == 6 and parts[4] in ACTION_NAMES and parts[5] in FEATURES:
                 return Slot(
                     key,
                     "tshift",
-                    (i, k, ACTION_NAMES.index(parts[4]), int(F[parts[5]])),
+                    (i, k, ACTION_NAMES.index(parts[4]), int(Feature[parts[5]])),
                     (-100.0, 100.0),
                 )
         if len(parts) == 4 and parts[2] in ACTION_NAMES and parts[3] in FEATURES:
             return Slot(
-                key, "weights", (i, ACTION_NAMES.index(parts[2]), int(F[parts[3]])), (-100.0, 100.0)
+                key,
+                "weights",
+                (i, ACTION_NAMES.index(parts[2]), int(Feature[parts[3]])),
+                (-100.0, 100.0),
             )
         if (
             len(parts) == 5
@@ -471,7 +475,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
             and parts[4] in STATE_VARS
         ):
             return Slot(
-                key, "effects", (i, ACTION_NAMES.index(parts[3]), int(V[parts[4]])), (-5.0, 5.0)
+                key, "effects", (i, ACTION_NAMES.index(parts[3]), int(Var[parts[4]])), (-5.0, 5.0)
             )
     raise ConfigError(
         f"{key} is not a numeric parameter that can be set per run; allowed: a per-run parameter "
