@@ -3,8 +3,8 @@
 Rows (medians of ``--repeats``, measured interleaved so a busy moment hits all alike):
 
 1. per-run cost on one core, 4,096 runs of the 2018 baseline (200 rounds, 4 actors,
-   summary only): the compiled batch engine, the reference numpy kernel of the same
-   arithmetic (``experiments/reference_numpy.py``), and their ratio; then the
+   summary only): the compiled batch engine, the numpy oracle of the same
+   arithmetic (``tests/oracle.py``, vectorized over runs), and their ratio; then the
    compiled engine on every core;
 2. the Mesa engine (one model at a time, as ``mesa.batch_run`` users and the
    classroom page meet it) — a round in one compiled call when no agent is driven
@@ -37,13 +37,14 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference_numpy  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+import oracle  # noqa: E402
 
 from sim import make_config  # noqa: E402
 from sim.engines.batch import cores, run_batch, simulate  # noqa: E402
 from sim.model.compile import compile_configs  # noqa: E402
 from sim.model.params import NO_TYPES  # noqa: E402
+from sim.model.policies import POLICIES  # noqa: E402
 
 #: The arithmetic the reference numpy kernel covers: the trust rule without private types.
 PLAIN = {"model": "trust_rule", "actors": NO_TYPES}
@@ -86,17 +87,17 @@ def section_one_core(repeats: int, n: int) -> None:
     seeds = np.arange(n)
     small = compile_configs([make_config(**PLAIN)] * 8)
     simulate(small, np.arange(8), record=False, threads=1)  # loads the compiled code
-    reference_numpy.simulate(small, np.arange(8))
+    oracle.simulate(small, np.arange(8), POLICIES)
     t = interleaved(
         {
             "compiled": lambda: simulate(c, seeds, record=False, threads=1),
-            "numpy": lambda: reference_numpy.simulate(c, seeds),
+            "numpy": lambda: oracle.simulate(c, seeds, POLICIES),
             "beliefs": lambda: simulate(beliefs, seeds, record=False, threads=1),
         },
         repeats,
     )
     row("compiled engine, 1 core", t["compiled"], n)
-    row("reference numpy kernel, 1 core", t["numpy"], n)
+    row("numpy oracle (tests/oracle.py), 1 core", t["numpy"], n)
     print(f"  ratio numpy / compiled, same core: {t['numpy'] / t['compiled']:.1f}x")
     row(
         "compiled, default belief model (types), 1 core",
@@ -112,11 +113,11 @@ def section_one_core(repeats: int, n: int) -> None:
         f"({t['compiled'] / t_all:.2f}x one core)",
     )
     st, _ = simulate(c, seeds, record=False)
-    ref = reference_numpy.simulate(c, seeds)
-    same = float((ref["outcome"] == st.tally[:, 1]).mean())
+    ref = oracle.simulate(c, seeds, POLICIES)
+    same = float((ref.outcome == st.tally[:, 1]).mean())
     print(
         f"  same outcome in compiled and numpy kernels: {same:.1%} of runs; "
-        f"largest state difference {np.abs(ref['x'] - st.x).max():.1e}"
+        f"largest state difference {np.abs(ref.x - st.x).max():.1e}"
     )
 
 

@@ -52,7 +52,7 @@ def old_path(rm, values, months):
     st = State.empty(U, A, c.tparams.shape[2])
     logp, probs, logf = np.empty((U, M, A)), np.empty((U, M, A, 3)), np.empty((U, M))
     replay_batch(rm.observed, rm.flagged, c.theta, c.initial, c.trust0, c.coef, c.effects,
-                 s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced,
+                 s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced,
                  s.shift, s.tracked(), st.x, st.trust, st.last, st.tally, st.counts, st.peak,
                  logp, probs, c.terms, c.tparams, s.n_types, s.model, s.report, st.belief, logf)  # fmt: skip
     picked = np.ascontiguousarray(logp[:, months, :]).reshape(U, -1)

@@ -61,9 +61,13 @@ def _line(pos: int) -> int:
 
 @cache
 def _defined(path: Path) -> frozenset[str]:
-    """Names a Python file defines at its top level (not the ones it imports)."""
+    """Names a Python file defines at its top level (not the ones it imports), including in
+    either branch of a top-level ``if`` (``if TYPE_CHECKING: … else: …``)."""
     out: set[str] = set()
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
+    body = list(ast.parse(path.read_text(encoding="utf-8")).body)
+    for node in body:
+        if isinstance(node, ast.If):
+            body += [*node.body, *node.orelse]
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
             out.add(node.name)
         elif isinstance(node, ast.Assign):

@@ -334,7 +334,7 @@ def test_win_stay_lose_shift_is_pavlov_on_concede_and_hedge():
     fn = policy_class("win_stay_lose_shift").probabilities
     out = np.empty(3)
     for own, cp, expected in ((0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)):
-        fn(Context(5, own, cp, -1, 4, 5.0), np.zeros(3), out)
+        fn(Context(5, own, cp, -1, np.array([4.0]), 5.0), np.zeros(3), out)
         assert out.tolist() == [1.0 if a == expected else 0.0 for a in range(3)]
 
 
@@ -375,7 +375,9 @@ def test_deterministic_rules_put_all_probability_on_one_action(name):
     assert cls.classifier["stochastic"] is False
     out = np.empty(3)
     for t, own, cp, script in itertools.product((1, 2, 5, 9), range(3), range(3), range(3)):
-        cls.probabilities(Context(t, own, cp, script, 4, 5.0), np.array([3.0, -1.0, 2.0]), out)
+        cls.probabilities(
+            Context(t, own, cp, script, np.array([4.0]), 5.0), np.array([3.0, -1.0, 2.0]), out
+        )
         assert sorted(out.tolist()) == [0.0, 0.0, 1.0]
 
 

@@ -38,6 +38,7 @@ from sim.analysis.record import Record
 from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
 from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
+from sim.model.names import N_ACTIONS
 from sim.model.params import P
 from sim.model.uncertainty import Prior, prior_for
 from sim.model.validation import ConfigError
@@ -239,7 +240,7 @@ class Replayer:
             c.theta[0], c.initial[0], c.trust0[0], c.weights[0], c.effects[0], c.tshift[0],
             c.tparams[0], self.coef1[0], self.terms1[0], s.rest_type, self.observed,
             self.flagged, np.ascontiguousarray(months, dtype=np.bool_), bool(flags),
-            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced, s.shift,
             self.tracked, s.n_types, s.model, s.report, out,
         )  # fmt: skip
         return out
@@ -258,12 +259,13 @@ class Replayer:
             self.buf["weights"] = np.repeat(self.base_w, n, axis=0)
             self.buf["tshift"] = np.repeat(self.base_ts, n, axis=0)
         self.state = State.empty(n, A, Kt)
-        self.logp, self.probs = np.empty((n, months, A)), np.empty((n, months, A, 3))
+        self.logp = np.empty((n, months, A))
+        self.probs = np.empty((n, months, A, N_ACTIONS))
         self.logf = np.empty((n, months))
 
     def __call__(self, values: np.ndarray, months: int | None = None):
         """Replay the first ``months`` months under each row of ``values``:
-        (logp (U, months, actors), probs (U, months, actors, 3), state, logf (U, months)),
+        (logp (U, months, actors), probs (U, months, actors, actions), state, logf (U, months)),
         views into reused arrays (copy what you keep)."""
         values = np.atleast_2d(np.asarray(values, dtype=float))
         U = values.shape[0]
@@ -288,7 +290,7 @@ class Replayer:
         kernel(
             self.observed[:M], self.flagged[:M], b["theta"][:U], b["initial"][:U], b["trust0"][:U],
             b["coef"][:U], b["effects"][:U],
-            s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.shift,
+            s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced, s.shift,
             self.tracked, st.x[:U], st.trust[:U], st.last[:U], st.tally[:U], st.counts[:U],
             st.peak[:U], self.logp[:U], self.probs[:U],
             b["terms"][:U], b["tparams"][:U], s.n_types, s.model, s.report, st.belief[:U],
@@ -352,7 +354,7 @@ class RecordModel:
         self, values: np.ndarray, months: int | None = None
     ) -> tuple[np.ndarray, np.ndarray, State]:
         """Replay the record's first ``months`` (default: all) under each row of ``values``:
-        (logp (U, months, actors), probs (U, months, actors, 3), the state after them)."""
+        (logp (U, months, actors), probs (U, months, actors, actions), the state after them)."""
         logp, probs, st, _ = self.replay_with_flags(values, months)
         return logp, probs, st
 
@@ -369,7 +371,7 @@ class RecordModel:
         self, values: np.ndarray, origin: int, horizon: int, paths: int = 16, seed: int = 0
     ) -> np.ndarray:
         """The model's forecast of the ``horizon`` months after the record's first ``origin``
-        months, under each row of ``values``: (U, horizon, actors, 3) probabilities.
+        months, under each row of ``values``: (U, horizon, actors, actions) probabilities.
 
         The record is replayed up to the origin; then each of ``paths`` paths per row
         draws every private type from the public belief at the origin and plays on
@@ -394,12 +396,12 @@ class RecordModel:
         _, _, st = self.replay(values, months=origin)
         c = self.compiled_for(values)
         s = c.structure
-        out = np.empty((U, horizon, s.n_actors, 3))
+        out = np.empty((U, horizon, s.n_actors, N_ACTIONS))
         seeds = seed + np.arange(U, dtype=np.int64) * paths
         with parallel_lock:
             forecast_batch(
                 horizon, paths, seeds, c.theta, c.initial, c.coef, c.terms, c.effects, c.tparams,
-                s.streams, s.counterpart, s.target, s.principal, s.policy, s.period, s.script,
+                s.streams, s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script,
                 s.forced, s.report, s.shift, s.tracked(), s.n_types, s.fixed_type, s.model,
                 st.x, st.trust, st.last, st.tally, st.counts, st.peak, st.belief, out,
             )  # fmt: skip
@@ -458,7 +460,7 @@ class RecordModel:
     def log_prior(self, x: np.ndarray) -> np.ndarray:
         """The prior density of config values (the priors are on the sampling scale)."""
         xs = self.to_sampling(x)
-        return sum(p.prior.logpdf(xs[:, k]) for k, p in enumerate(self.free))
+        return np.asarray(sum(p.prior.logpdf(xs[:, k]) for k, p in enumerate(self.free)))
 
     def log_posterior_free(self, z: np.ndarray, months: np.ndarray) -> np.ndarray:
         """log posterior density on the free scale (prior x likelihood x Jacobian)."""

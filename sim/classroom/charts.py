@@ -27,23 +27,21 @@ import ipyvuetify as v
 import solara
 import traitlets
 
+from sim.model.names import ACTION_NAMES, SHOWN_VARS, var_spec
 from sim.report.plots import ACTION_COLORS
 
 #: The chart fonts (pixels): nothing below 12 on a projector.
 FONT = {"label": 13, "title": 14, "legend": 13, "heading": 15}
 
-#: The shared-state series: (label, colour, dashed).
-STATE_SERIES = (
-    ("Security assurance", "#1d3557", False),
-    ("Relief offered", "#2a9d8f", False),
-    ("Relief felt", "#2a9d8f", True),
-    ("Verified denuclearization", "#6a4c93", False),
-    ("Undeclared capability", "#e9a03b", False),
-    ("Tension", "#e63946", False),
+#: Which model variable each series shows (``felt_relief`` is computed; enforcement is left
+#: out: it shows through the felt relief).
+STATE_VARS = SHOWN_VARS
+#: The shared-state series: (label, colour, dashed), from the variables' rows
+#: (:mod:`sim.model.names`); a derived series is dashed.
+STATE_SERIES = tuple(
+    (var_spec(v).label, var_spec(v).colour, v == "felt_relief") for v in STATE_VARS
 )
-#: Which model variable each series shows (``felt_relief`` is computed).
-STATE_VARS = ("assurance", "relief", "felt_relief", "denuclearization", "undeclared", "tension")
-MOVE_ORDER = ("concede", "hedge", "escalate")
+MOVE_ORDER = ACTION_NAMES
 #: A diagonal cross (the imagery flag), as an SVG path for Vega's point mark.
 CROSS = "M-1,-1L1,1M1,-1L-1,1"
 TRUST_COLORS = ("#1d3557", "#e63946", "#2a9d8f", "#f4a261", "#6a4c93", "#8d99ae")

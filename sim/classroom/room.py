@@ -77,7 +77,7 @@ from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
 from sim.classroom.snapshot import Snapshot, calendar_of, take
 from sim.hydra.compose import scenario_kwargs
 from sim.model.decisions import felt_relief
-from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
+from sim.model.names import ACTION_NAMES, Action, Outcome, T, V, var_spec
 
 #: Join codes: letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -904,13 +904,10 @@ class Room:
 # The class against the model
 
 
-#: The series compared at the end: (chart label, variable).
-COMPARED = (
-    ("Security assurance", "assurance"),
-    ("Relief felt", "felt_relief"),
-    ("Verified denuclearization", "denuclearization"),
-    ("Undeclared capability", "undeclared"),
-    ("Tension", "tension"),
+#: The series compared at the end: (chart label, variable), labels from the variables' rows.
+COMPARED = tuple(
+    (var_spec(v).label, v)
+    for v in ("assurance", "felt_relief", "denuclearization", "undeclared", "tension")
 )
 
 

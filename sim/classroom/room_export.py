@@ -18,7 +18,7 @@ import io
 from datetime import datetime
 
 from sim.model.decisions import felt_relief
-from sim.model.names import ACTION_NAMES, V
+from sim.model.names import ACTION_NAMES, SHOWN_VARS, STATE_VARS, V
 
 
 def spreadsheet_safe(text: str) -> str:
@@ -36,21 +36,14 @@ def rounds_csv(view) -> str:
     w = csv.writer(out)
     head = ["round"] + (["month"] if snap.calendar else [])
     head += ["state", "team", "move", "chosen_by", "source", "justification"]
-    head += ["assurance", "relief", "felt_relief", "denuclearization", "undeclared", "tension"]
+    head += list(SHOWN_VARS)
     head += ["trust_in_counterpart", "imagery_flag", "events", "scenario", "seed", "outcome"]
     w.writerow(head)
     for rec in view.records:
         r = rec.round
         x = h.x[0, r]
         felt = float(felt_relief(x[V.relief], x[V.enforcement]))
-        state = [
-            x[V.assurance],
-            x[V.relief],
-            felt,
-            x[V.denuclearization],
-            x[V.undeclared],
-            x[V.tension],
-        ]
+        state = [felt if v == "felt_relief" else x[STATE_VARS.index(v)] for v in SHOWN_VARS]
         events = "; ".join(e.label or e.kind for e in snap.events_by_round.get(r, []))
         for i, actor in enumerate(s.names):
             move = rec.moves.get(actor)

@@ -46,7 +46,7 @@ from sim.classroom.room_views import clock_line
 from sim.classroom.seats import ROLE_TITLES
 from sim.classroom.words import ACTION_TITLES, outcome_words
 from sim.model.actors import describe_action
-from sim.model.names import ACTION_NAMES, Action
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, Action
 
 #: The cookie that says who a student is (a random token; page scripts cannot read it).
 COOKIE = "stalemate_seat"
@@ -501,7 +501,7 @@ button:disabled { opacity: .45; cursor: default; }
 <script nonce="{NONCE}">
 "use strict";
 const $ = (id) => document.getElementById(id);
-const MOVE_COLORS = {concede: "#2a9d8f", hedge: "#e9c46a", escalate: "#e76f51"};
+const MOVE_COLORS = __MOVE_COLORS__;
 let ws = null, room = null, me = null, nextId = 1, retry = 500;
 const pending = new Map();            // request id -> what to do with the answer
 let draft = {game: null, round: null, choice: null};
@@ -807,4 +807,6 @@ connect();
 </script>
 </body>
 </html>
-""".replace("__SOCKET__", SOCKET_PATH)
+""".replace("__SOCKET__", SOCKET_PATH).replace(
+    "__MOVE_COLORS__", json.dumps({a.name: a.colour for a in ACTION_TABLE})
+)

@@ -23,9 +23,9 @@ from sim.classroom.room import Room, RoomView
 from sim.classroom.room_styles import ROOM_CSS
 from sim.classroom.ui import CSS, escape
 from sim.classroom.words import outcome_words, scenario_title
-from sim.model.names import ACTION_NAMES
+from sim.model.names import ACTION_NAMES, ACTION_TABLE
 
-MOVE_COLORS = {"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}
+MOVE_COLORS = {a.name: a.colour for a in ACTION_TABLE}
 
 _room: Room | None = None
 _join_url = ""

@@ -30,7 +30,7 @@ import numpy as np
 from sim.engines.mesa_model import NegotiationModel, seed_from
 from sim.engines.state import MAX_SEED
 from sim.hydra.compose import DEFAULT_SCENARIO, scenario_kwargs
-from sim.model.names import ACTION_NAMES, Action
+from sim.model.names import ACTION_NAMES, STATE_VARS, Action
 from sim.model.validation import ConfigError
 from sim.report.narrate import ending
 
@@ -262,6 +262,11 @@ class ClassroomModel(NegotiationModel):
 # Comparing the student's play with the model's policy
 
 
+#: The state variables an end-of-game comparison shows: every row of the table but
+#: enforcement, which a student sees through the relief it leaves felt.
+COMPARED_VARS = tuple(v for v in STATE_VARS if v != "enforcement")
+
+
 def counts(actions) -> dict[str, int]:
     """How often each action was played."""
     actions = list(actions)
@@ -283,10 +288,7 @@ def comparison(model: ClassroomModel) -> dict:
     chosen = [t for t in seat.turns if t.source == "student"]
 
     def state(m):
-        return {
-            k: m.level(k)
-            for k in ("assurance", "relief", "denuclearization", "undeclared", "tension")
-        }
+        return {k: m.level(k) for k in COMPARED_VARS}
 
     return {
         "actor": seat.actor,

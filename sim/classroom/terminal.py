@@ -40,6 +40,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
     """The end-of-game report: the student's run next to the model's, and round by round."""
     c = comparison(model)
     seat = model.seat
+    assert seat is not None, "the comparison is of a game with a student's seat"
     lines = [
         f"You played {c['actor']} (seed {c['seed']}, scenario {model.scenario_name}).",
         "",
@@ -47,7 +48,7 @@ def format_comparison(model: ClassroomModel, color: bool = False) -> str:
         f"{'outcome':30}{c['outcome']:>18}{c['reference_outcome']:>18}",
         f"{'rounds played':30}{c['rounds']:>18}{c['reference_rounds']:>18}",
     ]
-    for k in ("assurance", "relief", "denuclearization", "undeclared", "tension"):
+    for k in c["state"]:
         lines.append(
             f"{k + ' at the end':30}{c['state'][k]:>18.2f}{c['reference_state'][k]:>18.2f}"
         )
@@ -189,6 +190,7 @@ def play(
     chooser = (
         _moves_chooser(moves) if moves is not None else _prompt_chooser(read, write, show_probs)
     )
+    assert model.seat is not None  # made with a player
     model.seat.chooser = chooser
     write(f"You are {actor} in the scenario '{scenario}': {rounds} rounds, seed {seed}.")
     write("The others are the model's agents. Each round everyone moves at once.")

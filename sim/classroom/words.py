@@ -12,7 +12,7 @@ Example:
 
 from __future__ import annotations
 
-from sim.model.names import ACTION_NAMES, Action
+from sim.model.names import ACTION_TABLE, Action
 
 #: Sequencing regimes in words (``configs`` keys on the left).
 REGIME_WORDS = {
@@ -49,7 +49,7 @@ MODEL_WORDS = {
 #: What "nobody" in the seat picker reads as.
 NOBODY_WORDS = "Nobody (the model plays every state)"
 
-ACTION_TITLES = {a: ACTION_NAMES[a].capitalize() for a in Action}
+ACTION_TITLES = {a: ACTION_TABLE[a].label for a in Action}
 
 #: Tooltips for every control (the page and the room).
 TIPS = {

@@ -128,7 +128,7 @@ def simulate(
         try:
             simulate_batch(
                 seeds, c.slot, c.theta, c.initial, c.trust0, c.coef, c.effects, s.streams,
-                s.counterpart, s.target, s.principal, s.policy, s.period, s.script, s.forced, s.report,
+                s.counterpart, s.target, s.principal, s.policy, s.rule_params, s.script, s.forced, s.report,
                 s.shift, s.tracked(full_trust), stop, fresh,
                 st.x, st.trust, st.last, st.tally, st.counts, st.peak,
                 record, hist.x, hist.actions, hist.trust, hist.flag,

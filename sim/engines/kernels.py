@@ -40,7 +40,7 @@ def stream_starts(seed, streams, out):
 @kernel(parallel=True, nrt=True)
 def simulate_batch(
     seeds, slot, theta, initial, trust0, coef, effects, streams,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     t_stop, fresh,
     X, TRUST, LAST, TALLY, COUNTS, PEAK,
     record, REC_X, REC_ACTIONS, REC_TRUST, REC_FLAG,
@@ -55,12 +55,13 @@ def simulate_batch(
     """
     rounds = script.shape[0]
     n_actors, n_features = counterpart.shape[0], N_FEATURES
+    n_actions = coef.shape[3]  # (sets, actors, types, actions, terms): the action table's rows
     for r in prange(seeds.shape[0]):
         s = slot[r]
         starts = np.empty(streams.shape[0], dtype=np.uint64)
         actions = np.empty(n_actors, dtype=np.int64)
-        probs = np.empty((n_actors, tparams.shape[2], 3))
-        f, u, lik = np.empty(n_features), np.empty(3), np.empty(tparams.shape[2])
+        probs = np.empty((n_actors, tparams.shape[2], n_actions))
+        f, u, lik = np.empty(n_features), np.empty(n_actions), np.empty(tparams.shape[2])
         stream_starts(seeds[r], streams, starts)
         if fresh:
             start_run(
@@ -84,7 +85,7 @@ def simulate_batch(
         play(
             t_stop, X[r], TRUST[r], LAST[r], TALLY[r], COUNTS[r], PEAK[r],
             theta[s], initial[s], coef[s], effects[s], starts,
-            counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
             record, REC_X[r], REC_ACTIONS[r], REC_TRUST[r], REC_FLAG[r], actions, probs, f, u,
             terms[s], tparams[s], n_types, model, TYPES[r], BELIEF[r], lik,
         )  # fmt: skip
@@ -107,16 +108,17 @@ def blank_rounds(first, rec_x, rec_actions, rec_trust, rec_flag):
 @kernel(nrt=True)
 def _replay_one(
     s, observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
     """:func:`~sim.model.likelihood.replay` for parameter set ``s``, with its work arrays."""
-    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
-    lik, mix = np.empty(tparams.shape[2]), np.empty(3)
+    n_actions = coef.shape[3]
+    out, f, u = np.empty(n_actions), np.empty(N_FEATURES), np.empty(n_actions)
+    lik, mix = np.empty(tparams.shape[2]), np.empty(n_actions)
     replay(
         observed, flagged, theta[s], initial[s], trust0[s], coef[s], effects[s],
-        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
         X[s], TRUST[s], LAST[s], TALLY[s], COUNTS[s], PEAK[s], LOGP[s], PROBS[s], out, f, u,
         terms[s], tparams[s], n_types, model, report, BELIEF[s], lik, mix, LOGF[s],
     )  # fmt: skip
@@ -125,7 +127,7 @@ def _replay_one(
 @kernel(parallel=True, nrt=True)
 def replay_batch(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
@@ -135,7 +137,7 @@ def replay_batch(
     for s in prange(theta.shape[0]):
         _replay_one(
             s, observed, flagged, theta, initial, trust0, coef, effects,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
             terms, tparams, n_types, model, report, BELIEF, LOGF,
         )  # fmt: skip
@@ -144,7 +146,7 @@ def replay_batch(
 @kernel(nrt=True)
 def replay_serial(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
     terms, tparams, n_types, model, report, BELIEF, LOGF,
 ):  # fmt: skip
@@ -154,7 +156,7 @@ def replay_serial(
     for s in range(theta.shape[0]):
         _replay_one(
             s, observed, flagged, theta, initial, trust0, coef, effects,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             X, TRUST, LAST, TALLY, COUNTS, PEAK, LOGP, PROBS,
             terms, tparams, n_types, model, report, BELIEF, LOGF,
         )  # fmt: skip
@@ -163,7 +165,7 @@ def replay_serial(
 @kernel(parallel=True, nrt=True)
 def forecast_batch(
     horizon, n_paths, seeds, theta, initial, coef, terms, effects, tparams, streams,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     n_types, fixed_type, model, X, TRUST, LAST, TALLY, COUNTS, PEAK, BELIEF, OUT,
 ):  # fmt: skip
     """``OUT[s, h, i, a]``: the model's forecast of actor i's action a, h + 1 months after
@@ -171,16 +173,16 @@ def forecast_batch(
     over ``n_paths`` paths (:func:`~sim.model.forecast.forecast_path`); path p of set s
     draws from the random streams of seed ``seeds[s] + p``. On all threads; the state
     arrays are not changed."""
-    n_actors = counterpart.shape[0]
+    n_actors, n_actions = counterpart.shape[0], OUT.shape[3]
     Kt = tparams.shape[2]
     for s in prange(theta.shape[0]):
         starts = np.empty(streams.shape[0], dtype=np.uint64)
         types, actions = np.empty(n_actors, dtype=np.int64), np.empty(n_actors, dtype=np.int64)
-        probs = np.zeros((n_actors, Kt, 3))
-        f, u, lik = np.empty(N_FEATURES), np.empty(3), np.empty(Kt)
+        probs = np.zeros((n_actors, Kt, n_actions))
+        f, u, lik = np.empty(N_FEATURES), np.empty(n_actions), np.empty(Kt)
         for h in range(horizon):
             for i in range(n_actors):
-                for a in range(3):
+                for a in range(n_actions):
                     OUT[s, h, i, a] = 0.0
         for p in range(n_paths):
             x, trust, last = X[s].copy(), TRUST[s].copy(), LAST[s].copy()
@@ -194,12 +196,12 @@ def forecast_batch(
             forecast_path(
                 horizon, x, trust, last, tally, counts, peak, belief, theta[s], initial[s],
                 coef[s], terms[s], effects[s], tparams[s], starts, counterpart, target, principal,
-                policy, period, script, forced, report, shift, tracked, n_types, fixed_type, model,
+                policy, rule_params, script, forced, report, shift, tracked, n_types, fixed_type, model,
                 types, actions, probs, f, u, lik, OUT[s],
             )  # fmt: skip
         for h in range(horizon):
             for i in range(n_actors):
-                for a in range(3):
+                for a in range(n_actions):
                     OUT[s, h, i, a] /= n_paths
 
 
@@ -212,7 +214,7 @@ def _loglik_one(
     s, values, w_param, w_array, w_offset, refresh, fix_prior,
     theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
     rest_type, observed, flagged, mask, use_flags,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     n_types, model, report,
 ):  # fmt: skip
     """The log-likelihood of the ``mask`` months under parameter set ``s``: the fixed
@@ -253,16 +255,17 @@ def _loglik_one(
                     1.0, max(0.0, 1.0 - (total - tparams[i, k, TP.prior]))
                 )
     M, A = observed.shape
+    n_actions = coef.shape[2]  # (actors, types, actions, terms)
     x, trust = np.empty(initial.shape[0]), np.empty((A, A))
     last, tally = np.empty(A, dtype=np.int64), np.empty(N_TALLY, dtype=np.int64)
-    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(2)
-    logp, probs, logf = np.empty((M, A)), np.empty((M, A, 3)), np.empty(M)
+    counts, peak = np.empty((A, n_actions), dtype=np.int64), np.empty(2)
+    logp, probs, logf = np.empty((M, A)), np.empty((M, A, n_actions)), np.empty(M)
     belief = np.empty((A, tparams.shape[1]))
-    out, f, u = np.empty(3), np.empty(N_FEATURES), np.empty(3)
-    lik, mix = np.empty(tparams.shape[1]), np.empty(3)
+    out, f, u = np.empty(n_actions), np.empty(N_FEATURES), np.empty(n_actions)
+    lik, mix = np.empty(tparams.shape[1]), np.empty(n_actions)
     replay(
         observed, flagged, theta, initial, trust0, coef, effects,
-        counterpart, target, principal, policy, period, script, forced, shift, tracked,
+        counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
         x, trust, last, tally, counts, peak, logp, probs, out, f, u,
         terms, tparams, n_types, model, report, belief, lik, mix, logf,
     )  # fmt: skip
@@ -354,7 +357,7 @@ def loglik_sets(
     values, w_param, w_array, w_offset, refresh, fix_prior,
     theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
     rest_type, observed, flagged, mask, use_flags,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     n_types, model, report, out,
 ):  # fmt: skip
     """``out[s]``: the exact log-likelihood of a record's ``mask`` months (moves, and with
@@ -374,7 +377,7 @@ def loglik_sets(
             s, values, w_param, w_array, w_offset, refresh, fix_prior,
             theta0, initial0, trust00, weights0, effects0, tshift0, tparams0, coef0, terms,
             rest_type, observed, flagged, mask, use_flags,
-            counterpart, target, principal, policy, period, script, forced, shift, tracked,
+            counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
             n_types, model, report,
         )  # fmt: skip
 

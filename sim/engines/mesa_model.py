@@ -52,7 +52,17 @@ from sim.model.dynamics import (
     record_round,
     start_run,
 )
-from sim.model.names import ACTION_NAMES, OUTCOME_NAMES, STATE_VARS, TP, Action, Outcome, T, V
+from sim.model.names import (
+    ACTION_NAMES,
+    N_ACTIONS,
+    OUTCOME_NAMES,
+    STATE_VARS,
+    TP,
+    Action,
+    Outcome,
+    T,
+    V,
+)
 from sim.model.params import ModelConfig, config_dict
 from sim.model.policies import code as policy_code
 from sim.model.uncertainty import Uncertainty
@@ -103,15 +113,15 @@ class Decision:
         round: the round being decided (1-based).
         policy_action: the action the agent's own policy drew (its random number
             is consumed either way, so other agents are unaffected by a choice).
-        probabilities: the logit rule's (concede, hedge, escalate) probabilities
-            in the state the agent faces (for a rule policy: what a logit player
+        probabilities: the logit rule's probability of each action (concede, hedge,
+            escalate, …: the action table's order) in the state the agent faces (for a rule policy: what a logit player
             in its seat would weigh).
         forced: the action a scheduled event forces this round, or None.
     """
 
     round: int
     policy_action: Action
-    probabilities: tuple[float, float, float]
+    probabilities: tuple[float, ...]
     forced: Action | None
 
 
@@ -172,14 +182,14 @@ class StateAgent(mesa.Agent):
         self.chooser: Chooser | None = None
         self.decision: Decision | None = None
         self.source: str | None = None
-        self._probs = np.empty(3)
+        self._probs = np.empty(N_ACTIONS)
 
-    def probabilities(self, policy: str = "logit") -> tuple[float, float, float]:
-        """The probabilities of (concede, hedge, escalate) this agent faces in the coming
+    def probabilities(self, policy: str = "logit") -> tuple[float, ...]:
+        """The probability of each action (concede, hedge, escalate, …) this agent faces in the coming
         round (the current state with that round's scheduled events applied), under
         the logit rule (default) or under its own policy (``policy="own"``)."""
         p = self.model.decision_point().probabilities(self.name, policy)
-        return (float(p[0]), float(p[1]), float(p[2]))
+        return tuple(float(q) for q in p)
 
     def forced_action(self, t: int | None = None) -> Action | None:
         """The action a scheduled event forces on this agent in round ``t`` (default: the coming one)."""
@@ -204,7 +214,7 @@ class StateAgent(mesa.Agent):
         if forced is not None:
             self.source = "event"
         if self.model.structure.policy[self.index] == _LOGIT:
-            probs = (float(self._probs[0]), float(self._probs[1]), float(self._probs[2]))
+            probs = tuple(float(q) for q in self._probs)
         else:
             probs = self.probabilities()
         self.decision = Decision(t, _ACTIONS[code], probs, forced)
@@ -365,14 +375,14 @@ class NegotiationModel(OneRun, mesa.Model):
         self._tracked = s.tracked(full_trust=True)  # one run: the page shows the whole matrix
         self._actions = np.full(A, 1, dtype=np.int64)
         self._f = np.empty(c.weights.shape[3])  # work arrays: features, utilities
-        self._u = np.empty(3)
+        self._u = np.empty(N_ACTIONS)
         self._lik = np.empty(c.tparams.shape[2])
-        self._probs = np.empty((A, c.tparams.shape[2], 3))  # by actor and type (decide)
+        self._probs = np.empty((A, c.tparams.shape[2], N_ACTIONS))  # by actor and type (decide)
         st = self.state
         # one-run views, made once: each step hands the compiled functions the same arrays
         run = (st.x[0], st.trust[0], st.last[0], st.tally[0])
         self._decide_args = (*run, c.coef[0], c.terms[0], st.types[0], c.theta[0], self._starts,
-                             s.counterpart, s.principal, s.policy, s.period, s.script, s.forced,
+                             s.counterpart, s.principal, s.policy, s.rule_params, s.script, s.forced,
                              s.n_types, s.model == BELIEFS, self._probs)  # fmt: skip
         self._learn_args = (
             self._actions,
@@ -392,7 +402,7 @@ class NegotiationModel(OneRun, mesa.Model):
         # the whole round in one call (see step): the batch engine's play, for this run
         self._play_args = (*run, st.counts[0], st.peak[0], c.theta[0], c.initial[0], c.coef[0],
                            c.effects[0], self._starts, s.counterpart, s.target, s.principal,
-                           s.policy, s.period, s.script, s.forced, s.report, s.shift, self._tracked,
+                           s.policy, s.rule_params, s.script, s.forced, s.report, s.shift, self._tracked,
                            True, h.x[0], h.actions[0], h.trust[0], h.flag[0], self._actions,
                            self._probs, self._f, self._u, c.terms[0], c.tparams[0], s.n_types,
                            s.model, st.types[0], st.belief[0], self._lik)  # fmt: skip

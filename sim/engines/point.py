@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.model.compile import Compiled, compile_configs
 from sim.model.dynamics import action_probabilities, actor_utilities, begin_round
-from sim.model.names import Outcome, T
+from sim.model.names import N_ACTIONS, Outcome, T
 from sim.model.params import ModelConfig
 from sim.model.policies import code as policy_code
 
@@ -66,13 +66,13 @@ class DecisionPoint:
     def utilities(
         self, actor: str, reacting_to: str | None = None, action: int | None = None
     ) -> np.ndarray:
-        """``actor``'s utilities of (concede, hedge, escalate); with ``reacting_to`` and
+        """``actor``'s utility of each action (concede, hedge, escalate, …); with ``reacting_to`` and
         ``action``, as if that actor had just played ``action`` instead."""
         s, c = self.compiled.structure, self.compiled
         last = self.last.copy()
         if reacting_to is not None:
             last[self.index(reacting_to)] = action
-        f, u = np.empty(c.weights.shape[3]), np.empty(3)
+        f, u = np.empty(c.weights.shape[3]), np.empty(N_ACTIONS)
         i = self.index(actor)
         actor_utilities(i, self.types[i], self.x, self.trust, last, self.tally, c.coef[0],
                         c.terms[0], c.theta[0], s.counterpart, s.principal, f, u,
@@ -80,15 +80,15 @@ class DecisionPoint:
         return u
 
     def probabilities(self, actor: str, policy: str = "logit") -> np.ndarray:
-        """``actor``'s probabilities of (concede, hedge, escalate) under the logit rule, or
+        """``actor``'s probability of each action under the logit rule, or
         under its own policy (``policy="own"``)."""
         s, c = self.compiled.structure, self.compiled
         pol = s.policy if policy == "own" else np.full_like(s.policy, policy_code("logit"))
-        out, f, u = np.empty(3), np.empty(c.weights.shape[3]), np.empty(3)
+        out, f, u = np.empty(N_ACTIONS), np.empty(c.weights.shape[3]), np.empty(N_ACTIONS)
         i = self.index(actor)
         action_probabilities(i, self.types[i], self.round, self.x, self.trust, self.last, self.tally,
                              c.coef[0], c.terms[0], c.theta[0], s.counterpart, s.principal, pol,
-                             s.period, s.script, c.tparams[0], out, f, u)  # fmt: skip
+                             s.rule_params, s.script, c.tparams[0], out, f, u)  # fmt: skip
         return out
 
 

@@ -46,14 +46,16 @@ PACKAGE = Path(__file__).resolve().parent.parent
 
 @functools.cache
 def code_hash() -> str:
-    """16 hex digits of SHA-256 over the compiled sources, each with its path in the package."""
-    from sim.model.jit import SOURCES
+    """16 hex digits of SHA-256 over the compiled sources, each with its path in the package,
+    and what the compiled code reads from outside them (:func:`sim.model.jit.outside_sources`)."""
+    from sim.model.jit import SOURCES, outside_sources
 
     h = hashlib.sha256()
     for path in SOURCES:
         if path.exists():
             h.update(str(path.relative_to(PACKAGE)).encode())
             h.update(path.read_bytes())
+    h.update(outside_sources())
     return h.hexdigest()[:16]
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.model.names import STATE_VARS, T
+from sim.model.names import N_ACTIONS, STATE_VARS, T
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
     from sim.model.compile import Compiled
@@ -42,7 +42,7 @@ class State:
             trust=np.zeros((n_runs, n_actors, n_actors)),
             last=np.zeros((n_runs, n_actors), dtype=np.int64),
             tally=np.zeros((n_runs, len(T)), dtype=np.int64),
-            counts=np.zeros((n_runs, n_actors, 3), dtype=np.int64),
+            counts=np.zeros((n_runs, n_actors, N_ACTIONS), dtype=np.int64),
             peak=np.zeros((n_runs, 2)),
             types=np.zeros((n_runs, n_actors), dtype=np.int64),
             belief=np.zeros((n_runs, n_actors, n_types)),

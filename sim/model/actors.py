@@ -17,12 +17,14 @@ Adding Japan or Russia is configuration only: an actor with role ``ally`` or
 
 from __future__ import annotations
 
-from sim.model.names import ACTION_NAMES, ROLES, Action
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, ROLES, Action
 
 __all__ = ["ACTION_NAMES", "ROLES", "ROLE_EFFECTS", "ROLE_WORDS", "Action", "describe_action"]
 
 #: Default effect of each action on the shared state, by role. A push p moves a
 #: variable v by step_size * p * (1 - v) if p > 0, by step_size * p * v if p < 0.
+#: An action a role does not list (or lists as ``{}``) moves nothing unless the
+#: actor's own ``effects`` say so.
 ROLE_EFFECTS: dict[str, dict[str, dict[str, float]]] = {
     "target": {
         "concede": {"denuclearization": 1.0, "undeclared": -0.5, "tension": -0.5},
@@ -46,7 +48,8 @@ ROLE_EFFECTS: dict[str, dict[str, dict[str, float]]] = {
     },
 }
 
-#: What each action means, by role, for narratives and legends.
+#: What each action means, by role, for narratives and legends (an action a role does not
+#: list is told by its row of :data:`sim.model.names.ACTION_TABLE`).
 ROLE_WORDS: dict[str, dict[str, str]] = {
     "target": {
         "concede": "dismantles a site, declares facilities and admits inspectors",
@@ -78,4 +81,5 @@ def describe_action(role: str, action: Action | int) -> str:
         >>> describe_action("target", Action.HEDGE)
         'keeps the test moratorium while work continues at undeclared bases'
     """
-    return ROLE_WORDS[role][ACTION_NAMES[int(action)]]
+    spec = ACTION_TABLE[int(action)]
+    return ROLE_WORDS[role].get(spec.name) or spec.doc or spec.label.lower()

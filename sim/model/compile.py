@@ -26,9 +26,10 @@ import numpy as np
 
 from sim.model.decisions import utility_terms
 from sim.model.events import SHIFT_KEYS, event_effects
-from sim.model.names import ACTION_NAMES, FEATURES, MODELS, STATE_VARS, TP, TypeParam
+from sim.model.names import ACTION_NAMES, FEATURES, MODELS, N_ACTIONS, STATE_VARS, TP, TypeParam
 from sim.model.params import RUN_PARAMS, ModelConfig, P, role_effects, type_priors
 from sim.model.policies import code as policy_code
+from sim.model.policies import policy_class
 from sim.model.rng import IMAGERY, stream_id
 from sim.model.sequencing import conditionality
 
@@ -47,7 +48,9 @@ class Structure:
         principal: the principal's index.
         counterpart: (A,) whom each actor watches: the target, or for it the principal.
         policy: (A,) each actor's policy code (:mod:`sim.model.policies`).
-        period: (A,) each actor's GRIT period.
+        rule_params: (A, M) each actor's rule parameters, in the order its policy declares
+            them (:attr:`sim.model.policies.Policy.parameters`; a GRIT period, …): what a
+            rule reads as ``ctx.params`` (M: the most any actor's rule has, at least 1).
         script: (rounds, A) scripted action code, -1 where the actor is not scripted.
         forced: (rounds, A) action code forced by an event, -1 for none.
         report: (rounds,) a published report flags the target's hedging that round.
@@ -68,7 +71,7 @@ class Structure:
     principal: int
     counterpart: np.ndarray
     policy: np.ndarray
-    period: np.ndarray
+    rule_params: np.ndarray
     script: np.ndarray
     forced: np.ndarray
     report: np.ndarray
@@ -110,15 +113,16 @@ class Compiled:
         theta: (U, len(P)) per-run scalars by name, e.g. ``theta[:, P.rationality]``.
         initial: (U, V) the state at round 0 (and the resting levels for drift).
         trust0: (U, A) each actor's initial trust in every other actor.
-        weights: (U, A, 3, K) utility weights ``weights[u, actor, action, feature]``.
-        effects: (U, A, 3, V) each action's push on each state variable.
-        tshift: (U, A, Kt, 3, K) each type's shift of the weights (a type's weights are
+        weights: (U, A, N, K) utility weights ``weights[u, actor, action, feature]``
+            (N = :data:`~sim.model.names.N_ACTIONS`, the rows of the action table).
+        effects: (U, A, N, V) each action's push on each state variable.
+        tshift: (U, A, Kt, N, K) each type's shift of the weights (a type's weights are
             ``weights + tshift[..., type, :, :]``); Kt is the most types any actor has.
         tparams: (U, A, Kt, len(TypeParam)) each type's prior, trustworthiness,
             covert work and momentum (:class:`~sim.model.names.TypeParam`); padding types
             have prior 0.
         slot: (R,) which parameter set each run uses.
-        coef, terms: (U, A, Kt, 3, M) the weights plus each type's shift, as the
+        coef, terms: (U, A, Kt, N, M) the weights plus each type's shift, as the
             engines read them: the nonzero ones and their features
             (:func:`sim.model.decisions.utility_terms`), derived when the object is made.
     """
@@ -154,10 +158,36 @@ class Compiled:
         return self.theta[self.slot, P[name]]
 
 
+def rule_values(actor) -> tuple[float, ...]:
+    """An actor's rule parameters in the order its policy declares them: each from
+    ``actors.<actor>.rule.<name>``, else the actor's field of that name (``grit_period``),
+    else the rule's default (:attr:`sim.model.policies.Policy.parameters`).
+
+    Example:
+        >>> from sim.model.params import ActorConfig
+        >>> rule_values(ActorConfig(role="principal", policy="grit", grit_period=6))
+        (6.0,)
+    """
+    spec = policy_class(actor.policy).parameters
+    return tuple(
+        float(actor.rule[name] if name in actor.rule else getattr(actor, name, default))
+        for name, default in spec.items()
+    )
+
+
+def rule_params(actors: list) -> np.ndarray:
+    """(A, M) the actors' :func:`rule_values`, zero-padded to the longest (M at least 1)."""
+    rows = [rule_values(a) for a in actors]
+    out = np.zeros((len(rows), max([1, *map(len, rows)])))
+    for i, row in enumerate(rows):
+        out[i, : len(row)] = row
+    return out
+
+
 def structure_key(cfg: ModelConfig) -> tuple:
     """What must be equal for configs to share one batch."""
     actors = tuple(
-        (n, a.role, a.policy, tuple(a.script), a.grit_period, tuple(a.types), a.type)
+        (n, a.role, a.policy, tuple(a.script), rule_values(a), tuple(a.types), a.type)
         for n, a in cfg.actors.items()
         if a.enabled
     )
@@ -200,7 +230,7 @@ def compile_structure(cfg: ModelConfig) -> Structure:
             [principal if i == target else target for i in range(A)], dtype=np.int64
         ),
         policy=np.array([policy_code(a.policy) for a in actors.values()], dtype=np.int64),
-        period=np.array([a.grit_period for a in actors.values()], dtype=np.int64),
+        rule_params=rule_params(list(actors.values())),
         script=script,
         forced=forced,
         report=report,
@@ -241,7 +271,7 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     first = cfgs[0]
     distinct: dict[int, int] = {}
     slot = np.array([distinct.setdefault(id(c), len(distinct)) for c in cfgs], dtype=np.int64)
-    first_of = {}
+    first_of: dict[int, ModelConfig] = {}
     for c in cfgs:
         first_of.setdefault(id(c), c)
     unique = [first_of[k] for k in distinct]
@@ -254,17 +284,17 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
     theta = np.zeros((U, len(P)))
     initial = np.zeros((U, len(STATE_VARS)))
     trust0 = np.zeros((U, A))
-    weights = np.zeros((U, A, 3, len(FEATURES)))
-    effects = np.zeros((U, A, 3, len(STATE_VARS)))
+    weights = np.zeros((U, A, N_ACTIONS, len(FEATURES)))
+    effects = np.zeros((U, A, N_ACTIONS, len(STATE_VARS)))
     Kt = max(1, int(structure.n_types.max()))
-    tshift = np.zeros((U, A, Kt, 3, len(FEATURES)))
+    tshift = np.zeros((U, A, Kt, N_ACTIONS, len(FEATURES)))
     tparams = np.zeros((U, A, Kt, len(TypeParam)))
     feat_ix = {f: k for k, f in enumerate(FEATURES)}
     var_ix = {v: j for j, v in enumerate(STATE_VARS)}
     for u, cfg in enumerate(unique):
         for name in RUN_PARAMS:
             theta[u, P[name]] = getattr(cfg, name)
-        theta[u, P.kappa] = conditionality(cfg.regime)
+        theta[u, P["kappa"]] = conditionality(cfg.regime)
         for j, v in enumerate(STATE_VARS):
             initial[u, j] = getattr(cfg, v)
         for i, n in enumerate(names):
@@ -283,8 +313,9 @@ def compile_configs(cfgs: list[ModelConfig]) -> Compiled:
                 tparams[u, i, 0, TP.prior] = 1.0
                 tparams[u, i, 0, TP.trustworthy] = actor.trust
                 continue
-            priors = type_priors(actor.types)
-            for k, (tname, spec) in enumerate(actor.types.items()):
+            types = {n: t or {} for n, t in actor.types.items()}  # (validated: mappings)
+            priors = type_priors(types)
+            for k, (tname, spec) in enumerate(types.items()):
                 tparams[u, i, k, TP.prior] = priors[tname]
                 tparams[u, i, k, TP.trustworthy] = spec.get("trustworthy", 0.5)
                 tparams[u, i, k, TP.covert] = spec.get("covert", 0.0)
@@ -390,7 +421,7 @@ def slot(structure: Structure, key: str) -> Slot:
 def _one_slot(structure: Structure, key: str) -> Slot:
     from dataclasses import fields as dc_fields
 
-    from sim.model.names import F, V
+    from sim.model.names import Feature, Var
     from sim.model.validation import ConfigError
 
     ranges = {f.name: f.metadata.get("range", (None, None)) for f in dc_fields(ModelConfig)}
@@ -398,7 +429,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
     if key in RUN_PARAMS:
         return Slot(key, "theta", (int(P[key]),), ranges[key])
     if key in STATE_VARS:
-        return Slot(key, "initial", (int(V[key]),), (0.0, 1.0))
+        return Slot(key, "initial", (int(Var[key]),), (0.0, 1.0))
     if parts[0] == "actors" and len(parts) >= 3:
         name = parts[1]
         if name not in structure.names:
@@ -410,7 +441,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
             return Slot(key, "trust0", (i,), (0.0, 1.0))
         if len(parts) == 3 and parts[2] in _MOMENTUM:
             rows = max(1, int(structure.n_types.max(initial=0)))
-            tp = int(TP[parts[2]])
+            tp = int(TypeParam[parts[2]])
             return Slot(key, "tparams", (i, 0, tp), _MOMENTUM[parts[2]],
                         tuple((i, k, tp) for k in range(1, rows)))  # fmt: skip
         types = structure.type_names[i]
@@ -422,17 +453,20 @@ def _one_slot(structure: Structure, key: str) -> Slot:
                         f"{key}: this type takes the rest of the prior; set the other types' priors"
                     )
                 bounds = _MOMENTUM.get(parts[4], (0.0, 1.0))
-                return Slot(key, "tparams", (i, k, int(TP[parts[4]])), bounds)
+                return Slot(key, "tparams", (i, k, int(TypeParam[parts[4]])), bounds)
             if len(parts) == 6 and parts[4] in ACTION_NAMES and parts[5] in FEATURES:
                 return Slot(
                     key,
                     "tshift",
-                    (i, k, ACTION_NAMES.index(parts[4]), int(F[parts[5]])),
+                    (i, k, ACTION_NAMES.index(parts[4]), int(Feature[parts[5]])),
                     (-100.0, 100.0),
                 )
         if len(parts) == 4 and parts[2] in ACTION_NAMES and parts[3] in FEATURES:
             return Slot(
-                key, "weights", (i, ACTION_NAMES.index(parts[2]), int(F[parts[3]])), (-100.0, 100.0)
+                key,
+                "weights",
+                (i, ACTION_NAMES.index(parts[2]), int(Feature[parts[3]])),
+                (-100.0, 100.0),
             )
         if (
             len(parts) == 5
@@ -441,7 +475,7 @@ def _one_slot(structure: Structure, key: str) -> Slot:
             and parts[4] in STATE_VARS
         ):
             return Slot(
-                key, "effects", (i, ACTION_NAMES.index(parts[3]), int(V[parts[4]])), (-5.0, 5.0)
+                key, "effects", (i, ACTION_NAMES.index(parts[3]), int(Var[parts[4]])), (-5.0, 5.0)
             )
     raise ConfigError(
         f"{key} is not a numeric parameter that can be set per run; allowed: a per-run parameter "

@@ -15,10 +15,11 @@ and, under the default ``logit`` policy, plays a with probability
 
     P_i(a) = exp(rationality * U_i(a)) / sum_b exp(rationality * U_i(b)).
 
-A decision policy (:mod:`sim.model.policies`) turns the utilities into the
-three action probabilities; one uniform number per actor and round picks the
-action from them (:func:`draw`), so every engine draws the same action from the
-same number. Every function here works on one run: scalars and small arrays,
+A decision policy (:mod:`sim.model.policies`) turns the utilities into one
+probability per action (:data:`sim.model.names.ACTION_TABLE`: as many as the table
+has rows; every loop here runs over the array it is given); one uniform number per
+actor and round picks the action from them (:func:`draw`), so every engine draws the
+same action from the same number. Every function here works on one run: scalars and small arrays,
 summed in a fixed order, compiled by numba (:mod:`sim.model.jit`).
 
 Example:
@@ -92,7 +93,7 @@ def features(f, x, trust_cp, trust_principal, last_cp, flagged, theta, last_own)
 @kernel(inline="always")
 def utilities(u, coef, terms, i, ty, f):
     """Actor ``i``'s utilities as type ``ty``:
-    ``u[a] = sum_k (w[i, a, k] + s[i, ty, a, k]) * f[k]`` for the three actions, summed
+    ``u[a] = sum_k (w[i, a, k] + s[i, ty, a, k]) * f[k]`` for every action a, summed
     in feature order over the features whose weight is not zero.
 
     The weights come as a short list per (actor, type, action) — ``coef`` holds the
@@ -101,7 +102,7 @@ def utilities(u, coef, terms, i, ty, f):
     term with weight 0 adds exactly 0.0 to the sum, so skipping it gives the same
     number bit for bit while doing a fraction of the work.
     """
-    for a in range(3):
+    for a in range(u.shape[0]):
         s = 0.0
         for m in range(terms.shape[3]):
             k = terms[i, ty, a, m]
@@ -115,11 +116,11 @@ def utility_terms(weights, tshift):
     """The weights as short lists for :func:`utilities`: ``(coef, terms)``.
 
     Args:
-        weights: (..., A, 3, K) each actor's utility weights.
-        tshift: (..., A, Kt, 3, K) each type's shift of them.
+        weights: (..., A, n_actions, K) each actor's utility weights.
+        tshift: (..., A, Kt, n_actions, K) each type's shift of them.
 
     Returns:
-        ``coef`` (..., A, Kt, 3, M) float, the nonzero ``weights + tshift`` in feature
+        ``coef`` (..., A, Kt, n_actions, M) float, the nonzero ``weights + tshift`` in feature
         order, and ``terms`` (same shape) int, their features, -1 after the last
         (M is the longest list, at least 1).
 
@@ -162,19 +163,30 @@ def momentum(u, own_last, counterpart_last, inertia, in_kind):
 
 @kernel(inline="always")
 def logit_probabilities(u, rationality, out):
-    """Quantal-response probabilities of the three actions from utilities ``u`` into ``out``."""
-    z0, z1, z2 = rationality * u[0], rationality * u[1], rationality * u[2]
-    top = max(z0, max(z1, z2))  # the largest term is exp(0) = 1: two exponentials, not three
-    e0 = 1.0 if z0 == top else np.exp(z0 - top)
-    e1 = 1.0 if z1 == top else np.exp(z1 - top)
-    e2 = 1.0 if z2 == top else np.exp(z2 - top)
-    total = e0 + e1 + e2
-    out[0] = e0 / total
-    out[1] = e1 / total
-    out[2] = e2 / total
+    """Quantal-response probabilities of the actions from utilities ``u`` into ``out``:
+    ``exp(z_a - max z) / sum_b exp(z_b - max z)`` with ``z = rationality * u``. The
+    largest term is exp(0) = 1 and is not computed; the sum runs in action order."""
+    n = u.shape[0]
+    top = rationality * u[0]
+    for a in range(1, n):
+        top = max(top, rationality * u[a])
+    total = 0.0
+    for a in range(n):
+        z = rationality * u[a]
+        e = 1.0 if z == top else np.exp(z - top)
+        out[a] = e
+        total += e
+    for a in range(n):
+        out[a] = out[a] / total
 
 
 @kernel(inline="always")
 def draw(prob, u):
-    """The action whose cumulative-probability interval holds the uniform ``u``."""
-    return int(u >= prob[0]) + int(u >= prob[0] + prob[1])
+    """The action whose cumulative-probability interval holds the uniform ``u``: the
+    number of cumulative sums ``prob[0] + … + prob[a]`` (a < last) that ``u`` reaches."""
+    action = 0
+    cum = 0.0
+    for a in range(prob.shape[0] - 1):
+        cum += prob[a]
+        action += int(u >= cum)
+    return action

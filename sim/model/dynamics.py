@@ -22,7 +22,9 @@ A run that has ended (agreement or breakdown) is not played further. Every sum
 over actors runs in actor order, so results do not depend on how many runs are
 computed together, on which thread, or in which engine.
 
-Arrays of one run (A actors, V state variables, K features, R rounds):
+Arrays of one run (A actors, N actions — the rows of
+:data:`~sim.model.names.ACTION_TABLE` —, V state variables, K features, R rounds); every
+loop over actions runs over the length of the array it is given:
 
 ============  =============  ==================================================
 name          shape, type    meaning
@@ -31,27 +33,27 @@ x             (V,) float     the shared state
 trust         (A, A) float   trust[i, j]: i's trust in j (diagonal 1)
 last          (A,) int       each actor's last action (HEDGE before round 1)
 tally         (T,) int       round, outcome, end_round, flagged, detections, …
-counts        (A, 3) int     rounds each actor played each action
+counts        (A, N) int     rounds each actor played each action
 peak          (2,) float     the highest tension so far; the best progress so far
 types         (A,) int       each actor's private type (drawn once per run)
 belief        (A, Kt) float  the public belief about each actor's type
-probs         (A, Kt, 3)     this round's action probabilities by actor and type
+probs         (A, Kt, N)     this round's action probabilities by actor and type
 theta         (P,) float     per-run parameters by name (``theta[P.detect_prob]``)
 initial       (V,) float     the state at round 0 (resting levels for drift)
 trust0        (A,) float     each actor's initial trust in the others
-coef          (A, Kt, 3, M)  each type's nonzero utility weights (the actor's weights
+coef          (A, Kt, N, M)  each type's nonzero utility weights (the actor's weights
                              plus the type's shift), feature by feature
-terms         (A, Kt, 3, M)  int: the feature of each coefficient, in feature order;
+terms         (A, Kt, N, M)  int: the feature of each coefficient, in feature order;
                              -1 ends the list (see :func:`sim.model.decisions.utilities`)
-tparams       (A, Kt, 3)     each type's prior, trustworthiness, covert work
+tparams       (A, Kt, TP)    each type's prior, trustworthiness, covert work, momentum
 n_types       (A,) int       each actor's number of declared types (0: none)
 fixed_type    (A,) int       a type fixed by the config, -1 to draw it
 model         int            0 beliefs, 1 trust_rule (sim.model.beliefs)
-effects       (A, 3, V)      each action's push on each state variable
+effects       (A, N, V)      each action's push on each state variable
 starts        (A + 1,) u64   random stream starts: one per actor, then imagery
 counterpart   (A,) int       whom each actor watches
 policy        (A,) int       each actor's policy code (:mod:`sim.model.policies`)
-period        (A,) int       each actor's GRIT period
+rule_params   (A, M) float   each actor's rule parameters (a GRIT period, …), ctx.params
 script        (R, A) int     scripted action per round (-1: none)
 forced        (R, A) int     action forced by an event (-1: none)
 report        (R,) bool      a published report flags the target that round
@@ -100,7 +102,7 @@ def start_run(
         for j in range(n):
             trust[i, j] = 1.0 if i == j else trust0[i]
         last[i] = Action.HEDGE
-        for a in range(3):
+        for a in range(counts.shape[1]):
             counts[i, a] = 0
     for k in range(tally.shape[0]):
         tally[k] = 0
@@ -144,15 +146,15 @@ def action_probabilities(
     counterpart,
     principal,
     policy,
-    period,
+    rule_params,
     script,
     tparams,
     out,
     f,
     u,
 ):
-    """Actor ``i``'s probabilities of (concede, hedge, escalate) in round ``t`` if it is of
-    type ``ty``, into ``out``.
+    """Actor ``i``'s probability of each action in round ``t`` if it is of type ``ty``,
+    into ``out``.
 
     Features of the state seen from i's seat (into ``f``), then utilities with the
     type's momentum (into ``u``), then i's policy.
@@ -161,14 +163,14 @@ def action_probabilities(
     features(f, x, trust[i, cp], trust[i, principal], last[cp], tally[T.flagged], theta, last[i])
     utilities(u, coef, terms, i, ty, f)
     momentum(u, last[i], last[cp], tparams[i, ty, TP.inertia], tparams[i, ty, TP.in_kind])
-    ctx = Context(t, last[i], last[cp], script[t - 1, i], period[i], theta[P.rationality])
+    ctx = Context(t, last[i], last[cp], script[t - 1, i], rule_params[i], theta[P.rationality])
     policy_probabilities(policy[i], ctx, u, out)
 
 
 @kernel(inline="always")
 def decide(
     i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart, principal,
-    policy, period, script, forced, n_types, learn, probs, f, u, tparams,
+    policy, rule_params, script, forced, n_types, learn, probs, f, u, tparams,
 ):  # fmt: skip
     """Actor ``i``'s action in the coming round t: its policy's probabilities as its own
     type (``types[i]``), drawn with its own uniform number of round t; an action forced
@@ -188,7 +190,7 @@ def decide(
         kk = k if n > 1 else ty
         action_probabilities(
             i, kk, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-            policy, period, script, tparams, probs[i, kk], f, u,
+            policy, rule_params, script, tparams, probs[i, kk], f, u,
         )  # fmt: skip
     action = draw(probs[i, ty], uniform(starts[i], t))
     if forced[t - 1, i] >= 0:
@@ -199,26 +201,26 @@ def decide(
 @kernel
 def type_mixture(
     i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-    policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
+    policy, rule_params, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
 ):  # fmt: skip
     """What an observer who does not know actor ``i``'s type expects it to do in round
     ``t``: ``mix[a] = sum_k belief[i, k] * P(a | type k)`` (the type-k probabilities from
     :func:`action_probabilities`), and ``lik[k] = P(move | type k)`` for its types. A move
     forced by an event has probability 1 whatever the type."""
     n = max(1, n_types[i])
-    for a in range(3):
+    for a in range(mix.shape[0]):
         mix[a] = 0.0
     for k in range(n):
         if forced[t - 1, i] >= 0:
-            for a in range(3):
+            for a in range(out.shape[0]):
                 out[a] = 1.0 if a == forced[t - 1, i] else 0.0
         else:
             action_probabilities(
                 i, k, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-                policy, period, script, tparams, out, f, u,
+                policy, rule_params, script, tparams, out, f, u,
             )  # fmt: skip
         w = belief[i, k] if n_types[i] > 0 else 1.0
-        for a in range(3):
+        for a in range(mix.shape[0]):
             mix[a] += w * out[a]
         lik[k] = out[move]
 
@@ -419,7 +421,7 @@ def finish_round(
 @kernel
 def play(
     t_stop, x, trust, last, tally, counts, peak, theta, initial, coef, effects, starts,
-    counterpart, target, principal, policy, period, script, forced, report, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, report, shift, tracked,
     record, rec_x, rec_actions, rec_trust, rec_flag, actions, probs, f, u,
     terms, tparams, n_types, model, types, belief, lik,
 ):  # fmt: skip
@@ -427,8 +429,8 @@ def play(
 
     The state arrays are updated in place. With ``record``, the state after each
     round goes into the history arrays (see :func:`record_round`). ``actions``
-    (one int per actor), ``probs`` (actor x type x 3), ``f`` (one per feature), ``u``
-    (3) and ``lik`` (one per type) are work arrays.
+    (one int per actor), ``probs`` (actor x type x action), ``f`` (one per feature), ``u``
+    (one per action) and ``lik`` (one per type) are work arrays.
     """
     n = last.shape[0]
     learn = model == BELIEFS
@@ -441,7 +443,7 @@ def play(
         for i in range(n):
             actions[i] = decide(
                 i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
-                principal, policy, period, script, forced, n_types, learn, probs, f, u, tparams,
+                principal, policy, rule_params, script, forced, n_types, learn, probs, f, u, tparams,
             )  # fmt: skip
         if learn:
             learn_moves(tally[T.round] + 1, actions, forced, probs, belief, n_types, lik)
@@ -456,7 +458,7 @@ def play(
 def actor_utilities(
     i, ty, x, trust, last, tally, coef, terms, theta, counterpart, principal, f, u, tparams
 ):
-    """Actor ``i``'s utilities of its three actions in this state as type ``ty``, into ``u``
+    """Actor ``i``'s utility of each action in this state as type ``ty``, into ``u``
     (``f`` gets the features): the same features, weights and momentum the decisions
     use, for teaching tools."""
     cp = counterpart[i]

@@ -43,14 +43,14 @@ def types_from_belief(types, belief, n_types, fixed_type, starts):
 @kernel
 def forecast_path(
     horizon, x, trust, last, tally, counts, peak, belief, theta, initial, coef, terms, effects,
-    tparams, starts, counterpart, target, principal, policy, period, script, forced, report,
+    tparams, starts, counterpart, target, principal, policy, rule_params, script, forced, report,
     shift, tracked, n_types, fixed_type, model, types, actions, probs, f, u, lik, out,
 ):  # fmt: skip
     """Play ``horizon`` months from the state in the arrays (updated in place) and add each
     month's forecast to ``out[h, i, a]`` (months ahead x actors x actions): the
     observer's probability of actor i's action a in month h given the path so far.
 
-    ``types``, ``actions``, ``probs`` (actor x type x 3), ``f``, ``u`` and ``lik`` are work
+    ``types``, ``actions``, ``probs`` (actor x type x action), ``f``, ``u`` and ``lik`` are work
     arrays; ``starts`` are the path's random streams (one per actor, then imagery).
     """
     n = last.shape[0]
@@ -61,7 +61,7 @@ def forecast_path(
         for i in range(n):
             actions[i] = decide(
                 i, x, trust, last, tally, coef, terms, types, theta, starts, counterpart,
-                principal, policy, period, script, forced, n_types, True, probs, f, u, tparams,
+                principal, policy, rule_params, script, forced, n_types, True, probs, f, u, tparams,
             )  # fmt: skip
         for i in range(n):
             if forced[t - 1, i] >= 0:
@@ -69,11 +69,11 @@ def forecast_path(
                 continue
             k_n = n_types[i] if n_types[i] > 1 else 0
             if k_n == 0:
-                for a in range(3):
+                for a in range(out.shape[2]):
                     out[h, i, a] += probs[i, types[i], a]
             else:
                 for k in range(k_n):
-                    for a in range(3):
+                    for a in range(out.shape[2]):
                         out[h, i, a] += belief[i, k] * probs[i, k, a]
         if h == horizon - 1:
             break

@@ -52,14 +52,29 @@ _HERE = Path(__file__).resolve().parent
 SOURCES = sorted([*_HERE.rglob("*.py"), _HERE.parent / "engines" / "kernels.py"])
 
 
+def outside_sources() -> bytes:
+    """What the compiled code depends on besides the package's sources: any rows appended
+    to the action table (``$STALEMATE_EXTRA_ACTIONS``) and the plug-in rules
+    (:func:`sim.model.policies.plugin_sources`). The kernels size their arrays by
+    what they are given, but what is read from outside the sources must not share their
+    machine code, nor their ``code`` hash (:func:`sim.engines.provenance.code_hash`)."""
+    from sim.model.names import ACTION_TABLE, CORE_ACTIONS
+    from sim.model.policies import plugin_sources
+
+    extra = ACTION_TABLE[len(CORE_ACTIONS) :]
+    return (repr(extra).encode() if extra else b"") + plugin_sources()
+
+
 def source_hash() -> str:
-    """A hash of the compiled layers' sources and of the numba and Python versions."""
+    """A hash of the compiled layers' sources (and :func:`outside_sources`) and of the
+    numba and Python versions."""
     h = hashlib.sha256()
     h.update(f"numba {numba.__version__} python {sys.version}".encode())
     for path in SOURCES:
         if path.exists():
             h.update(str(path.relative_to(_HERE.parent)).encode())
             h.update(path.read_bytes())
+    h.update(outside_sources())
     return h.hexdigest()[:16]
 
 

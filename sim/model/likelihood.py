@@ -31,10 +31,11 @@ How the other pieces enter:
 Example:
     >>> import numpy as np
     >>> from sim.model.compile import compile_configs
+    >>> from sim.model.names import ACTION_NAMES
     >>> from sim.model.params import make_config
     >>> c = compile_configs([make_config(rounds=3)])
     >>> observed = np.ones((3, 4), dtype=np.int64)           # everybody hedges
-    >>> logp = np.empty((3, 4)); probs = np.empty((3, 4, 3))
+    >>> logp = np.empty((3, 4)); probs = np.empty((3, 4, len(ACTION_NAMES)))
     >>> replay_record(c, 0, observed, np.zeros(3, dtype=np.bool_), logp, probs)
     >>> bool(np.all(logp < 0)), np.allclose(probs.sum(axis=2), 1.0)
     (True, True)
@@ -47,20 +48,20 @@ import numpy as np
 from sim.model.beliefs import bayes
 from sim.model.dynamics import advance, begin_round, start_run, type_mixture
 from sim.model.jit import kernel
-from sim.model.names import T
+from sim.model.names import N_ACTIONS, T
 
 
 @kernel
 def replay(
     observed, flagged, theta, initial, trust0, coef, effects,
-    counterpart, target, principal, policy, period, script, forced, shift, tracked,
+    counterpart, target, principal, policy, rule_params, script, forced, shift, tracked,
     x, trust, last, tally, counts, peak, logp, probs, out, f, u,
     terms, tparams, n_types, model, report, belief, lik, mix, logf,
 ):  # fmt: skip
     """Replay ``observed`` (months, actors) with ``flagged`` (months,) for one parameter set.
 
     Fills ``logp[t, i]`` with log P(actor i did what it did in month t) and
-    ``probs[t, i]`` with its three probabilities, both one step ahead (from the
+    ``probs[t, i]`` with its probability of each action, both one step ahead (from the
     history before month t), and ``logf[t]`` with log P(month t's imagery verdict |
     the history and the target's move). Actors with private types enter through
     the forward filter: the probabilities are mixtures over their types weighted
@@ -80,9 +81,9 @@ def replay(
             move = observed[t - 1, i]
             type_mixture(
                 i, move, t, x, trust, last, tally, coef, terms, theta, counterpart, principal,
-                policy, period, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
+                policy, rule_params, script, forced, belief, n_types, lik, mix, out, f, u, tparams,
             )  # fmt: skip
-            for a in range(3):
+            for a in range(mix.shape[0]):
                 probs[t - 1, i, a] = mix[a]
             logp[t - 1, i] = np.log(mix[move])
             # safe before the other actors: decisions read trust, which moves in advance()
@@ -103,18 +104,18 @@ def replay_record(c, s: int, observed, flagged, logp, probs, state=None, logf=No
     A = st.n_actors
     x, trust = np.empty(c.initial.shape[1]), np.empty((A, A))
     last, tally = np.empty(A, dtype=np.int64), np.empty(len(T), dtype=np.int64)
-    counts, peak = np.empty((A, 3), dtype=np.int64), np.empty(2)
+    counts, peak = np.empty((A, N_ACTIONS), dtype=np.int64), np.empty(2)
     belief = np.empty(c.tparams.shape[1:3])
     if logf is None:
         logf = np.empty(observed.shape[0])
     replay(
         np.ascontiguousarray(observed, dtype=np.int64), np.ascontiguousarray(flagged, dtype=np.bool_),
         c.theta[s], c.initial[s], c.trust0[s], c.coef[s], c.effects[s],
-        st.counterpart, st.target, st.principal, st.policy, st.period, st.script, st.forced, st.shift,
+        st.counterpart, st.target, st.principal, st.policy, st.rule_params, st.script, st.forced, st.shift,
         st.tracked(), x, trust, last, tally, counts, peak, logp, probs,
-        np.empty(3), np.empty(c.weights.shape[3]), np.empty(3),
+        np.empty(N_ACTIONS), np.empty(c.weights.shape[3]), np.empty(N_ACTIONS),
         c.terms[s], c.tparams[s], st.n_types, st.model, st.report, belief,
-        np.empty(c.tparams.shape[2]), np.empty(3), logf,
+        np.empty(c.tparams.shape[2]), np.empty(N_ACTIONS), logf,
     )  # fmt: skip
     if state is not None:
         state.update(

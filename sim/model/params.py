@@ -23,11 +23,11 @@ import functools
 from dataclasses import MISSING, asdict, dataclass, fields
 from enum import IntEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.model.actors import ROLE_EFFECTS
 from sim.model.events import EVENT_KINDS, SHIFT_KEYS
-from sim.model.names import ACTION_NAMES, FEATURES, MODELS, ROLES, STATE_VARS
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, FEATURES, MODELS, ROLES, STATE_VARS, Var
 from sim.model.policies import POLICIES
 from sim.model.sequencing import REGIMES
 from sim.model.validation import (
@@ -64,11 +64,36 @@ __all__ = [
 ]
 
 
+def _with_action_weights(cls):
+    """Give the class one field per row of the action table, after ``in_kind``: the
+    actor's utility weights of that action (``actors.<actor>.concede``, …), so an action
+    added to :data:`sim.model.names.ACTION_TABLE` is configured like the others."""
+    annotations: dict[str, Any] = {}
+    for name, hint in cls.__annotations__.items():
+        if name in ACTION_NAMES:
+            continue  # declared for type checkers only; made below
+        annotations[name] = hint
+        if name == "in_kind":
+            for action in ACTION_TABLE:
+                annotations[action.name] = "dict[str, float]"
+                setattr(
+                    cls,
+                    action.name,
+                    param(
+                        dict, doc=f"utility weights of {action.label.lower()}: feature -> weight"
+                    ),
+                )
+    cls.__annotations__ = annotations
+    return cls
+
+
 @dataclass
+@_with_action_weights
 class ActorConfig:
     """One state at the table: its role, decision policy and preferences.
 
-    ``concede``, ``hedge`` and ``escalate`` map utility features (see
+    One mapping per action (``concede``, ``hedge``, ``escalate``: the rows of
+    :data:`sim.model.names.ACTION_TABLE`) maps utility features (see
     :class:`sim.model.names.Feature`) to weights: the utility of an action is the sum
     of weight x feature. ``effects`` overrides the role's default effect of each
     action on the shared state (see :data:`sim.model.actors.ROLE_EFFECTS`).
@@ -79,7 +104,7 @@ class ActorConfig:
 
     ``types`` are the actor's private types (see :data:`TYPE_KEYS`): each run draws
     one from their prior; a type's weights are the actor's weights plus the type's
-    own ``concede``/``hedge``/``escalate`` shifts. ``type`` fixes the type instead
+    own shifts of them, action by action. ``type`` fixes the type instead
     (for a lesson, a test, or the likelihood's check over type profiles).
     """
 
@@ -93,17 +118,21 @@ class ActorConfig:
     in_kind: float = param(
         0.0, -10, 10, "utility of answering its counterpart's last move in kind (reciprocity)"
     )
-    concede: dict[str, float] = param(dict, doc="utility weights of conceding")
-    hedge: dict[str, float] = param(dict, doc="utility weights of hedging")
-    escalate: dict[str, float] = param(dict, doc="utility weights of escalating")
+    if TYPE_CHECKING:  # one field per action, made from the table (_with_action_weights)
+        concede: dict[str, float] = param(dict)
+        hedge: dict[str, float] = param(dict)
+        escalate: dict[str, float] = param(dict)
     effects: dict[str, dict[str, float]] = param(
         dict, doc="action -> state var -> push (replaces the role's)"
     )
     script: list[str] = param(list, doc="actions for scripted play, one per round")
     grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
+    rule: dict[str, float] = param(
+        dict, doc="its policy's own parameters by name (a plug-in rule's), read as ctx.params"
+    )
     types: dict[str, dict[str, Any] | None] = param(
         dict,
-        doc="private types: name -> {prior, trustworthy, covert, concede/hedge/escalate shifts}",
+        doc="private types: name -> {prior, trustworthy, covert, shifts of the weights by action}",
     )
     type: str = param(
         "", doc="fix the actor's type to one of its types ('' draws it from the prior)"
@@ -116,7 +145,8 @@ class ActorConfig:
 #: types' ``trustworthy``); ``covert``: for the target, the chance it works at
 #: undeclared sites while it concedes or escalates (what imagery can catch);
 #: ``inertia``/``in_kind``: the type's own momentum (default: the actor's);
-#: ``concede``/``hedge``/``escalate``: feature -> shift added to the actor's weights.
+#: ``concede``/``hedge``/``escalate`` (every action of the table): feature -> shift added
+#: to the actor's weights.
 TYPE_KEYS = ("prior", "trustworthy", "covert", "inertia", "in_kind", *ACTION_NAMES)
 #: Type keys that are utilities (any sign) rather than probabilities in [0, 1].
 TYPE_MOMENTUM = ("inertia", "in_kind")
@@ -200,9 +230,32 @@ class EventConfig:
     force: dict[str, str] = param(dict, doc="actor -> action forced this round")
 
 
+def _with_start_values(cls):
+    """Give the class one field per state variable, after ``regime``: its starting value
+    (``kind="state"``, in [0, 1]), with the default and meaning of its row of
+    :class:`sim.model.names.Var`. A variable added to the table is a parameter at once."""
+    annotations: dict[str, Any] = {}
+    for name, hint in cls.__annotations__.items():
+        if name in STATE_VARS:
+            continue  # declared for type checkers only; made below
+        annotations[name] = hint
+        if name == "regime":
+            for v in Var:
+                annotations[v.name] = "float"
+                setattr(cls, v.name, param(v.start, 0, 1, f"{v.doc} at the start", kind="state"))
+    cls.__annotations__ = annotations
+    return cls
+
+
 @dataclass
+@_with_start_values
 class ModelConfig:
-    """Every parameter of one negotiation run (defaults: the 2018 baseline)."""
+    """Every parameter of one negotiation run (defaults: the 2018 baseline).
+
+    The starting value of each state variable (``assurance``, ``relief``, …; the rows of
+    :class:`sim.model.names.Var`) is a parameter of the same name; assurance, relief,
+    enforcement and tension also revert to it (:func:`sim.model.dynamics.transition`).
+    """
 
     rounds: int = param(200, 1, 100_000, "rounds in the horizon")
     model: str = param(
@@ -210,22 +263,13 @@ class ModelConfig:
         doc="beliefs (Bayesian beliefs over private types set trust) | trust_rule (the heuristic rule)",
     )
     regime: str = param("denuclearization_first", doc="sequencing regime")
-    assurance: float = param(
-        0.4, 0, 1, "security assurance on the table at the start", kind="state"
-    )
-    relief: float = param(
-        0.0, 0, 1, "nominal sanctions relief on the table at the start", kind="state"
-    )
-    enforcement: float = param(
-        0.9, 0, 1, "nominal sanctions enforcement by enforcers", kind="state"
-    )
-    denuclearization: float = param(
-        0.0, 0, 1, "verified denuclearization at the start", kind="state"
-    )
-    undeclared: float = param(
-        0.3, 0, 1, "undeclared (hidden) capability at the start", kind="state"
-    )
-    tension: float = param(0.3, 0, 1, "tension at the start; also its resting level", kind="state")
+    if TYPE_CHECKING:  # one field per state variable, made from the table (_with_start_values)
+        assurance: float = param(0.4)
+        relief: float = param(0.0)
+        enforcement: float = param(0.9)
+        denuclearization: float = param(0.0)
+        undeclared: float = param(0.3)
+        tension: float = param(0.3)
     detect_prob: float = param(0.3, 0, 1, "P(covert hedging is caught) per round", kind="run")
     false_alarm_prob: float = param(
         0.05, 0, 1, "P(a false alarm) per round without hedging", kind="run"
@@ -464,6 +508,13 @@ def validate(cfg: ModelConfig) -> None:
                 check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
         for i, a in enumerate(actor.script):
             check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
+        if actor.rule:
+            from sim.model.policies import policy_class
+
+            declared = tuple(policy_class(actor.policy).parameters)
+            for name, value in actor.rule.items():
+                check_choice(f"{key}.rule ({actor.policy}'s parameters)", name, declared)
+                check_number(f"{key}.rule.{name}", value, -1e6, 1e6)
         validate_types(actor, key)
         if actor.policy == "scripted" and actor.enabled and not actor.script:
             raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")

@@ -33,6 +33,7 @@ from statistics import NormalDist
 
 import numpy as np
 
+from sim.model.names import STATE_VARS
 from sim.model.params import RUN_PARAMS
 from sim.model.rng import stream_id, stream_start, uniform
 
@@ -112,8 +113,7 @@ def prior_for(key: str) -> Prior:
         return PRIORS["rationality"]
     if key.endswith((".prior", ".trustworthy", ".covert")) and ".types." in key:
         return PRIORS["unit"]
-    if key in _UNIT or key.endswith(".trust") or key in ("assurance", "relief", "enforcement", "denuclearization",
-                                                          "undeclared", "tension"):  # fmt: skip
+    if key in _UNIT or key.endswith(".trust") or key in STATE_VARS:  # every state variable is 0-1
         return PRIORS["unit"]
     if key in RUN_PARAMS:
         return PRIORS["positive"]

@@ -12,23 +12,23 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model.actors import ROLE_WORDS
+from sim.model.actors import describe_action
 from sim.model.events import describe
-from sim.model.names import ACTION_NAMES, Action, Outcome, T, V
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, Action, Outcome, T, V
 from sim.model.params import P
 
-VERBS = {"concede": "concedes", "hedge": "hedges", "escalate": "escalates"}
-COLORS = {"concede": "\033[32m", "hedge": "\033[33m", "escalate": "\033[31m"}
+VERBS = {a.name: a.verb for a in ACTION_TABLE}
+COLORS = {"concede": "\033[32m", "hedge": "\033[33m", "escalate": "\033[31m"}  # others: none
 RESET, BOLD = "\033[0m", "\033[1m"
 
 
 def paint(text: str, action: str, color: bool) -> str:
     """``text`` in the colour of ``action`` (green concede, yellow hedge, red escalate)."""
-    return f"{COLORS[action]}{text}{RESET}" if color else text
+    return f"{COLORS[action]}{text}{RESET}" if color and action in COLORS else text
 
 
 def _actor_phrase(name, role, action, color) -> str:
-    words = ROLE_WORDS[role][action]
+    words = describe_action(role, ACTION_NAMES.index(action))
     return paint(f"{name} {VERBS[action]}", action, color) + f": {words}"
 
 

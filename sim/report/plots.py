@@ -9,19 +9,17 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from sim.model.names import ACTION_NAMES, STATE_VARS  # noqa: E402
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, DERIVED, STATE_VARS, Var  # noqa: E402
 from sim.report.labels import PARAM_LABELS, axis_label  # noqa: E402, F401 - plots' own names
 
-ACTION_COLORS = {"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}
-STATE_LABELS = {
-    "assurance": "Security assurance",
-    "relief": "Sanctions relief (nominal)",
-    "felt_relief": "Sanctions relief (felt)",
-    "enforcement": "Sanctions enforcement",
-    "denuclearization": "Verified denuclearization",
-    "undeclared": "Undeclared capability",
-    "tension": "Tension",
-}
+#: Each action's colour and each state variable's panel title: from the tables of
+#: :mod:`sim.model.names` (``ACTION_TABLE``, ``Var``, ``DERIVED``).
+ACTION_COLORS = {a.name: a.colour for a in ACTION_TABLE}
+STATE_LABELS = {v.name: v.title for v in Var} | {k: d.title for k, d in DERIVED.items()}
+
+
+def _unit(var: str) -> str:
+    return DERIVED[var].unit if var in DERIVED else Var[var].unit
 
 
 def close(fig) -> None:
@@ -91,7 +89,7 @@ def plot_trajectories(
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
-        ax.set_ylabel("level (0–1)")
+        ax.set_ylabel(f"level ({_unit(var)})")
         ax.grid(alpha=0.3)
     axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
     shares = action_shares(actions)

@@ -18,10 +18,10 @@ import numpy as np  # noqa: E402
 from matplotlib.artist import Artist  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from sim.model.names import ACTION_NAMES  # noqa: E402
+from sim.model.names import ACTION_NAMES, ACTION_TABLE  # noqa: E402
 
-#: The actions' colours (as in the other figures).
-COLORS = {"concede": "#2a9d8f", "hedge": "#e9c46a", "escalate": "#e76f51"}
+#: The actions' colours (the action table's, as in the other figures).
+COLORS = {a.name: a.colour for a in ACTION_TABLE}
 
 
 def plot_timeline(periods, actors, actions, flagged, labels=None, title: str = "", roles=None):

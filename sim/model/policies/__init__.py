@@ -13,13 +13,31 @@ registry finds it by the file name (so configs can be validated without
 compiling anything); the engines import it and dispatch to it by number
 (:mod:`sim.model.policies.dispatch`). No other policy's code changes.
 
+A rule may also live in **another package**: it registers under the entry-point
+group ``stalemate.policies`` (:data:`ENTRY_POINTS`), its name pointing at its
+:class:`Policy` subclass::
+
+    [project.entry-points."stalemate.policies"]
+    every_nth = "my_rules:EveryNth"
+
+Installed, it is a policy like the package's own (``actors.USA.policy=every_nth``),
+numbered after them (the package's own codes do not move), and compiled into the
+engines' dispatch; its source is part of the compiled code's hash
+(:func:`plugin_sources`), so installing or editing one recompiles.
+
+A rule's own per-actor parameters are declared once, in ``Policy.parameters`` (name
+-> default, e.g. GRIT's ``{"grit_period": 4}``); each actor's values are set by
+``actors.<actor>.rule.<name>`` and travel to the rule as one array, ``ctx.params``,
+in the declared order — nothing is threaded by hand through the engines.
+
 A policy's ``probabilities`` is a compiled function (``@kernel``) with the
 signature ``probabilities(ctx, utility, out)``:
 
 - ``ctx`` — a :class:`Context`: the round, the actor's and its counterpart's
-  last actions, this round's scripted action, the GRIT period, the rationality;
-- ``utility`` — the actor's utilities of the three actions in this state;
-- ``out`` — where to write the three probabilities.
+  last actions, this round's scripted action, the actor's rule parameters, the
+  rationality;
+- ``utility`` — the actor's utility of each action in this state;
+- ``out`` — where to write the probability of each action.
 
 Example:
     >>> POLICIES[0], "tit_for_tat" in POLICIES, "win_stay_lose_shift" in POLICIES
@@ -33,12 +51,13 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections import namedtuple
+from importlib.metadata import EntryPoint, entry_points
 from typing import ClassVar
 
 #: What a rule may look at when it decides (built inside compiled code, so free to extend).
 Context = namedtuple(
     "Context",
-    ["round", "own_last", "counterpart_last", "script", "period", "rationality"],
+    ["round", "own_last", "counterpart_last", "script", "params", "rationality"],
 )
 Context.__doc__ = """What a policy sees when it decides for round ``round`` (1-based).
 
@@ -47,11 +66,15 @@ Fields:
     own_last: the actor's own action last round (HEDGE before round 1).
     counterpart_last: its counterpart's action last round (HEDGE before round 1).
     script: this round's action from the actor's script (-1 if it has none).
-    period: the actor's GRIT period (rounds between unilateral concessions).
+    params: the actor's rule parameters (float array), in the order its policy's
+        ``parameters`` declares them (GRIT: ``params[0]``, the period).
     rationality: the logit precision.
 """
 
 _NOT_POLICIES = {"dispatch"}
+
+#: The entry-point group through which other packages register rules.
+ENTRY_POINTS = "stalemate.policies"
 
 
 def _discover() -> tuple[str, ...]:
@@ -59,8 +82,23 @@ def _discover() -> tuple[str, ...]:
     return tuple(sorted(names, key=lambda n: (n != "logit", n)))  # logit (the default) is code 0
 
 
-#: Every registered policy by name; a policy's code in compiled arrays is its position here.
-POLICIES: tuple[str, ...] = _discover()
+#: The package's own rules (one file each in this folder), logit first.
+BUILTIN: tuple[str, ...] = _discover()
+
+
+def _plugins() -> dict[str, EntryPoint]:
+    """Rules other packages register (:data:`ENTRY_POINTS`), by name; a name the package
+    already uses is not taken over."""
+    found = {ep.name: ep for ep in entry_points(group=ENTRY_POINTS)}
+    return {n: found[n] for n in sorted(found) if n not in BUILTIN and n.isidentifier()}
+
+
+#: The installed plug-in rules' entry points, by name.
+PLUGINS: dict[str, EntryPoint] = _plugins()
+
+#: Every registered policy by name; a policy's code in compiled arrays is its position here:
+#: the package's own rules, then the plug-ins in name order.
+POLICIES: tuple[str, ...] = BUILTIN + tuple(PLUGINS)
 
 
 class Policy:
@@ -74,6 +112,9 @@ class Policy:
 
     name: ClassVar[str] = ""
     classifier: ClassVar[dict] = {}
+    #: The rule's per-actor parameters, name -> default, in the order ``ctx.params`` holds
+    #: them; an actor sets them by ``actors.<actor>.rule.<name>``.
+    parameters: ClassVar[dict[str, float]] = {}
     probabilities = None  # a @kernel function (ctx, utility, out) -> None
 
     @classmethod
@@ -90,6 +131,14 @@ def policy_class(name: str) -> type[Policy]:
     """
     if name not in POLICIES:
         raise KeyError(f"no policy {name!r}; registered: {', '.join(POLICIES)}")
+    if name in PLUGINS:
+        obj = PLUGINS[name].load()
+        if not (isinstance(obj, type) and issubclass(obj, Policy) and obj.name == name):
+            raise TypeError(
+                f"entry point {name} = {PLUGINS[name].value!r} ({ENTRY_POINTS}) must be a "
+                f"Policy subclass named {name!r}"
+            )
+        return obj
     module = importlib.import_module(f"{__name__}.{name}")
     found = [
         obj
@@ -102,6 +151,21 @@ def policy_class(name: str) -> type[Policy]:
     if len(found) != 1:
         raise TypeError(f"{module.__file__} must define exactly one Policy subclass named {name!r}")
     return found[0]
+
+
+def plugin_sources() -> bytes:
+    """What the compiled dispatch reads from outside the package: each plug-in rule's name,
+    entry point and module source (so the compiled code's cache and hash follow them)."""
+    import importlib.util
+
+    out = []
+    for name, ep in PLUGINS.items():
+        out.append(f"{name}={ep.value}".encode())
+        spec = importlib.util.find_spec(ep.module)
+        if spec is not None and spec.origin and spec.origin.endswith(".py"):
+            with open(spec.origin, "rb") as f:
+                out.append(f.read())
+    return b"\n".join(out)
 
 
 def code(name: str) -> int:

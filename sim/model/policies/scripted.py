@@ -6,7 +6,7 @@ from sim.model.policies import Policy
 
 @kernel(inline="always")
 def _probabilities(ctx, utility, out):
-    for a in range(3):
+    for a in range(out.shape[0]):
         out[a] = 1.0 if a == ctx.script else 0.0
 
 

@@ -8,7 +8,7 @@ from sim.model.policies import Policy
 @kernel(inline="always")
 def _probabilities(ctx, utility, out):
     move = Action.CONCEDE if ctx.round == 1 else ctx.counterpart_last
-    for a in range(3):
+    for a in range(out.shape[0]):
         out[a] = 1.0 if a == move else 0.0
 
 

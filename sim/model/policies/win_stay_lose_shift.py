@@ -15,7 +15,7 @@ def _probabilities(ctx, utility, out):
         move = Action.CONCEDE  # a loss after hedging: try a concession
     else:
         move = Action.HEDGE  # a loss after conceding or escalating: step back to hedging
-    for a in range(3):
+    for a in range(out.shape[0]):
         out[a] = 1.0 if a == move else 0.0
 
 
