@@ -196,6 +196,21 @@ def test_malformed_sweep_is_rejected_before_any_job(tmp_path, sweep, words):
     assert not d.exists()
 
 
+def recorded_jobs(sweep_dir: Path) -> int:
+    """How many jobs of a sweep have a block recorded as complete in their blocks.json."""
+    import json
+
+    from sim.hydra.blocks import BLOCKS_FILE
+
+    n = 0
+    for path in sweep_dir.glob(f"*/{BLOCKS_FILE}"):
+        try:
+            n += bool(json.loads(path.read_text()).get("blocks"))
+        except (OSError, ValueError):  # being replaced right now: not yet counted
+            pass
+    return n
+
+
 def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
     """Kill a sweep of 10 one-point jobs after 3 finished: what finished is complete and
     listed, the collector reports the rest missing (exit 1), and the same command
@@ -215,8 +230,11 @@ def test_killed_sweep_rerun_completes_each_point_once(tmp_path):
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
     try:
-        deadline = time.time() + 120
-        while len(list(d.glob("*/blocks/*.parquet"))) < 3 and time.time() < deadline:
+        # a job is complete once its blocks.json lists its block (written after the
+        # block's file): wait for three of those, not for three block files
+        deadline = time.time() + 600  # generous: a busy machine composes slowly
+        while recorded_jobs(d) < 3 and time.time() < deadline:
+            assert proc.poll() is None, "the sweep ended before it could be killed"
             time.sleep(0.05)
         os.killpg(proc.pid, signal.SIGKILL)
     finally:

@@ -578,9 +578,10 @@ def month_after(period: str, k: int) -> str:
         >>> month_after("2018-11", 3)
         '2019-02'
     """
-    for _ in range(k):
-        period = _next_month(period)
-    return period
+    if k <= 0:
+        return period
+    t = int(period[:4]) * 12 + int(period[5:]) - 1 + k  # in constant time, not k steps
+    return f"{t // 12}-{t % 12 + 1:02d}"
 
 
 def write_record(
