@@ -553,14 +553,7 @@ def fit_mle(
         q = rng.uniform(0.05, 0.95, size=len(model.free))
         x0 = np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)])
         starts.append(model.transform(x0)[0])
-    best, results = None, []
-    for z0 in starts:
-        res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
-                                options={"maxiter": 500})  # fmt: skip
-        results.append(float(res.fun))
-        if best is None or res.fun < best.fun:
-            best = res
-    assert best is not None  # (restarts >= 1)
+    best, results = _best_start(fg, starts)
     z = best.x
     H = _hessian(negll, z)
     # The observed information; where the likelihood is flat or not concave (a
@@ -637,6 +630,20 @@ class Laplace:
     log_posterior: float
 
 
+def _best_start(fg, starts: list[np.ndarray]):
+    """L-BFGS-B from each start (on the free scale, within +-30); the best result and
+    every start's final value."""
+    best, results = None, []
+    for z0 in starts:
+        res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
+                                options={"maxiter": 500})  # fmt: skip
+        results.append(float(res.fun))
+        if best is None or res.fun < best.fun:
+            best = res
+    assert best is not None  # (at least one start)
+    return best, results
+
+
 class Fittable(Protocol):
     """What :func:`laplace_posterior` needs of a model: a :class:`RecordModel`, or a
     :class:`~sim.analysis.pooled.PooledModel` (whose ``months`` are None: each case's own)."""
@@ -680,13 +687,7 @@ def laplace_posterior(
         starts.append(
             model.transform(np.array([p.prior.ppf(qk) for p, qk in zip(model.free, q)]))[0]
         )
-    best = None
-    for z0 in starts:
-        res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),
-                                options={"maxiter": 500})  # fmt: skip
-        if best is None or res.fun < best.fun:
-            best = res
-    assert best is not None  # (restarts >= 1)
+    best, _ = _best_start(fg, starts)
     z = best.x
     H = _hessian(neg, z)
     evals, evecs = np.linalg.eigh(H)
