@@ -341,7 +341,7 @@ def test_pooled_model_sums_the_cases_and_shrinks_toward_the_role_mean():
     "overrides, words",
     [
         (["+colour=red"], ["colour"]),
-        (["fit.mcmc.steps=-5"], ["fit.mcmc.steps = -5", "whole number"]),
+        (["fit.mcmc.steps=-5"], ["fit.mcmc.steps = -5", "outside the allowed range [1, 1000000]"]),
         (["fit.mcmc.walkers=-1"], ["fit.mcmc.walkers"]),
         (["fit.draws=0"], ["fit.draws = 0"]),
         (["fit.seed=-1"], ["fit.seed = -1"]),

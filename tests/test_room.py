@@ -709,7 +709,7 @@ def test_console_refuses_seeds_that_are_not_numbers(room, console, bad):
         ("sim.classroom.room_app", ["--code", "ab"], "--code"),
         ("sim.classroom.room_app", ["--code", "①②③④"], "--code"),
         ("sim.classroom.room_app", ["--scenario", "nowhere"], "--scenario"),
-        ("sim.classroom.room_app", ["--scenario", "replay_2018", "--rounds", "3"], "--rounds 3"),
+        ("sim.classroom.room_app", ["--scenario", "replay_2018", "--rounds", "3"], "--rounds = 3"),
         ("sim.classroom.room_app", ["--host", "no-such-host.invalid"], "--host"),
         ("sim.classroom.room_app", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
         ("sim.classroom.page", ["--port", "99999"], "--port"),

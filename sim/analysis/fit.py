@@ -38,32 +38,62 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: Limits counted before any work (a larger value is refused, naming the limit).
-LIMITS = {"fit.mcmc.steps": 1_000_000, "fit.mcmc.walkers": 10_000, "fit.draws": 100_000,
-          "fit.restarts": 1000, "rolling.draws": 10_000, "rolling.paths": 10_000}  # fmt: skip
+from sim.model.validation import ConfigError, param, validate
+
+EVALUATIONS = ("holdout", "rolling", "loco")
+POSTERIORS = ("laplace", "mcmc")
+#: The largest seed (seeds are int64 and >= 0).
+MAX_SEED = 2**63 - 1
 
 
 @dataclass
 class McmcSettings:
     """The posterior sampler (emcee): it stops once converged, within a budget of steps."""
 
-    steps: int = 20000  # the budget: the most steps (with adaptive, it stops once converged)
-    burn: int = 500  # steps discarded at the start
-    walkers: int = 0  # 0: max(32, 4 x free parameters)
-    adaptive: bool = True  # stop once R-hat < 1.01 and >= 50 autocorrelation times after burn-in
-    require_convergence: bool = True
+    steps: int = param(
+        20000, 1, 1_000_000, "the budget: the most steps (adaptive: it stops once converged)"
+    )
+    burn: int = param(500, 0, None, "steps discarded at the start (fewer than steps)")
+    walkers: int = param(0, 0, 10_000, "walkers; 0: max(32, 4 x free parameters)")
+    adaptive: bool = param(
+        True, doc="stop once R-hat < 1.01 and >= 50 autocorrelation times after burn-in"
+    )
+    require_convergence: bool = param(True, doc="report no posterior that has not converged")
+
+    def __validate__(self, prefix: str = "") -> None:
+        if self.burn >= self.steps:
+            raise ConfigError(
+                f"{prefix}burn = {self.burn} must be less than {prefix}steps = {self.steps} "
+                "(the steps discarded come out of the budget)"
+            )
 
 
 @dataclass
 class FitSettings:
     """What to estimate and how."""
 
-    params: list[str] = field(default_factory=list)  # []: DEFAULT_PARAMS for the records' roles
-    posterior: str = "laplace"  # laplace (mode and Gaussian: seconds) | mcmc (emcee: exact, slower)
-    restarts: int = 4
-    seed: int = 0
-    draws: int = 2000  # posterior draws kept (figure bands, forecasts, posterior.parquet)
-    tau: float = 1.0  # pooled fits: spread of a case's preferences around the role mean (log-odds)
+    params: list[str] = param(
+        list,
+        doc="dotted parameter keys to estimate; []: DEFAULT_PARAMS for the records' roles",
+        check=lambda key, value: _check_params(key, value),
+    )
+    posterior: str = param(
+        "laplace",
+        doc="laplace (mode and Gaussian: seconds) | mcmc (emcee: exact, slower)",
+        choices=POSTERIORS,
+    )
+    restarts: int = param(4, 1, 1000, "starts of the maximum-likelihood search")
+    seed: int = param(0, 0, MAX_SEED, "seed of the starts and of the posterior draws")
+    draws: int = param(
+        2000, 1, 100_000, "posterior draws kept (figure bands, forecasts, posterior.parquet)"
+    )
+    tau: float = param(
+        1.0,
+        0,
+        None,
+        "pooled fits: spread of a case's preferences around the role mean (log-odds)",
+        strict=True,
+    )
     mcmc: McmcSettings = field(default_factory=McmcSettings)
 
 
@@ -71,31 +101,47 @@ class FitSettings:
 class RollingSettings:
     """How each origin's model is fitted in a rolling-origin evaluation."""
 
-    posterior: str = "laplace"  # laplace (seconds per origin) | mcmc (exact, minutes)
-    draws: int = 200  # posterior draws the forecast averages over
-    paths: int = 16  # paths per draw for the months after the first
-    restarts: int = 4
+    posterior: str = param(
+        "laplace", doc="laplace (seconds per origin) | mcmc (exact, minutes)", choices=POSTERIORS
+    )
+    draws: int = param(200, 1, 10_000, "posterior draws the forecast averages over")
+    paths: int = param(16, 1, 10_000, "paths per draw for the months after the first")
+    restarts: int = param(4, 1, 1000, "starts of each origin's maximum-likelihood search")
 
 
 @dataclass
 class FitApp:
     """A fit of the model to one or several records."""
 
-    record: str = "us_dprk_2018_2019"  # a packaged record or a .csv path; several, comma-separated
-    train: str = "2018-01:2019-02"  # one record: the months fitted (inclusive)
-    test: str = "2019-03:2019-12"  # one record: the months held out and scored
-    evaluate: str = "holdout"  # holdout | rolling | loco
-    origins: str = ""  # rolling: 'YYYY-MM:YYYY-MM', the last month each forecast may see
-    horizons: list[int] = field(default_factory=lambda: [1, 3])  # rolling: months ahead
-    k: int = 6  # loco: months of the left-out case its parameters may use (0: none)
+    record: str = param(
+        "us_dprk_2018_2019",
+        doc="a packaged record or a .csv path; several, comma-separated",
+    )
+    train: str = param("2018-01:2019-02", doc="one record: the months fitted (inclusive)")
+    test: str = param("2019-03:2019-12", doc="one record: the months held out and scored")
+    evaluate: str = param("holdout", doc="holdout | rolling | loco", choices=EVALUATIONS)
+    origins: str = param("", doc="rolling: 'YYYY-MM:YYYY-MM', the last month each forecast may see")
+    horizons: list[int] = param(lambda: [1, 3], 1, 120, "rolling: months ahead", min_items=1)
+    k: int = param(6, 0, 1200, "loco: months of the left-out case its parameters may use (0: none)")
     rolling: RollingSettings = field(default_factory=RollingSettings)
     fit: FitSettings = field(default_factory=FitSettings)
-    model: dict[str, Any] = field(default_factory=dict)  # fixed model parameters for the records
-    progress: bool = True
+    model: dict[str, Any] = param(dict, doc="fixed model parameters for the records")
+    progress: bool = param(True, doc="show progress bars")
 
 
-EVALUATIONS = ("holdout", "rolling", "loco")
-POSTERIORS = ("laplace", "mcmc")
+def _check_params(key: str, value) -> None:
+    if any(not isinstance(p, str) or not p for p in value):
+        raise ConfigError(f"{key} = {list(value)!r} must be dotted parameter keys")
+
+
+def check_app(app: FitApp) -> None:
+    """Every setting of the fit against its :func:`~sim.model.validation.param`
+    metadata and rules (:func:`sim.model.validation.validate`), before anything is written.
+
+    Raises:
+        ConfigError: for the first value that is not allowed, naming its key.
+    """
+    validate(app)
 
 
 def _register() -> None:
@@ -110,72 +156,6 @@ def _stem(p) -> str:
     first = str(p).split(",")[0]
     name = Path(first).stem
     return name if "," not in str(p) else f"pooled_{len(str(p).split(','))}_cases"
-
-
-# ----------------------------------------------------------------------------------
-# checks, before anything is written
-
-
-def check_app(app: FitApp) -> None:
-    """Every setting in its range, one line naming the key, the value and what is allowed.
-
-    Raises:
-        ConfigError: for the first value that is not allowed.
-    """
-    from sim.model.validation import ConfigError
-
-    def whole(key, value, lo, hi=None):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int)
-            or value < lo
-            or (hi is not None and value > hi)
-        ):
-            allowed = f"a whole number from {lo}" + (f" to {hi:,}" if hi is not None else " up")
-            raise ConfigError(f"{key} = {value!r} is not allowed; {allowed}")
-
-    if app.evaluate not in EVALUATIONS:
-        raise ConfigError(
-            f"evaluate = {app.evaluate!r} is not allowed; choose one of: {', '.join(EVALUATIONS)}"
-        )
-    for key, value in (
-        ("fit.posterior", app.fit.posterior),
-        ("rolling.posterior", app.rolling.posterior),
-    ):
-        if value not in POSTERIORS:
-            raise ConfigError(
-                f"{key} = {value!r} is not allowed; choose one of: {', '.join(POSTERIORS)}"
-            )
-    whole("fit.mcmc.steps", app.fit.mcmc.steps, 1, LIMITS["fit.mcmc.steps"])
-    whole("fit.mcmc.burn", app.fit.mcmc.burn, 0)
-    if app.fit.mcmc.burn >= app.fit.mcmc.steps:
-        raise ConfigError(
-            f"fit.mcmc.burn = {app.fit.mcmc.burn} must be less than fit.mcmc.steps = {app.fit.mcmc.steps} "
-            "(the steps discarded come out of the budget)"
-        )
-    whole("fit.mcmc.walkers", app.fit.mcmc.walkers, 0, LIMITS["fit.mcmc.walkers"])
-    whole("fit.draws", app.fit.draws, 1, LIMITS["fit.draws"])
-    whole("fit.restarts", app.fit.restarts, 1, LIMITS["fit.restarts"])
-    whole("fit.seed", app.fit.seed, 0, 2**63 - 1)
-    whole("rolling.draws", app.rolling.draws, 1, LIMITS["rolling.draws"])
-    whole("rolling.paths", app.rolling.paths, 1, LIMITS["rolling.paths"])
-    whole("rolling.restarts", app.rolling.restarts, 1, LIMITS["fit.restarts"])
-    whole("k", app.k, 0, 1200)
-    if (
-        not isinstance(app.fit.tau, int | float)
-        or isinstance(app.fit.tau, bool)
-        or not app.fit.tau > 0
-    ):
-        raise ConfigError(f"fit.tau = {app.fit.tau!r} must be a number > 0 (log-odds)")
-    for h in app.horizons:
-        whole("horizons[]", h, 1, 120)
-    if not app.horizons:
-        raise ConfigError("horizons = [] must name at least one horizon, e.g. [1,3]")
-    params = list(app.fit.params)
-    if any(not isinstance(p, str) or not p for p in params):
-        raise ConfigError(f"fit.params = {params!r} must be dotted parameter keys")
-    if not isinstance(app.model, dict):
-        raise ConfigError(f"model = {app.model!r} must be a mapping of model parameters")
 
 
 def load_records(spec: str):
@@ -761,7 +741,9 @@ def _quote_records(override: str) -> str:
 
 
 def _refuse(message: str) -> None:
-    print(f"stalemate-fit: {message.splitlines()[0] if message else 'refused'}", file=sys.stderr)
+    from sim.model.validation import refusal
+
+    print(refusal("stalemate-fit", message or "refused"), file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -773,7 +755,7 @@ def _run(app: FitApp, plan: dict, out: Path, cfg) -> None:
     from sim.analysis.estimate import NotConverged
     from sim.hydra.lock import LockBusy
     from sim.hydra.staged import staged
-    from sim.model.validation import ConfigError
+    from sim.model.validation import ConfigError, refusal
     from sim.report.io import write_text
 
     try:
@@ -798,7 +780,8 @@ def _run(app: FitApp, plan: dict, out: Path, cfg) -> None:
         from sim.report.staging import partial_dir
 
         shutil.rmtree(partial_dir(out), ignore_errors=True)  # nothing of a refused fit is kept
-        print(f"stalemate-fit: {str(err).splitlines()[0]}", file=sys.stderr)
+        line = refusal("stalemate-fit", err) if isinstance(err, ConfigError) else None
+        print(line or f"stalemate-fit: {str(err).splitlines()[0]}", file=sys.stderr)
         raise SystemExit(2 if isinstance(err, ConfigError) else 3) from None
     files = ", ".join(sorted(p.name for p in out.iterdir()))
     print(f"Results in {out}/: {files}")

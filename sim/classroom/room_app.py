@@ -23,7 +23,7 @@ Example:
     >>> RoomSettings(max_team=0)
     Traceback (most recent call last):
     ...
-    sim.classroom.room_app.SettingsError: --max-team 0: a team needs at least 1 student (at most 60)
+    sim.classroom.room_app.SettingsError: --max-team = 0 is outside the allowed range [1, 60]
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from sim.classroom.serve import (
     configure_solara,
     listen,
     local_url,
-    port_number,
     shown_host,
     whole_number,
 )
+from sim.model.validation import ConfigError, param, validate
 
 HOST, PORT = "127.0.0.1", 8766
 DEFAULT_SCENARIO = "replay_2018"
@@ -53,8 +53,36 @@ MAX_TEAM = 60
 MAX_TIMER = 3600
 
 
-class SettingsError(ValueError):
+#: The largest seed (int64; :data:`sim.engines.state.MAX_SEED`, not imported at start-up).
+MAX_SEED = 2**63 - 1
+
+
+class SettingsError(ConfigError):
     """A setting the room cannot start with (the message names the option)."""
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _check_host(key: str, value) -> None:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(
+            f"{key}: give an address (127.0.0.1: this machine only; 0.0.0.0: the class network)"
+        )
+
+
+def _check_code(key: str, value) -> None:
+    if value is not None and not (
+        isinstance(value, str) and 4 <= len(value) <= 12 and value.isascii() and value.isalnum()
+    ):
+        raise ConfigError(f"{key} = {value!r}: use 4 to 12 letters (A-Z) or digits (0-9)")
+
+
+def _scenarios() -> tuple:
+    from sim.hydra.compose import scenario_names
+
+    return tuple(scenario_names())
 
 
 @dataclass(frozen=True)
@@ -78,61 +106,35 @@ class RoomSettings:
         SettingsError: a value out of range, naming the option as typed on the command line.
     """
 
-    host: str = HOST
-    port: int = PORT
-    scenario: str = DEFAULT_SCENARIO
-    rounds: int | None = None
-    seed: int | None = None
-    timer: int = 90
-    max_team: int | None = None
-    code: str | None = None
+    host: str = param(HOST, doc="the address to listen on", check=_check_host)
+    port: int = param(PORT, 0, 65535, "the port (0: any free one)")
+    scenario: str = param(DEFAULT_SCENARIO, doc="the scenario the class plays", choices=_scenarios)
+    rounds: int | None = param(None, 1, None, "rounds to play (None: the scenario's)")
+    seed: int | None = param(None, 0, MAX_SEED, "the run's seed (None: a random one)")
+    timer: int = param(90, 0, MAX_TIMER, "seconds per round (0: none)")
+    max_team: int | None = param(None, 1, MAX_TEAM, "students per seat (None: no limit)")
+    code: str | None = param(None, doc="the join code (None: a random one)", check=_check_code)
     teacher_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
     projector_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
 
     def __post_init__(self):
         from sim.classroom.room import new_code
 
-        problem = self.problem()
-        if problem:
-            raise SettingsError(problem)
+        try:  # every value against its metadata, then the rounds against the scenario
+            validate(self, name=_flag)
+        except ConfigError as err:
+            raise SettingsError(str(err)) from None
         object.__setattr__(self, "code", (self.code or new_code()).upper())
 
-    def problem(self) -> str | None:
-        """Why the room cannot start with these settings (None if it can)."""
-        from sim.engines.state import MAX_SEED
-        from sim.hydra.compose import scenario_names
-
-        if not isinstance(self.host, str) or not self.host.strip():
-            return (
-                "--host: give an address (127.0.0.1: this machine only; 0.0.0.0: the class network)"
-            )
-        if not 0 <= self.port <= 65535:
-            return f"--port {self.port}: use a whole number from 1024 to 65535 (0: any free port)"
-        names = scenario_names()
-        if self.scenario not in names:
-            return f"--scenario {self.scenario}: no such scenario (one of {', '.join(names)})"
-        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
-            return f"--seed {self.seed}: use a whole number from 0 to {MAX_SEED:,} (or none for a random one)"
-        if not 0 <= self.timer <= MAX_TIMER:
-            return f"--timer {self.timer}: use 0 (no timer) to {MAX_TIMER} seconds"
-        if self.max_team is not None and not 1 <= self.max_team <= MAX_TEAM:
-            return (
-                f"--max-team {self.max_team}: a team needs at least 1 student (at most {MAX_TEAM})"
-            )
-        if self.code is not None and not (
-            4 <= len(self.code) <= 12 and self.code.isascii() and self.code.isalnum()
-        ):
-            return f"--code {self.code}: use 4 to 12 letters (A-Z) or digits (0-9)"
+    def __validate__(self, prefix: str = "") -> None:
         if self.rounds is not None:
             from sim.hydra.compose import scenario_kwargs
             from sim.model.params import make_config
-            from sim.model.validation import ConfigError
 
             try:
                 make_config(**scenario_kwargs(self.scenario, rounds=self.rounds))
             except ConfigError as err:
-                return f"--rounds {self.rounds}: {err}"
-        return None
+                raise ConfigError(f"--rounds = {self.rounds}: {err}") from None
 
     def room(self):
         """The room these settings describe."""
@@ -163,7 +165,7 @@ def parser() -> OneLineParser:
         help=f"address to listen on (default {HOST}: this machine only; 0.0.0.0: the class network)",
     )
     p.add_argument(
-        "--port", type=port_number, default=PORT, help=f"port (default {PORT}; 0: any free one)"
+        "--port", type=whole_number(), default=PORT, help=f"port (default {PORT}; 0: any free one)"
     )
     p.add_argument(
         "--scenario",
@@ -172,22 +174,20 @@ def parser() -> OneLineParser:
     )
     p.add_argument(
         "--rounds",
-        type=whole_number(1),
+        type=whole_number(),
         default=None,
         help="rounds to play (default: the scenario's months, else 12)",
     )
-    p.add_argument(
-        "--seed", type=whole_number(0), default=None, help="seed (default: a random one)"
-    )
+    p.add_argument("--seed", type=whole_number(), default=None, help="seed (default: a random one)")
     p.add_argument(
         "--timer",
-        type=whole_number(0, MAX_TIMER),
+        type=whole_number(),
         default=DEFAULT_TIMER,
         help=f"seconds per round, 0 for none (default {DEFAULT_TIMER})",
     )
     p.add_argument(
         "--max-team",
-        type=whole_number(1, MAX_TEAM),
+        type=whole_number(),
         default=None,
         help="students per state (default: no limit)",
     )

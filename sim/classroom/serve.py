@@ -73,18 +73,30 @@ def port_number(text: str) -> int:
     return port
 
 
-def whole_number(lo: int, hi: int | None = None, none: str | None = None):
-    """An argparse type: a whole number in ``[lo, hi]`` (``none``: what 0 or blank means)."""
+def whole_number(lo: int | None = None, hi: int | None = None):
+    """An argparse type: a whole number written in ASCII digits, within ``[lo, hi]`` if given
+    (a command whose settings are checked by :func:`sim.model.validation.validate` gives
+    neither: the range is the settings' own)."""
 
     def parse(text: str) -> int:
         try:
             value = int(text.strip())
-            ok = text.strip().isascii() and value >= lo and (hi is None or value <= hi)
+            ok = (
+                text.strip().isascii()
+                and (lo is None or value >= lo)
+                and (hi is None or value <= hi)
+            )
         except ValueError:
             ok = False
         if not ok:
-            what = f"from {lo} to {hi:,}" if hi is not None else f"of at least {lo}"
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number {what}")
+            what = (
+                f" from {lo} to {hi:,}"
+                if lo is not None and hi is not None
+                else f" of at least {lo}"
+                if lo is not None
+                else ""
+            )
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number{what}")
         return value
 
     return parse

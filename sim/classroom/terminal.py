@@ -19,7 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import fields
+from dataclasses import dataclass, fields
 
 from sim.classroom.seats import ClassroomModel, HumanSeat, comparison
 from sim.engines.mesa_model import NegotiationModel
@@ -29,7 +29,7 @@ from sim.model.actors import ROLE_WORDS
 from sim.model.events import describe
 from sim.model.names import ACTION_NAMES, Action
 from sim.model.params import ModelConfig
-from sim.model.validation import ConfigError
+from sim.model.validation import ConfigError, param, refusal, validate
 from sim.report.narrate import RESET, ending, paint, round_lines
 
 #: What a student types for each action (the first letter is enough).
@@ -221,6 +221,34 @@ class _Parser(argparse.ArgumentParser):
         raise _ArgError(message)
 
 
+@dataclass
+class PlayArgs:
+    """A game's settings from the command line, checked in one pass by
+    :func:`sim.model.validation.validate` (messages name the flags)."""
+
+    actor: str = param("DPRK", doc="the state you play")
+    scenario: str = param(
+        "baseline_2018", doc="a scenario from configs/scenario/", choices=scenario_names
+    )
+    rounds: int = param(12, _ROUNDS[0], _ROUNDS[1], "rounds to play")
+    seed: int = param(0, 0, MAX_SEED, "the seed")
+    moves: str | None = param(
+        None, doc="moves played without asking", check=lambda key, value: check_moves(value, key)
+    )
+    hints: bool = param(False, doc="show the model's probabilities before each choice")
+    color: str = param("auto", doc="colours", choices=("auto", "always", "never"))
+
+    def __validate__(self, prefix: str = "") -> None:
+        names = [
+            n for n, a in scenario_kwargs(self.scenario)["actors"].items() if a.get("enabled", True)
+        ]
+        if self.actor not in names:
+            raise ConfigError(
+                f"--actor = {self.actor!r} is not at the table in {self.scenario}; choose one "
+                f"of: {', '.join(names)}"
+            )
+
+
 def check_moves(moves: str | None, key: str = "--moves") -> None:
     """Moves are letters c, h and e (upper or lower case), one per round; spaces, commas and
     line breaks between them are ignored.
@@ -278,24 +306,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     color = args.color == "always" or (args.color == "auto" and sys.stdout.isatty())
     try:
-        scenarios = scenario_names()
-        if args.scenario not in scenarios:
-            raise ConfigError(
-                f"--scenario = {args.scenario!r} is not a scenario; choose one of: "
-                f"{', '.join(scenarios)}"
-            )
-        names = [
-            n for n, a in scenario_kwargs(args.scenario)["actors"].items() if a.get("enabled", True)
-        ]
-        if args.actor not in names:
-            raise ConfigError(
-                f"--actor = {args.actor!r} is not at the table in {args.scenario}; choose one "
-                f"of: {', '.join(names)}"
-            )
-        for flag, value, (lo, hi) in (("--rounds", args.rounds, _ROUNDS), ("--seed", args.seed, (0, MAX_SEED))):  # fmt: skip
-            if not lo <= value <= hi:
-                raise ConfigError(f"{flag} = {value} must be a whole number in [{lo}, {hi}]")
-        check_moves(args.moves)
+        validate(PlayArgs(**vars(args)), name=lambda f: "--" + f)
         moves = args.moves
         if moves is None and not sys.stdin.isatty():
             # no one to ask (a pipe, CI): read the moves from stdin if any, else let the model play
@@ -315,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
             show_probs=args.hints,
         )
     except ConfigError as err:
-        print(f"stalemate-play: {err}", file=sys.stderr)
+        print(refusal("stalemate-play", err), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\nstalemate-play: stopped.", file=sys.stderr)

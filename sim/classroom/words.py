@@ -43,7 +43,7 @@ SCENARIO_TITLES = {
 #: The models a lesson may name (the page's Model picker): key -> words.
 MODEL_WORDS = {
     "default": "Private types and beliefs (the default)",
-    "earlier": "Trust rule, no types (earlier versions)",
+    "earlier": "Trust rule, no types (earlier versions' mechanism, today's preferences)",
 }
 
 #: What "nobody" in the seat picker reads as.
@@ -66,7 +66,8 @@ TIPS = {
     "rounds": "How many rounds the talks may last before they are scored.",
     "seed": "The run's random numbers: the same seed replays the same run. Blank: a new random seed.",
     "model": "Which model runs: the default (each side has a private type; trust is a Bayesian belief) or the "
-    "model of earlier versions (trust by a rule, no types), which lessons 1–3 were first written on.",
+    "mechanism of earlier versions (trust by a rule, no types), which lessons 1–3 were first written on, "
+    "with the same estimated preferences as the default.",
     "player": "Take one state's seat yourself: you choose its move each round; the model plays the others.",
     "csv": "Download every round of this run (shared state, each state's move, trust) as a CSV table.",
     "branch": "Start a second run from this very round with a change, drawing the same random numbers.",

@@ -34,11 +34,12 @@ class ValidateConfig(Callback):
 
     def on_run_start(self, config: DictConfig, **kwargs) -> None:
         from sim.hydra.refuse import explain
+        from sim.model.validation import refusal
 
         try:
-            to_app_config(config)
+            to_app_config(config)  # validated once: a config checked before is not checked again
         except Exception as err:  # noqa: BLE001 - Hydra would only warn and run on
-            print(f"stalemate: config error: {explain(err)}", file=sys.stderr)
+            print(refusal("stalemate", explain(err)), file=sys.stderr)
             raise SystemExit(2) from None
 
 

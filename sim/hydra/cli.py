@@ -62,7 +62,7 @@ from sim.hydra.schema import (
     run_uncertainty,
     to_app_config,
 )
-from sim.model.validation import ConfigError
+from sim.model.validation import ConfigError, refusal
 from sim.report.phases import mark  # the phase timer: off unless STALEMATE_PHASES is set
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
@@ -548,7 +548,7 @@ def hydra_app(cfg: DictConfig) -> None:
             )
         mark("job" if multirun else "run")
     except ConfigError as err:  # normally refused before: by main() or the ValidateConfig callback
-        print(f"stalemate: config error: {err}", file=sys.stderr)
+        print(refusal("stalemate", err), file=sys.stderr)
         raise SystemExit(2) from None
     except LockBusy as err:  # another run started there since the command line was checked
         print(f"stalemate: {err}; wait for it to end", file=sys.stderr)
@@ -590,7 +590,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         output = preflight(argv)
     except Refusal as err:
-        print(f"stalemate: {_prefix(str(err))}{err}", file=sys.stderr)
+        print(refusal("stalemate", err), file=sys.stderr)
         raise SystemExit(2) from None
     mark("preflight")
     _TARGET = _COMMAND = None
@@ -663,7 +663,3 @@ def _runs(argv: list[str]) -> str | None:
     if args.version or args.cfg or any(getattr(args, f) for f in INFO_FLAGS):
         return None
     return "sweep" if args.multirun else "run"
-
-
-def _prefix(message: str) -> str:
-    return "" if message.startswith(("hydra.", "command line", "--")) else "config error: "

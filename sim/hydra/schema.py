@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.engines.inputs import check_config, check_events
 from sim.model.params import ModelConfig, default_actors, make_config
-from sim.model.validation import ConfigError, check_choice, check_fields, param
+from sim.model.validation import ConfigError, param, validate
 
 ENGINES = ("auto", "batch", "mesa")
 #: Where each run's uncertain parameters come from (docs/calibration.md §7).
@@ -38,12 +38,18 @@ MAX_SEED = 2**63 - 1
 class AppConfig(ModelConfig):
     """A run of the ``stalemate`` app: a scenario, many seeds, where results go."""
 
-    name: str = param("custom", doc="scenario name (set by the scenario file)")
+    name: str = param(
+        "custom",
+        doc="scenario name (set by the scenario file)",
+        check=lambda k, v: check_name(k, v),
+    )
     description: str = param("", doc="one line on the scenario")
     seeds: int = param(100, 1, 10_000_000, "number of runs (seeds seed .. seed+seeds-1)")
     seed: int = param(0, 0, 2**63 - 1, "first seed")
     engine: str = param(
-        "auto", doc="auto (the batch engine) | batch | mesa: the engines give identical results"
+        "auto",
+        doc="auto (the batch engine) | batch | mesa: the engines give identical results",
+        choices=ENGINES,
     )
     narrate: bool | None = param(
         None, doc="tell one run round by round (default: single runs only)"
@@ -52,12 +58,17 @@ class AppConfig(ModelConfig):
         None,
         doc="record states and actions round by round (default: single runs up to 1,000 seeds)",
     )
-    processes: str = param("auto", doc="cores for the batch engine: auto (every core) or a number")
+    processes: str = param(
+        "auto",
+        doc="cores for the batch engine: auto (every core) or a number",
+        check=lambda k, v: check_processes(v),
+    )
     progress: bool = param(True, doc="show progress bars")
     uncertainty: str = param(
         "none",
         doc="none | posterior | prior: each run draws the fitted parameters from the posterior "
         "or from their priors, by its seed (docs/calibration.md)",
+        choices=UNCERTAINTY,
     )
     posterior: str = param(
         "us_dprk_2018_2019",
@@ -69,6 +80,14 @@ class AppConfig(ModelConfig):
     # typed loosely for Hydra so `+actors.JPN={role: ally}` can add a state on the
     # command line; every actor is still checked by sim.model.params.make_config
     actors: dict[str, Any] = param(default_actors, doc="the states at the table")
+
+    def __validate__(self, prefix: str = "") -> None:
+        """The run settings together (the model's own rules are the model's: make_config)."""
+        if self.seed + self.seeds - 1 > MAX_SEED:
+            raise ConfigError(
+                f"seed = {self.seed} with seeds = {self.seeds} reaches seed "
+                f"{self.seed + self.seeds - 1}, past the largest allowed seed {MAX_SEED}"
+            )
 
 
 MODEL_FIELDS = tuple(f.name for f in fields(ModelConfig))
@@ -96,36 +115,35 @@ def _without_hydra(config: DictConfig) -> dict:
 def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     """Validate a composed config; return it and the model config it describes.
 
+    A command meets the same config more than once (its pre-flight check, Hydra's
+    callback, the run itself): it is typed and validated the first time, and later
+    calls with the same values get a copy of that result (:data:`VALIDATIONS` counts
+    the validations done).
+
     Raises:
         ConfigError: naming the key, the value and what is allowed.
     """
     if isinstance(cfg, AppConfig):
-        app = cfg
-    else:
-        app = _typed(_without_hydra(cfg))
-    return _validated(app)
-
-
-#: Typed configs by their values: a command validates the same config several times
-#: (its pre-flight check, Hydra's callback, the run), and typing it is the costly part.
-_TYPED: dict[str, AppConfig] = {}
-
-
-def _typed(values: dict) -> AppConfig:
-    """The values merged into the schema (its types and defaults), as a fresh
-    :class:`AppConfig`; the same values are merged once per process."""
+        return _validated(cfg)
     import json
 
+    values = _without_hydra(cfg)
     key = json.dumps(values, sort_keys=True, default=repr)
-    typed = _TYPED.get(key)
-    if typed is None:
+    done = _DONE.get(key)
+    if done is None:
         made = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AppConfig), values))
         assert isinstance(made, AppConfig)
-        typed = made
-        if len(_TYPED) >= 64:
-            _TYPED.clear()
-        _TYPED[key] = typed
-    return copy.deepcopy(typed)  # validation types it further in place
+        done = _validated(made)
+        if len(_DONE) >= 64:
+            _DONE.clear()
+        _DONE[key] = done
+    return copy.deepcopy(done)  # the caller may change its copy
+
+
+#: Validated configs by their values (see :func:`to_app_config`).
+_DONE: dict[str, tuple[AppConfig, ModelConfig]] = {}
+#: How many configs this process has validated (a test checks a run validates once).
+VALIDATIONS = [0]
 
 
 #: What a name that becomes a directory may look like: one safe path component.
@@ -160,16 +178,8 @@ def check_processes(value) -> str:
 
 def _validated(app: AppConfig) -> tuple[AppConfig, ModelConfig]:
     """Check the run settings and the model parameters of ``app``; return both, typed."""
-    check_fields(app, "")
-    check_choice("engine", app.engine, ENGINES)
-    check_name("name", app.name)
-    app.processes = check_processes(app.processes)
-    if app.seed + app.seeds - 1 > MAX_SEED:
-        raise ConfigError(
-            f"seed = {app.seed} with seeds = {app.seeds} reaches seed {app.seed + app.seeds - 1}, "
-            f"past the largest allowed seed {MAX_SEED}"
-        )
-    check_choice("uncertainty", app.uncertainty, UNCERTAINTY)
+    VALIDATIONS[0] += 1
+    validate(app, only=APP_ONLY)  # the run settings; the model's fields by the model:
     model = make_config(**{k: getattr(app, k) for k in MODEL_FIELDS})
     check_config(model)  # actor names that can stand in column names
     for k in MODEL_FIELDS:  # validated and typed (assurance=1 -> 1.0, actors as ActorConfig)

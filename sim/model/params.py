@@ -33,13 +33,13 @@ from sim.model.sequencing import REGIMES
 from sim.model.validation import (
     ConfigError,
     check_choice,
-    check_fields,
     check_number,
     coerce_numbers,
     param,
     suggest,
     to_dataclass,
 )
+from sim.model.validation import validate as validate_tree
 
 __all__ = [
     "ActorConfig",
@@ -80,7 +80,11 @@ def _with_action_weights(cls):
                     cls,
                     action.name,
                     param(
-                        dict, doc=f"utility weights of {action.label.lower()}: feature -> weight"
+                        dict,
+                        -100,
+                        100,
+                        doc=f"utility weights of {action.label.lower()}: feature -> weight",
+                        keys=FEATURES,
                     ),
                 )
     cls.__annotations__ = annotations
@@ -108,9 +112,13 @@ class ActorConfig:
     (for a lesson, a test, or the likelihood's check over type profiles).
     """
 
-    role: str = param("ally", doc="target | principal | ally | enforcer")
+    role: str = param("ally", doc="target | principal | ally | enforcer", choices=ROLES)
     enabled: bool = param(True, doc="set false to remove a default actor")
-    policy: str = param("logit", doc="a registered decision policy (sim.model.policies)")
+    policy: str = param(
+        "logit",
+        doc="a registered decision policy (sim.model.policies)",
+        choices=lambda: tuple(POLICIES),  # plug-ins register theirs when first asked
+    )
     trust: float = param(0.5, 0, 1, "initial trust in every other actor")
     inertia: float = param(
         0.0, -10, 10, "utility of repeating its own last move (state dependence)"
@@ -125,7 +133,9 @@ class ActorConfig:
     effects: dict[str, dict[str, float]] = param(
         dict, doc="action -> state var -> push (replaces the role's)"
     )
-    script: list[str] = param(list, doc="actions for scripted play, one per round")
+    script: list[str] = param(
+        list, doc="actions for scripted play, one per round", choices=ACTION_NAMES
+    )
     grit_period: int = param(4, 1, 1000, "GRIT: rounds between unilateral concessions")
     rule: dict[str, float] = param(
         dict, doc="its policy's own parameters by name (a plug-in rule's), read as ctx.params"
@@ -223,10 +233,14 @@ class EventConfig:
 
     round: int = param(1, 1, None, "round at whose start the event happens")
     kind: str = param(
-        "summit", doc="summit | cancelled_meeting | report | test | relief_offer | custom"
+        "summit",
+        doc="summit | cancelled_meeting | report | test | relief_offer | custom",
+        choices=lambda: tuple(EVENT_KINDS),
     )
     label: str = param("", doc="words for the narrative and plots")
-    shift: dict[str, float] = param(dict, doc="state var (or trust) -> added amount")
+    shift: dict[str, float] = param(
+        dict, -1, 1, "state var (or trust) -> added amount", keys=SHIFT_KEYS
+    )
     force: dict[str, str] = param(dict, doc="actor -> action forced this round")
 
 
@@ -261,8 +275,11 @@ class ModelConfig:
     model: str = param(
         "beliefs",
         doc="beliefs (Bayesian beliefs over private types set trust) | trust_rule (the heuristic rule)",
+        choices=MODELS,
     )
-    regime: str = param("denuclearization_first", doc="sequencing regime")
+    regime: str = param(
+        "denuclearization_first", doc="sequencing regime", choices=lambda: tuple(REGIMES)
+    )
     if TYPE_CHECKING:  # one field per state variable, made from the table (_with_start_values)
         assurance: float = param(0.4)
         relief: float = param(0.0)
@@ -482,42 +499,41 @@ def is_dataclass_instance(obj: Any) -> bool:
 
 
 def validate(cfg: ModelConfig) -> None:
-    """Raise :class:`ConfigError` for the first value the model does not allow."""
-    check_fields(cfg, "")
-    check_choice("regime", cfg.regime, tuple(REGIMES))
-    check_choice("model", cfg.model, MODELS)
-    active = {n: a for n, a in cfg.actors.items() if a.enabled}
-    for name, actor in cfg.actors.items():
-        key = f"actors.{name}"
-        check_fields(actor, key + ".")
-        check_choice(key + ".role", actor.role, ROLES)
-        check_choice(key + ".policy", actor.policy, POLICIES)
-        for action in ACTION_NAMES:
-            weights = getattr(actor, action) or {}
-            if not isinstance(weights, dict):
-                raise ConfigError(
-                    f"{key}.{action} = {weights!r} must be a mapping feature -> weight"
-                )
-            for feat, w in weights.items():
-                check_choice(f"{key}.{action} feature", feat, FEATURES)
-                check_number(f"{key}.{action}.{feat}", w, -100, 100)
-        for action, pushes in (actor.effects or {}).items():
-            check_choice(f"{key}.effects action", action, ACTION_NAMES)
-            for var, push in pushes.items():
-                check_choice(f"{key}.effects.{action} state var", var, STATE_VARS)
-                check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
-        for i, a in enumerate(actor.script):
-            check_choice(f"{key}.script[{i}]", a, ACTION_NAMES)
-        if actor.rule:
-            from sim.model.policies import policy_class
+    """Raise :class:`ConfigError` for the first value the model does not allow: every
+    field against its :func:`param` metadata (:func:`sim.model.validation.validate`), then
+    the rules between fields (:func:`actor_rules`, :func:`model_rules`)."""
+    validate_tree(cfg)
 
-            declared = tuple(policy_class(actor.policy).parameters)
-            for name, value in actor.rule.items():
-                check_choice(f"{key}.rule ({actor.policy}'s parameters)", name, declared)
-                check_number(f"{key}.rule.{name}", value, -1e6, 1e6)
-        validate_types(actor, key)
-        if actor.policy == "scripted" and actor.enabled and not actor.script:
-            raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")
+
+def actor_rules(actor: ActorConfig, prefix: str) -> None:
+    """What an actor's fields must satisfy together: effects by action and state
+    variable, its rule's declared parameters, its types, a script for scripted play."""
+    key = prefix.rstrip(".")
+    for action, pushes in (actor.effects or {}).items():
+        check_choice(f"{key}.effects action", action, ACTION_NAMES)
+        if not isinstance(pushes, dict):
+            raise ConfigError(
+                f"{key}.effects.{action} = {pushes!r} must be a mapping state var -> push"
+            )
+        for var, push in pushes.items():
+            check_choice(f"{key}.effects.{action} state var", var, STATE_VARS)
+            check_number(f"{key}.effects.{action}.{var}", push, -5, 5)
+    if actor.rule:
+        from sim.model.policies import policy_class
+
+        declared = tuple(policy_class(actor.policy).parameters)
+        for name, value in actor.rule.items():
+            check_choice(f"{key}.rule ({actor.policy}'s parameters)", name, declared)
+            check_number(f"{key}.rule.{name}", value, -1e6, 1e6)
+    validate_types(actor, key)
+    if actor.policy == "scripted" and actor.enabled and not actor.script:
+        raise ConfigError(f"{key}.script = [] but {key}.policy = 'scripted' needs actions")
+
+
+def model_rules(cfg: ModelConfig, prefix: str = "") -> None:
+    """What the model's fields must satisfy together: one enabled target and one
+    principal; events within the horizon, forcing enabled actors' known actions."""
+    active = {n: a for n, a in cfg.actors.items() if a.enabled}
     for role in ("target", "principal"):
         holders = [n for n, a in active.items() if a.role == role]
         if len(holders) != 1:
@@ -526,18 +542,17 @@ def validate(cfg: ModelConfig) -> None:
             )
     for i, ev in enumerate(cfg.events):
         key = f"events[{i}]"
-        check_fields(ev, key + ".")
         if ev.round > cfg.rounds:
             raise ConfigError(
                 f"{key}.round = {ev.round} is past the horizon; allowed: 1..{cfg.rounds} (rounds)"
             )
-        check_choice(key + ".kind", ev.kind, tuple(EVENT_KINDS))
-        for var, amount in ev.shift.items():
-            check_choice(f"{key}.shift key", var, SHIFT_KEYS)
-            check_number(f"{key}.shift.{var}", amount, -1, 1)
         for name, action in ev.force.items():
             check_choice(f"{key}.force actor", name, tuple(active))
             check_choice(f"{key}.force.{name}", action, ACTION_NAMES)
+
+
+ActorConfig.__validate__ = actor_rules  # type: ignore[attr-defined]
+ModelConfig.__validate__ = model_rules  # type: ignore[attr-defined]
 
 
 def role_effects(actor: ActorConfig) -> dict[str, dict[str, float]]:

@@ -1,7 +1,19 @@
 """Checking values before any work starts: one clear message naming the key, the value and what is allowed.
 
-These helpers are public: the Hydra layer checks its run settings with the same
-functions (and so the same messages) as the model checks its parameters.
+**One mechanism for every command.** A setting is a dataclass field declared with
+:func:`param`: its default, its range (``lo``/``hi``, open with ``strict``), its
+allowed ``choices`` (a tuple, or a function giving the registry's names), the
+allowed ``keys`` and value range of a mapping, the fewest ``min_items`` of a list,
+or a ``check`` function for what a range cannot say (a safe file name). One
+walker, :func:`validate`, checks a whole tree of such dataclasses (nested
+dataclasses, lists and mappings of them) against that metadata, then calls each
+class's ``__validate__(prefix)`` for the rules that tie fields together
+(``burn < steps``, ``lo < hi``, one actor per role). The model's parameters
+(:class:`sim.model.params.ModelConfig`), the ``stalemate`` app
+(:class:`sim.hydra.schema.AppConfig`), the fit (:class:`sim.analysis.fit.FitApp`), the
+policy search (:class:`sim.search.spec.PolicySearch`), the game
+(``stalemate-play``) and the room (``stalemate-room``) are all checked this way,
+once, before any work; :func:`refusal` is the one line every command prints.
 
 Example:
     >>> check_choice("regime", "relief_frist", ("relief_first", "action_for_action"))
@@ -29,18 +41,62 @@ class ConfigError(ValueError):
     """A parameter has a value the model does not allow; raised before any run."""
 
 
-def param(default, lo=None, hi=None, doc: str = "", kind: str = "", **kw):
-    """A dataclass field with its allowed range, its meaning and its kind.
+def param(
+    default,
+    lo=None,
+    hi=None,
+    doc: str = "",
+    kind: str = "",
+    *,
+    strict: bool = False,
+    choices=None,
+    keys=None,
+    min_items: int = 0,
+    check=None,
+    **kw,
+):
+    """A dataclass field with what it may hold, its meaning and its kind.
 
     Args:
         default: the default value, or a callable making it (lists, dicts).
-        lo, hi: the allowed range of a number (None: unbounded on that side).
+        lo, hi: the allowed range of a number (None: unbounded on that side); of each
+            item of a list of numbers, or of each value of a mapping.
         doc: one line on what it means (shown in docs and errors).
         kind: how the engines use it: ``"run"`` for a per-run scalar of the
             mathematics (compiled into :class:`sim.model.compile.Compiled`),
             ``"state"`` for the starting value of a state variable, ``""`` else.
+        strict: the range is open: ``lo < value < hi``.
+        choices: the values allowed (a tuple, or a function returning it: a registry).
+        keys: the keys a mapping may have (a tuple or a function), as ``choices``.
+        min_items: the fewest items of a list.
+        check: ``check(key, value)`` for what the above cannot say; it raises
+            :class:`ConfigError`, or returns the value in its canonical form.
+
+    Example:
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Walk:
+        ...     pace: float = param(1.0, 0, 5, "steps a second", strict=True)
+        ...     gait: str = param("walk", choices=("walk", "run"))
+        >>> validate(Walk(pace=0.0), "walk.")
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: walk.pace = 0.0 is outside the allowed range (0, 5)
+        >>> validate(Walk(gait="rnu"), "walk.")
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: walk.gait = 'rnu' is not allowed; choose one of: walk, run (did you mean 'run'?)
     """
-    meta = {"range": (lo, hi), "doc": doc, "kind": kind}
+    meta = {
+        "range": (lo, hi),
+        "doc": doc,
+        "kind": kind,
+        "strict": strict,
+        "choices": choices,
+        "keys": keys,
+        "min_items": min_items,
+        "check": check,
+    }
     if callable(default):
         return field(default_factory=default, metadata=meta, **kw)
     return field(default=default, metadata=meta, **kw)
@@ -90,28 +146,121 @@ def plain_number(value: Any) -> Any:
     return value
 
 
-def _range_text(lo, hi) -> str:
-    return f"[{lo if lo is not None else '-∞'}, {hi if hi is not None else '∞'}]"
+def _range_text(lo, hi, strict: bool = False) -> str:
+    left = "(" if strict or lo is None else "["  # an infinite end is never included
+    right = ")" if strict or hi is None else "]"
+    return f"{left}{lo if lo is not None else '-∞'}, {hi if hi is not None else '∞'}{right}"
 
 
-def check_fields(obj: Any, prefix: str = "") -> None:
-    """Check every numeric field of a dataclass against its declared range."""
-    types = field_types(type(obj))
+def _allowed(spec) -> tuple:
+    return tuple(spec() if callable(spec) else spec)
+
+
+def check_range(key: str, value: Any, lo, hi, whole: bool = False, strict: bool = False) -> None:
+    """A number (a whole one if ``whole``) within ``[lo, hi]`` (``(lo, hi)`` if ``strict``).
+
+    Example:
+        >>> check_range("k", 2.5, 0, 10, whole=True)
+        Traceback (most recent call last):
+        ...
+        sim.model.validation.ConfigError: k = 2.5 must be a whole number in [0, 10]
+    """
+    allowed = _range_text(lo, hi, strict)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key} = {value!r} must be a number in {allowed}")
+    if whole and not isinstance(value, int):
+        raise ConfigError(f"{key} = {value!r} must be a whole number in {allowed}")
+    if value != value:  # NaN
+        raise ConfigError(f"{key} = nan is not a number; allowed: {allowed}")
+    below = lo is not None and (value <= lo if strict else value < lo)
+    above = hi is not None and (value >= hi if strict else value > hi)
+    if below or above:
+        raise ConfigError(f"{key} = {value!r} is outside the allowed range {allowed}")
+
+
+def validate(obj: Any, prefix: str = "", name=None, only=None) -> None:
+    """Check a dataclass and every dataclass inside it against their :func:`param`
+    metadata, then each class's own ``__validate__(prefix)`` (rules between fields).
+
+    Args:
+        obj: the dataclass instance (checked in place; a ``check`` may canonicalise a value).
+        prefix: what goes before a field's name in a message (``"policy_search."``).
+        name: how a field is named in messages, ``name(field_name) -> str`` (a command's
+            flags: ``lambda f: "--" + f.replace("_", "-")``); default: the field name.
+        only: the names of the fields to check (default: all); the class's rules still run.
+
+    Raises:
+        ConfigError: for the first value that is not allowed, naming its key.
+    """
+    types = field_types(type(obj))  # type: ignore[arg-type]
     for f in fields(obj):
-        lo, hi = f.metadata.get("range", (None, None))
-        value = getattr(obj, f.name)
-        if lo is None and hi is None:
+        if only is not None and f.name not in only:
             continue
-        key = f"{prefix}{f.name}"
-        allowed = _range_text(lo, hi)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key} = {value!r} must be a number in {allowed}")
-        if types[f.name] is int and not isinstance(value, int):
-            raise ConfigError(f"{key} = {value!r} must be a whole number in {allowed}")
-        if value != value:  # NaN
-            raise ConfigError(f"{key} = nan is not a number; allowed: {allowed}")
-        if (lo is not None and value < lo) or (hi is not None and value > hi):
-            raise ConfigError(f"{key} = {value!r} is outside the allowed range {allowed}")
+        meta = f.metadata
+        value = getattr(obj, f.name)
+        key = f"{prefix}{name(f.name) if name else f.name}"
+        if value is None and type(None) in typing.get_args(types[f.name]):
+            continue  # an optional setting left out
+        lo, hi = meta.get("range", (None, None))
+        ranged = lo is not None or hi is not None
+        strict = meta.get("strict", False)
+        shape = typing.get_origin(types[f.name])
+        if shape in (dict, list) and not isinstance(value, shape):
+            what = "a mapping" if shape is dict else "a list"
+            raise ConfigError(
+                f"{key} = {value!r} must be {what}"
+                + (f": {meta['doc']}" if meta.get("doc") else "")
+            )
+        if is_dataclass(value) and not isinstance(value, type):
+            validate(value, key + ".")
+        elif isinstance(value, dict) and any(is_dataclass(v) for v in value.values()):
+            for k, v in value.items():
+                validate(v, f"{key}.{k}.")
+        elif isinstance(value, list):
+            if len(value) < meta.get("min_items", 0):
+                raise ConfigError(
+                    f"{key} = {value!r} has {len(value)} item(s); give at least {meta['min_items']}"
+                )
+            for i, item in enumerate(value):
+                if is_dataclass(item) and not isinstance(item, type):
+                    validate(item, f"{key}[{i}].")
+                    continue
+                if meta.get("choices") is not None:
+                    check_choice(f"{key}[{i}]", item, _allowed(meta["choices"]))
+                if ranged:
+                    whole = typing.get_args(types[f.name])[:1] == (int,)
+                    check_range(f"{key}[{i}]", item, lo, hi, whole, strict)
+        elif isinstance(value, dict) and (meta.get("keys") is not None or ranged):
+            for k, v in value.items():
+                if meta.get("keys") is not None:
+                    check_choice(f"{key} key", k, _allowed(meta["keys"]))
+                if ranged:
+                    check_number(f"{key}.{k}", v, lo, hi)
+        else:
+            if meta.get("choices") is not None:
+                check_choice(key, value, _allowed(meta["choices"]))
+            if ranged:
+                check_range(key, value, lo, hi, types[f.name] is int, strict)
+        if meta.get("check") is not None:
+            canonical = meta["check"](key, value)
+            if canonical is not None:
+                setattr(obj, f.name, canonical)
+    rules = getattr(obj, "__validate__", None)
+    if rules is not None:
+        rules(prefix)
+
+
+def refusal(prog: str, message: Any) -> str:
+    """The one line a command prints when it refuses: ``prog: config error: …`` (a
+    message about the command line or a flag says so itself: ``prog: --port = …``).
+
+    Example:
+        >>> refusal("stalemate-fit", ConfigError("fit.tau = -1.0 is outside the allowed range (0, ∞)"))
+        'stalemate-fit: config error: fit.tau = -1.0 is outside the allowed range (0, ∞)'
+    """
+    text = str(message).strip().splitlines()[0] if str(message).strip() else repr(message)
+    plain = text.startswith(("hydra.", "command line", "--", "config error", "sweep error"))
+    return f"{prog}: {'' if plain else 'config error: '}{text}"
 
 
 def check_number(key: str, value: Any, lo: float = -math.inf, hi: float = math.inf) -> None:

@@ -45,8 +45,7 @@ from sim.hydra.refuse import (
     explain,
     quote_value,
 )
-from sim.hydra.schema import check_processes
-from sim.model.validation import ConfigError
+from sim.model.validation import ConfigError, refusal
 from sim.search.spec import LeverSpec, ObjectiveSpec, PolicySearch, RangeSpec, SearchApp
 
 ConfigStore.instance().store(name="search_schema", node=SearchApp)
@@ -63,11 +62,38 @@ def presets() -> list[str]:
 
 
 def to_search_app(cfg: DictConfig) -> SearchApp:
-    """The typed app config of a composed config (OmegaConf checks the types; unknown keys,
-    ``+`` included, are refused by :func:`check_keys` first)."""
-    check_keys(cfg)
-    plain = {k: v for k, v in cfg.items() if k != "hydra"}
-    return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SearchApp), plain))
+    """The typed and validated app config of a composed config: unknown keys (``+``
+    included) are refused by :func:`check_keys`, types by OmegaConf, and every value by
+    its :func:`~sim.model.validation.param` metadata and rules
+    (:func:`sim.model.validation.validate`), the search's size included. The same values
+    are validated once per process (the pre-flight check, then the run).
+
+    Raises:
+        ConfigError: naming the key, the value and what is allowed.
+    """
+    import copy
+    import json
+
+    from sim.model.validation import validate
+
+    plain = {
+        k: OmegaConf.to_container(v, resolve=True) if OmegaConf.is_config(v) else v
+        for k, v in cfg.items()
+        if k != "hydra"
+    }
+    memo = json.dumps(plain, sort_keys=True, default=repr)
+    app = _VALIDATED.get(memo)
+    if app is None:
+        check_keys(cfg)
+        made = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SearchApp), plain))
+        assert isinstance(made, SearchApp)
+        validate(made)
+        app = _VALIDATED[memo] = made
+    return copy.deepcopy(app)
+
+
+#: Apps validated in this process, by their values (see :func:`to_search_app`).
+_VALIDATED: dict[str, SearchApp] = {}
 
 
 #: The dataclass each part of the app config must match, by path (``[]``: every item of a list).
@@ -149,7 +175,7 @@ def preflight(argv: list[str]) -> Plan:
     from sim.report.staging import partial_dir
     from sim.search.moea import CHECKPOINT, CheckpointMismatch, fingerprint, read_checkpoint
     from sim.search.pipeline import search_status
-    from sim.search.spec import base_dict, check, check_size
+    from sim.search.spec import base_dict, check
 
     try:
         args = argv_parser().parse_args(argv)
@@ -175,9 +201,7 @@ def preflight(argv: list[str]) -> Plan:
         )
     try:
         cfg = _compose(overrides)
-        app = to_search_app(cfg)
-        check_processes(app.processes)
-        check_size(app.policy_search, app.max_runs)  # counted before any work
+        app = to_search_app(cfg)  # every value, and the size counted, before any work
         out = check_hydra_paths(cfg, multirun=False)
         base = base_dict(app.policy_search)
         checked = check(app.policy_search, base, app.max_runs)
@@ -230,15 +254,13 @@ _COMMAND: str | None = None
 def _main(cfg: DictConfig) -> None:
     from sim.search.moea import CheckpointMismatch
     from sim.search.pipeline import policy_search
-    from sim.search.spec import check_size
 
     try:
-        app = to_search_app(cfg)
-        check_size(app.policy_search, app.max_runs)
+        app = to_search_app(cfg)  # validated by the pre-flight check: not again
         policy_search(
             app.policy_search,
             _TARGET or Path(HydraConfig.get().runtime.output_dir),
-            processes=check_processes(app.processes),
+            processes=app.processes,  # (canonical: validated)
             progress=app.progress and sys.stderr.isatty(),
             max_runs=app.max_runs,
             command=_COMMAND,
@@ -267,9 +289,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         plan = preflight(argv)
     except Refusal as err:
-        text = str(err)
-        prefix = "" if text.startswith(("hydra.", "command line", "--")) else "config error: "
-        print(f"stalemate-search: {prefix}{text}", file=sys.stderr)
+        print(refusal("stalemate-search", err), file=sys.stderr)
         raise SystemExit(2) from None
     overrides = plan.overrides
     if plan.complete:

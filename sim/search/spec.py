@@ -36,13 +36,13 @@ Example:
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from omegaconf import MISSING
 
-from sim.hydra.schema import check_name
-from sim.model.validation import ConfigError, check_fields, param, suggest
+from sim.hydra.schema import check_name, check_processes
+from sim.model.validation import ConfigError, param, suggest, validate
 
 #: Stated limits of a search: candidates per generation, generations, scenarios per
 #: candidate (and for the re-evaluation), chosen policies explained; and the most runs
@@ -69,7 +69,9 @@ _PERCENTILE = re.compile(r"p([1-9][0-9]?)")
 
 @dataclass
 class LeverSpec:
-    """A policy lever: a model config key and the values the search may give it."""
+    """A policy lever: a model config key and the values the search may give it (a range
+    ``lo``/``hi``, whole numbers with ``integer``, or a list of ``choices``). Whether the
+    key and its values are the model's is checked against the model (:func:`check`)."""
 
     key: str = MISSING
     lo: float | None = None
@@ -77,6 +79,25 @@ class LeverSpec:
     choices: list[str] = field(default_factory=list)
     integer: bool = False
     doc: str = ""
+
+    def __validate__(self, prefix: str = "") -> None:
+        where = f"{prefix.rstrip('.')} ({self.key})"
+        if self.choices:
+            if self.lo is not None or self.hi is not None or self.integer:
+                raise ConfigError(f"{where}: give either choices or lo/hi, not both")
+            values = list(self.choices)
+            if len(set(map(str, values))) != len(values) or len(values) < 2:
+                raise ConfigError(
+                    f"{where}: choices = {values} must be at least two distinct values"
+                )
+            return
+        if self.lo is None or self.hi is None:
+            raise ConfigError(f"{where}: give lo and hi (a range) or choices (a list)")
+        _below(where, self.lo, self.hi)
+        if self.integer and (self.lo != int(self.lo) or self.hi != int(self.hi)):
+            raise ConfigError(
+                f"{where}: integer lever needs whole lo and hi, got {self.lo}, {self.hi}"
+            )
 
 
 @dataclass
@@ -88,6 +109,21 @@ class RangeSpec:
     hi: float = MISSING
     doc: str = ""
 
+    def __validate__(self, prefix: str = "") -> None:
+        _below(f"{prefix.rstrip('.')} ({self.key})", self.lo, self.hi)
+
+
+def _below(where: str, lo, hi) -> None:
+    if not lo < hi:
+        raise ConfigError(f"{where}: lo = {lo} must be below hi = {hi}")
+
+
+def _robustness(key: str, value: str) -> None:
+    if value != "mean" and not _PERCENTILE.fullmatch(str(value)):
+        raise ConfigError(
+            f"{key} = {value!r} is not allowed; give mean or a percentile p1 … p99 (e.g. p90)"
+        )
+
 
 @dataclass
 class ObjectiveSpec:
@@ -95,31 +131,44 @@ class ObjectiveSpec:
     scenarios (``mean`` or ``pNN``) and the ε of its ε-box archive (in the metric's
     own units; rounds are divided by the horizon)."""
 
-    metric: str = MISSING
-    robustness: str = "mean"
-    epsilon: float = 0.01
+    metric: str = param(MISSING, doc="a per-run metric", choices=tuple(METRICS))
+    robustness: str = param(
+        "mean", doc="mean, or a percentile pNN over the scenarios", check=_robustness
+    )
+    epsilon: float = param(0.01, 0, 1, "the ε of its ε-box archive", strict=True)
+
+    def __validate__(self, prefix: str = "") -> None:
+        if self.metric in BINARY and self.robustness != "mean":
+            raise ConfigError(
+                f"{prefix}robustness = {self.robustness!r}: {self.metric} is 0 or 1 per run, "
+                "its robustness is its mean (a share)"
+            )
 
 
 @dataclass
 class PolicySearch:
     """A ``policy_search/`` preset: the whole question, as data."""
 
-    name: str = MISSING
+    name: str = param(MISSING, doc="names the results' folder", check=check_name)
     description: str = ""
     #: ``stalemate`` overrides of the model the levers act on (scenario, actors, …).
     base: list[str] = field(default_factory=list)
-    levers: list[LeverSpec] = field(default_factory=list)
+    levers: list[LeverSpec] = param(
+        list, doc="what the principal controls: key with lo, hi or choices", min_items=1
+    )
     uncertainties: list[RangeSpec] = field(default_factory=list)
     #: posterior draws as a further uncertainty: a packaged name, a ``posterior.parquet``
     #: of ``stalemate-fit``, or ``""`` for none.
     posterior: str = ""
-    objectives: list[ObjectiveSpec] = field(
-        default_factory=lambda: [
+    objectives: list[ObjectiveSpec] = param(
+        lambda: [
             ObjectiveSpec("p_agreement"),
             ObjectiveSpec("p_breakdown"),
             ObjectiveSpec("relief_given", "p90"),
             ObjectiveSpec("undeclared_end", "p90"),
-        ]
+        ],
+        doc="at least two metrics of METRICS, each with its robustness",
+        min_items=2,
     )
     scenarios: int = param(
         256,
@@ -140,16 +189,45 @@ class PolicySearch:
         2, 0, MAX_DISCOVER, "chosen policies whose failures scenario discovery explains (0: none)"
     )
 
+    def __validate__(self, prefix: str = "") -> None:
+        """A key is one lever or one uncertainty; an objective's column appears once."""
+        seen: dict[str, str] = {}
+        keys = [("levers", i, lv.key) for i, lv in enumerate(self.levers)]
+        keys += [("uncertainties", i, rg.key) for i, rg in enumerate(self.uncertainties)]
+        for kind, i, key in keys:
+            where = _where(kind, i, key)
+            if key in seen:
+                both = (
+                    ": a key is a lever or an uncertainty, not both"
+                    if kind == "uncertainties"
+                    else "; give each key once"
+                )
+                raise ConfigError(f"{where}: {key} is already {seen[key]}{both}")
+            seen[key] = f"lever {i}" if kind == "levers" else f"uncertainty {i}"
+        columns = set()
+        for i, ob in enumerate(self.objectives):
+            column = Objective(ob.metric, ob.robustness, float(ob.epsilon)).column
+            if column in columns:
+                raise ConfigError(f"{prefix}objectives[{i}]: {column} is already an objective")
+            columns.add(column)
+
 
 @dataclass
 class SearchApp:
     """The ``stalemate-search`` app: a preset and how to run it."""
 
     policy_search: PolicySearch = MISSING
-    processes: str = "auto"
-    progress: bool = True
+    processes: str = param(
+        "auto",
+        doc="cores: auto (every core) or a number",
+        check=lambda key, value: check_processes(value),
+    )
+    progress: bool = param(True, doc="show progress bars")
     #: the largest search run without asking: population x generations x scenarios runs.
     max_runs: int = param(MAX_RUNS, 1, None, "refuse a search of more runs than this")
+
+    def __validate__(self, prefix: str = "") -> None:
+        _check_runs(self.policy_search, self.max_runs)
 
 
 def search_runs(spec: PolicySearch) -> int:
@@ -163,7 +241,8 @@ def check_size(spec: PolicySearch, max_runs: int = MAX_RUNS) -> None:
     counted before any work (the base model is not even composed).
 
     Example:
-        >>> check_size(PolicySearch(name="big", population=1000, generations=1000, scenarios=512))
+        >>> check_size(PolicySearch(name="big", levers=[LeverSpec("relief", 0.0, 1.0)],
+        ...                         population=1000, generations=1000, scenarios=512))
         Traceback (most recent call last):
         ...
         sim.model.validation.ConfigError: the search plays up to 512,000,000 runs (population 1,000 x generations 1,000 x scenarios 512), more than max_runs = 100,000,000; make it smaller, or allow it with max_runs=512000000
@@ -171,8 +250,11 @@ def check_size(spec: PolicySearch, max_runs: int = MAX_RUNS) -> None:
     Raises:
         ConfigError: naming the key, the value and what is allowed.
     """
-    check_name("policy_search.name", spec.name)
-    check_fields(spec, "policy_search.")
+    validate(spec, "policy_search.")
+    _check_runs(spec, max_runs)
+
+
+def _check_runs(spec: PolicySearch, max_runs: int) -> None:
     runs = search_runs(spec)
     if runs > max_runs:
         raise ConfigError(
@@ -291,50 +373,45 @@ def base_dict(spec: PolicySearch) -> dict:
 
 
 def check(spec: PolicySearch, base: dict | None = None, max_runs: int = MAX_RUNS) -> Checked:
-    """Check a preset against the model (its size first, :func:`check_size`); return it typed.
+    """Check a preset (its fields and size first, :func:`check_size`), then against the
+    model: every end of a lever's range and every choice, every uncertainty's key and
+    range, the posterior's keys. Return it typed. The same preset and base are checked
+    once per process; a second call returns the first result.
 
     Raises:
         ConfigError: one line naming the key, the value and what is allowed.
     """
-    from sim.model.compile import compile_configs, slot
+    import json
 
+    memo = json.dumps([asdict(spec), base, max_runs], sort_keys=True, default=repr)
+    if memo in _CHECKED:
+        return replace(_CHECKED[memo], spec=spec)
     check_size(spec, max_runs)
     if base is None:
         base = base_dict(spec)
-    if not spec.levers:
-        raise ConfigError(
-            "policy_search.levers is empty: give at least one lever (key, lo, hi or choices)"
-        )
-    if len(spec.objectives) < 2:
-        raise ConfigError(
-            f"policy_search.objectives has {len(spec.objectives)}; a multi-objective search needs "
-            f"at least two of: {', '.join(METRICS)}"
-        )
+    checked = _check_against_model(spec, base)
+    if len(_CHECKED) >= 16:
+        _CHECKED.clear()
+    _CHECKED[memo] = checked
+    return checked
+
+
+#: Presets checked in this process (see :func:`check`).
+_CHECKED: dict[str, Checked] = {}
+
+
+def _check_against_model(spec: PolicySearch, base: dict) -> Checked:
+    from sim.model.compile import compile_configs, slot
+
     levers = []
-    seen: dict[str, str] = {}
+    seen = {lv.key: f"lever {i}" for i, lv in enumerate(spec.levers)}
     for i, lv in enumerate(spec.levers):
         where = _where("levers", i, lv.key)
-        if lv.key in seen:
-            raise ConfigError(f"{where}: {lv.key} is already {seen[lv.key]}; give each key once")
-        seen[lv.key] = f"lever {i}"
         if lv.choices:
-            if lv.lo is not None or lv.hi is not None or lv.integer:
-                raise ConfigError(f"{where}: give either choices or lo/hi, not both")
             values = list(lv.choices)
-            if len(set(map(str, values))) != len(values) or len(values) < 2:
-                raise ConfigError(
-                    f"{where}: choices = {values} must be at least two distinct values"
-                )
             lever = Lever(lv.key, "choice", choices=tuple(values))
         else:
-            if lv.lo is None or lv.hi is None:
-                raise ConfigError(f"{where}: give lo and hi (a range) or choices (a list)")
-            if not lv.lo < lv.hi:
-                raise ConfigError(f"{where}: lo = {lv.lo} must be below hi = {lv.hi}")
-            if lv.integer and (lv.lo != int(lv.lo) or lv.hi != int(lv.hi)):
-                raise ConfigError(
-                    f"{where}: integer lever needs whole lo and hi, got {lv.lo}, {lv.hi}"
-                )
+            assert lv.lo is not None and lv.hi is not None  # (validated)
             lever = Lever(lv.key, "integer" if lv.integer else "real", float(lv.lo), float(lv.hi))
             values = [int(lv.lo), int(lv.hi)] if lv.integer else [float(lv.lo), float(lv.hi)]
         for end, value in zip(
@@ -348,17 +425,11 @@ def check(spec: PolicySearch, base: dict | None = None, max_runs: int = MAX_RUNS
     structure = compile_configs([build_config(base, {})]).structure
     for i, rg in enumerate(spec.uncertainties):
         where = _where("uncertainties", i, rg.key)
-        if rg.key in seen:
-            raise ConfigError(
-                f"{where}: {rg.key} is already {seen[rg.key]}: a key is a lever or an uncertainty, not both"
-            )
         seen[rg.key] = f"uncertainty {i}"
         try:
             s = slot(structure, rg.key)
         except ConfigError as err:
             raise ConfigError(f"{where}: {err}") from None
-        if not rg.lo < rg.hi:
-            raise ConfigError(f"{where}: lo = {rg.lo} must be below hi = {rg.hi}")
         lo_ok = s.bounds[0] is None or rg.lo >= s.bounds[0]
         hi_ok = s.bounds[1] is None or rg.hi <= s.bounds[1]
         if not (lo_ok and hi_ok):
@@ -377,28 +448,5 @@ def check(spec: PolicySearch, base: dict | None = None, max_runs: int = MAX_RUNS
                     f"{seen[key]}: drop it there or set posterior: ''"
                 )
             slot(structure, key)
-    objectives = []
-    names = set()
-    for i, ob in enumerate(spec.objectives):
-        where = f"policy_search.objectives[{i}]"
-        if ob.metric not in METRICS:
-            raise ConfigError(
-                f"{where}.metric = {ob.metric!r} is not a metric; allowed: {', '.join(METRICS)}"
-                + suggest(ob.metric, list(METRICS))
-            )
-        if ob.robustness != "mean" and not _PERCENTILE.fullmatch(ob.robustness):
-            raise ConfigError(
-                f"{where}.robustness = {ob.robustness!r} is not allowed; give mean or a percentile p1 … p99 (e.g. p90)"
-            )
-        if ob.metric in BINARY and ob.robustness != "mean":
-            raise ConfigError(
-                f"{where}.robustness = {ob.robustness!r}: {ob.metric} is 0 or 1 per run, its robustness is its mean (a share)"
-            )
-        if not 0 < ob.epsilon < 1:
-            raise ConfigError(f"{where}.epsilon = {ob.epsilon} must be in (0, 1)")
-        objective = Objective(ob.metric, ob.robustness, float(ob.epsilon))
-        if objective.column in names:
-            raise ConfigError(f"{where}: {objective.column} is already an objective")
-        names.add(objective.column)
-        objectives.append(objective)
+    objectives = [Objective(o.metric, o.robustness, float(o.epsilon)) for o in spec.objectives]
     return Checked(spec, tuple(levers), tuple(spec.uncertainties), tuple(objectives))
