@@ -88,9 +88,11 @@ class RoleBaselines:
                 if len(a) > 1:
                     Xs.append(self._design(np.full(len(a) - 1, r), a[:-1], b[:-1]))
                     ys.append(a[1:])
-        X = np.vstack(Xs + [self._design(np.zeros(3, int), np.ones(3, int), np.ones(3, int))])
-        y = np.concatenate(ys + [np.arange(3)])
-        w = np.concatenate([np.ones(len(y) - 3), np.full(3, 0.01)])
+        # one light pseudo-row per action: every class is seen, even one a case never plays
+        k = N_ACTIONS
+        X = np.vstack(Xs + [self._design(np.zeros(k, int), np.ones(k, int), np.ones(k, int))])
+        y = np.concatenate(ys + [np.arange(k)])
+        w = np.concatenate([np.ones(len(y) - k), np.full(k, 0.01)])
         return LogisticRegression(C=1.0, max_iter=2000).fit(X, y, sample_weight=w)
 
     def predict(self, name: str, acts: np.ndarray, roles, counterpart, t: int) -> np.ndarray:

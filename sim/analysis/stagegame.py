@@ -171,11 +171,12 @@ def payoff_matrix(source, actor_a: str, actor_b: str) -> tuple[np.ndarray, np.nd
 
     Returns:
         (A, B): a's and b's utilities; rows a's action, columns b's, both in
-        (concede, hedge, escalate) order.
+        order of the action table (concede, hedge, escalate, …).
     """
     point = _resolve(source)
-    A, B = np.empty((3, 3)), np.empty((3, 3))
-    for k in range(3):
+    n = len(ACTION_NAMES)
+    A, B = np.empty((n, n)), np.empty((n, n))
+    for k in range(n):
         A[:, k] = point.utilities(actor_a, reacting_to=actor_b, action=k)
         B[k, :] = point.utilities(actor_b, reacting_to=actor_a, action=k)
     return A, B
@@ -264,9 +265,9 @@ def payoff_table(game: StageGame) -> pd.DataFrame:
     cells = [
         [
             f"{A[i, j]:+.2f}{'*' if best_a[i, j] else ' '}, {B[i, j]:+.2f}{'*' if best_b[i, j] else ' '}"
-            for j in range(3)
+            for j in range(B.shape[1])
         ]
-        for i in range(3)
+        for i in range(A.shape[0])
     ]
     return pd.DataFrame(
         cells, index=[f"{a} {x}" for x in ACTIONS], columns=[f"{b} {x}" for x in ACTIONS]
@@ -292,7 +293,7 @@ def format_stage_game(game: StageGame, when: str | None = None) -> str:
         lines += [f"  {e.describe(a, b)}" for e in eqs]
 
     def mix(p):
-        return ", ".join(f"{ACTIONS[k]} {p[k]:.2f}" for k in range(3))
+        return ", ".join(f"{ACTIONS[k]} {p[k]:.2f}" for k in range(len(p)))
 
     lines += [
         "",

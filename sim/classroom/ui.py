@@ -224,7 +224,7 @@ def stage_game_html(snap: Snapshot, show_play: bool = True) -> str:
     rows = []
     for i, x in enumerate(ACTION_NAMES):
         cells = []
-        for j in range(3):
+        for j in range(len(ACTION_NAMES)):
             ua = f"{A[i, j]:+.2f}".replace("-", "−")
             ub = f"{B[i, j]:+.2f}".replace("-", "−")
             ua = f"<b>{escape(a)} {ua}</b>" if best_a[i, j] else f"{escape(a)} {ua}"
