@@ -72,6 +72,29 @@ def table(columns: dict) -> pa.Table:
     return pa.Table.from_arrays([array(v) for v in columns.values()], names=list(columns))
 
 
+def dictionary_codes(column: pa.DictionaryArray) -> tuple[np.ndarray, list[str]]:
+    """A dictionary-encoded string array as its codes (int32, -1 where null) and its
+    dictionary, read from the buffers.
+
+    Example:
+        >>> codes, names = dictionary_codes(pa.DictionaryArray.from_arrays(
+        ...     array(np.array([1, 0, 1], dtype=np.int32), mask=np.array([False, True, False])),
+        ...     array(np.array(["a", "b"]))))
+        >>> codes.tolist(), names
+        ([1, -1, 1], ['a', 'b'])
+    """
+    indices = column.indices
+    n, start = len(indices), indices.offset
+    codes = np.frombuffer(indices.buffers()[1], dtype=indices.type.to_pandas_dtype())
+    codes = codes[start : start + n].astype(np.int32)
+    if indices.null_count:
+        valid = np.unpackbits(
+            np.frombuffer(indices.buffers()[0], dtype=np.uint8), bitorder="little", count=start + n
+        )[start:]
+        codes[valid == 0] = -1
+    return codes, [str(s) for s in column.dictionary.to_pylist()]
+
+
 def to_numpy(column) -> np.ndarray:
     """A column of numbers, booleans or dictionary-encoded strings as a numpy array
     (strings as ``str``; nulls of floats as NaN). Anything else: pyarrow's ``to_numpy``."""

@@ -256,8 +256,9 @@ def run_single(
     app: AppConfig, base_model, out: Path, choices, meta: dict, published: Path | None = None
 ) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
-    from sim.engines.arrow import array, to_numpy
+    from sim.engines.arrow import to_numpy
     from sim.report.drawing import Figure, FigureWorker
+    from sim.report.fans import ACTION_COLUMNS, STATE_COLUMNS, Columns, columns
     from sim.report.io import ParquetStream, write_text
     from sim.report.summary import RunningSummary
 
@@ -299,7 +300,10 @@ def run_single(
 
     actors = [n for n, a in base_model.actors.items() if a.enabled]
     summary = RunningSummary(actors)
-    keep: dict[str, list] = {"states": [], "actions": []}
+    # the columns the trajectories figure reads, of the first runs: numpy arrays, so that
+    # the helper drawing it imports neither pyarrow nor pandas
+    keep: dict[str, list[Columns]] = {"states": [], "actions": []}
+    figure_columns = {"states": STATE_COLUMNS, "actions": ACTION_COLUMNS}
     written = {
         "config": write_text(
             OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml"
@@ -324,7 +328,7 @@ def run_single(
             if kind in keep:  # the first runs, for the figure
                 mask = to_numpy(table.column("run_id")) < FIGURE_RUNS
                 if mask.any():
-                    keep[kind].append(table.filter(array(mask)))
+                    keep[kind].append(columns(table, figure_columns[kind]).take(mask))
 
         mark("set up the run")
         t0 = time.perf_counter()
@@ -340,11 +344,9 @@ def run_single(
     title = app.description or app.name
     figures = {}
     if record:
-        import pyarrow as pa
-
         shown = min(app.seeds, FIGURE_RUNS)
         n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
-        tables = (pa.concat_tables(keep["states"]), pa.concat_tables(keep["actions"]))
+        tables = (Columns.concat(keep["states"]), Columns.concat(keep["actions"]))
         figures["figure"] = Figure(
             "plot_trajectories", out / "trajectories.png", (*tables, title, n_note)
         )

@@ -1,19 +1,20 @@
 """Figures drawn by a helper process while the command goes on, none of them lost.
 
-Importing matplotlib and pandas and drawing a figure take longer than simulating a
-few hundred runs. A :class:`FigureWorker` starts a second Python process at once
-(``python -m sim.report.drawing``) that imports them while this one composes and
+Importing matplotlib and drawing a figure take longer than simulating a few hundred
+runs. A :class:`FigureWorker` starts a second Python process at once
+(``python -m sim.report.drawing``) that imports it while this one composes and
 simulates; when the data are ready, :meth:`FigureWorker.draw` hands it each
 figure to draw — a plotting function of :mod:`sim.report.plots` by name, its
-arguments (Arrow tables become DataFrames there) and the file to write — and the
-worker draws them, each in a process of its own when the machine has the cores.
+arguments (numpy arrays, :class:`sim.report.fans.Columns`, DataFrames; Arrow tables
+become DataFrames there) and the file to write — and the worker draws them, each in
+a process of its own when the machine has the cores.
 :meth:`FigureWorker.finish` waits for it and draws *here* every figure the worker
 did not report as written (it failed, was killed, could not start): a figure can
 be late, never lost. Files are written atomically (:func:`sim.report.io.save_figure`).
 
-The helper costs the CPU of its own start (Python, numpy, pyarrow: about 0.3 s) and
-pays on a second core: a single run always uses it (its own process then imports
-neither matplotlib nor pandas); a sweep, which needs pandas for its summary anyway,
+The helper costs the CPU of its own start (Python, numpy, matplotlib: about 0.6 s) and
+pays on a second core: a single run always uses it (neither process then imports
+pandas, nor its own matplotlib); a sweep, which needs pandas for its summary anyway,
 uses it only when a core is idle (:func:`idle_core`) and otherwise draws in its own
 process, one figure after the other. The figures are the same either way.
 
@@ -222,8 +223,8 @@ def _serve() -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import sim.engines.tables  # noqa: F401 - the DataFrames' categories
-    import sim.report.plots  # noqa: F401 - matplotlib and pandas, imported while we wait
+    import sim.report.plots  # noqa: F401 - matplotlib, imported while we wait (not pandas:
+    # a figure's data arrive as numpy arrays, or as DataFrames that import it when unpickled)
 
     phases.mark("figure worker: imports")
     global _reading

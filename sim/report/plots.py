@@ -5,12 +5,17 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+from typing import TYPE_CHECKING  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
-from sim.model.names import ACTION_NAMES, ACTION_TABLE, DERIVED, STATE_VARS, Var  # noqa: E402
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, DERIVED, Var  # noqa: E402
+from sim.report import fans  # noqa: E402
 from sim.report.labels import PARAM_LABELS, axis_label  # noqa: E402, F401 - plots' own names
+
+if TYPE_CHECKING:  # pandas is not imported to draw: the tables arrive as DataFrames or arrays
+    import pandas as pd
 
 #: Each action's colour and each state variable's panel title: from the tables of
 #: :mod:`sim.model.names` (``ACTION_TABLE``, ``Var``, ``DERIVED``).
@@ -40,7 +45,7 @@ def fan(
     ax, x, m: np.ndarray, color: str = "#1d3557", label: str | None = "median", alpha: float = 0.25
 ) -> None:
     """Median line and 10–90% band over runs of a (runs, rounds) matrix ``m`` against ``x``."""
-    lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
+    lo, med, hi = fans.quantiles(m, (10, 50, 90))
     ax.fill_between(
         x, lo, hi, color=color, alpha=alpha, lw=0, label="10–90% of runs" if label else None
     )
@@ -54,22 +59,23 @@ def action_shares(actions: pd.DataFrame) -> pd.DataFrame:
     return shares.unstack("action").fillna(0.0)
 
 
-def plot_trajectories(
-    states: pd.DataFrame, actions: pd.DataFrame, title: str = "", n_runs: int | None = None
-):
+def plot_trajectories(states, actions, title: str = "", n_runs: int | None = None):
     """Fan charts (median, 10–90% band) of the shared state and action shares per actor.
 
     Args:
-        states: a states table (one row per run x round).
-        actions: an actions table (one row per run x round x actor).
+        states: a states table (one row per run x round): a DataFrame, an Arrow table or
+            :class:`sim.report.fans.Columns` (what the command line sends its helper).
+        actions: an actions table (one row per run x round x actor), the same.
         title: the figure title, e.g. the scenario description.
         n_runs: shown in the title.
 
     Returns:
         The matplotlib figure.
     """
-    actors = list(actions["actor"].cat.categories)
-    panels = [*STATE_VARS[:4], "felt_relief", *STATE_VARS[4:]]
+    panels = fans.PANELS
+    states = fans.columns(states, fans.STATE_COLUMNS)
+    actions = fans.columns(actions, fans.ACTION_COLUMNS)
+    actors = list(actions.categories["actor"])
     ncol = 4
     nrow_state = int(np.ceil(len(panels) / ncol))
     nrow = nrow_state + int(np.ceil(len(actors) / ncol))
@@ -81,25 +87,24 @@ def plot_trajectories(
     )
     for ax in axes.flat:
         ax.set_visible(False)
-    rounds = np.sort(states["round"].unique())
+    rounds = np.unique(states["round"])
     for k, var in enumerate(panels):
         ax = axes.flat[k]
         ax.set_visible(True)
-        fan(ax, rounds, state_matrix(states, var))
+        fan(ax, rounds, fans.state_matrix(states, var))
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel(f"level ({_unit(var)})")
         ax.grid(alpha=0.3)
     axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
-    shares = action_shares(actions)
+    played, shares = fans.action_shares(actions, list(ACTION_NAMES))
     for k, actor in enumerate(actors):
         ax = axes[nrow_state + k // ncol, k % ncol]
         ax.set_visible(True)
-        s = shares.loc[actor].reindex(columns=list(ACTION_NAMES))
         ax.stackplot(
-            s.index,
-            *(s[a] for a in ACTION_NAMES),
+            played,
+            *shares[k].T,
             labels=list(ACTION_NAMES),
             colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
             alpha=0.9,
