@@ -377,8 +377,7 @@ class StalemateSweeper(Sweeper):
     def _launch(self, jobs, target: str, seeds: int) -> list[str]:
         """Run the unfinished jobs in batches (each keeps its number, and so its directory);
         return one line per job (or batch) that failed."""
-        from tqdm.auto import tqdm
-
+        from sim.engines import progress_bar
         from sim.hydra.sweep import one_line
 
         todo = self._pending(jobs)
@@ -390,7 +389,7 @@ class StalemateSweeper(Sweeper):
         failed: list[str] = []
         size = {num: max(1, len(jobs[num][1])) * seeds for num in todo}
         # one bar over the sweep's runs; a single local job shows its own bar over blocks
-        with tqdm(
+        with progress_bar(
             total=sum(size.values()),
             unit="run",
             desc="sweep",

@@ -296,7 +296,7 @@ def run_single(
         )
         say(f"each run draws {', '.join(unc.keys)} from {source} (uncertainty={app.uncertainty})")
 
-    from tqdm.auto import tqdm
+    from sim.engines import progress_bar
 
     actors = [n for n, a in base_model.actors.items() if a.enabled]
     summary = RunningSummary(actors)
@@ -309,7 +309,9 @@ def run_single(
             OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml"
         )
     }
-    bar = tqdm(total=app.seeds, unit="run", desc="runs", disable=not app.progress, leave=False)
+    bar = progress_bar(
+        total=app.seeds, unit="run", desc="runs", disable=not app.progress, leave=False
+    )
     with (
         ExitStack() as stack
     ):  # closed in reverse: runs.parquet last, its presence means "finished"
@@ -426,8 +428,7 @@ def run_sweep_job(app: AppConfig, base_model, points, out: Path, choices, meta: 
 
 
 def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine: str) -> dict:
-    from tqdm.auto import tqdm
-
+    from sim.engines import progress_bar
     from sim.report.io import ParquetStream, failpoint, file_digest, remove_leftovers, write_json
 
     remove_leftovers(out)
@@ -442,7 +443,7 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
     record_flag = bool(app.trajectories)
     todo = [b for b in range(len(blocks)) if f"{b:04d}" not in done]
     total = sum(len(blocks[b]) for b in todo) * app.seeds
-    bar = tqdm(
+    bar = progress_bar(
         total=total, unit="run", desc=f"job {out.name}", file=sys.stderr, disable=not app.progress
     )
     if done:
