@@ -94,3 +94,47 @@ def test_columns_of_arrow_pieces_and_their_concatenation_agree_with_pandas():
                 for c in want[name]
             ]
             assert decoded == expect, name
+
+
+def test_a_trajectories_figure_laid_out_before_its_data_is_the_same_png(tmp_path):
+    import io
+
+    from sim.engines.batch import run_batch
+    from sim.model.params import make_config
+
+    res = run_batch([make_config(rounds=30)] * 3, [0, 1, 2], progress=False)
+
+    def png(fig):
+        out = io.BytesIO()
+        fig.savefig(out, format="png", dpi=110)
+        plots.close(fig)
+        return out.getvalue()
+
+    fresh = png(plots.plot_trajectories(res.states, res.actions, "t", 3))
+    actors = list(res.actions["actor"].cat.categories)
+    plots.prepare_trajectories(actors, "t", 3, dpi=110)
+    assert png(plots.plot_trajectories(res.states, res.actions, "t", 3)) == fresh
+    plots.prepare_trajectories(actors, "another title", 3, dpi=110)  # not for these data
+    assert png(plots.plot_trajectories(res.states, res.actions, "t", 3)) == fresh
+
+
+def test_the_helper_given_a_head_start_draws_the_figure_it_was_prepared_for(tmp_path):
+    from sim.engines.batch import run_batch
+    from sim.model.params import make_config
+    from sim.report.drawing import Figure, FigureWorker, Prepare
+
+    res = run_batch([make_config(rounds=20)] * 2, [0, 1], progress=False)
+    actors = list(res.actions["actor"].cat.categories)
+    w = FigureWorker()
+    w.prepare(Prepare("prepare_trajectories", (actors, "t", 2, 110)))
+    w.prepare(Prepare("no_such_plot", ()))  # a failed head start is only no head start
+    states = fans.columns(res.states, fans.STATE_COLUMNS)
+    actions = fans.columns(res.actions, fans.ACTION_COLUMNS)
+    fig = Figure("plot_trajectories", tmp_path / "t.png", (states, actions, "t", 2))
+    w.draw([fig])
+    assert w.finish() == [tmp_path / "t.png"]
+    assert w.proc.returncode == 0  # the helper read the head starts and drew it
+    here = FigureWorker(start=False)
+    here.draw([Figure("plot_trajectories", tmp_path / "u.png", fig.args)])
+    here.finish()
+    assert (tmp_path / "t.png").read_bytes() == (tmp_path / "u.png").read_bytes()

@@ -257,7 +257,7 @@ def run_single(
 ) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
     from sim.engines.arrow import to_numpy
-    from sim.report.drawing import Figure, FigureWorker
+    from sim.report.drawing import Figure, FigureWorker, Prepare
     from sim.report.fans import ACTION_COLUMNS, STATE_COLUMNS, Columns, columns
     from sim.report.io import ParquetStream, write_text
     from sim.report.summary import RunningSummary
@@ -274,6 +274,12 @@ def run_single(
             print(
                 f"({app.seeds:,} runs: round-by-round tables not recorded; add trajectories=true to record them)"
             )
+    title = app.description or app.name
+    shown = min(app.seeds, FIGURE_RUNS)
+    n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
+    actors = [n for n, a in base_model.actors.items() if a.enabled]
+    if record:  # the helper lays the figure out while this process simulates
+        worker.prepare(Prepare("prepare_trajectories", (actors, title, n_note, Figure.dpi)))
     # the engines give identical tables; auto takes the batch engine (no Mesa import)
     engine = app.engine if app.engine != "auto" else "batch"
     meta["engine"] = engine
@@ -298,7 +304,6 @@ def run_single(
 
     from sim.engines import progress_bar
 
-    actors = [n for n, a in base_model.actors.items() if a.enabled]
     summary = RunningSummary(actors)
     # the columns the trajectories figure reads, of the first runs: numpy arrays, so that
     # the helper drawing it imports neither pyarrow nor pandas
@@ -343,11 +348,8 @@ def run_single(
             stream.metadata = meta
             written[kind] = stream.path
     mark("write tables")
-    title = app.description or app.name
     figures = {}
     if record:
-        shown = min(app.seeds, FIGURE_RUNS)
-        n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
         tables = (Columns.concat(keep["states"]), Columns.concat(keep["actions"]))
         figures["figure"] = Figure(
             "plot_trajectories", out / "trajectories.png", (*tables, title, n_note)

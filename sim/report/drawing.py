@@ -57,6 +57,15 @@ class Figure:
     dpi: int = 110
 
 
+@dataclass
+class Prepare:
+    """Work a worker may do before a figure's data come: ``getattr(sim.report.plots,
+    plot)(*args)`` (e.g. :func:`sim.report.plots.prepare_trajectories`), while it waits."""
+
+    plot: str
+    args: tuple = ()
+
+
 def render(fig: Figure) -> Path:
     """Draw and save one figure in this process; return its path."""
     from sim.report import plots
@@ -118,6 +127,17 @@ class FigureWorker:
         global _prestarted
         worker, _prestarted = _prestarted, None
         return worker or cls(start=start)
+
+    def prepare(self, work: Prepare) -> None:
+        """Hand the worker work to do while it waits for the figures' data (call before
+        :meth:`draw`). Only a head start: the figures are the same without it."""
+        if self.proc is None or self.proc.stdin is None:
+            return
+        try:
+            self.proc.stdin.write(pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL))
+            self.proc.stdin.flush()
+        except (OSError, ValueError, pickle.PicklingError, TypeError, AttributeError):
+            pass  # the worker is gone or the work cannot travel: finish() still draws
 
     def draw(self, figures: list[Figure]) -> None:
         """Hand the worker these figures (call once, as soon as their data are ready).
@@ -229,13 +249,29 @@ def _serve() -> int:
     phases.mark("figure worker: imports")
     global _reading
     _reading = True  # from here on the input is ours to read (and may be read to its end)
-    try:
-        figures = pickle.load(sys.stdin.buffer)
-    except EOFError:
-        return 0  # nothing to draw (the command ended first)
+    while True:
+        try:
+            message = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            return 0  # nothing to draw (the command ended first)
+        if not isinstance(message, Prepare):
+            figures = message
+            break
+        phases.mark("figure worker: wait for data")
+        try:  # a head start only: a figure is drawn the same without it
+            from sim.report import plots
+
+            getattr(plots, message.plot)(*message.args)
+        except Exception:  # noqa: BLE001 - the figure is drawn from scratch then
+            pass
+        phases.mark(f"figure worker: {message.plot}")
     phases.mark("figure worker: wait for data")
     children = {}
     parallel = len(figures) > 1 and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    if parallel:  # a child's garbage collections would copy every page it shares with us
+        import gc
+
+        gc.freeze()
     for fig in figures:
         if parallel and fig is not figures[-1]:
             pid = os.fork()
@@ -293,5 +329,7 @@ def _draw_one(fig: Figure) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(_serve())
+if __name__ == "__main__":  # run as the module itself, whose classes the figures pickle
+    from sim.report import drawing
+
+    sys.exit(drawing._serve())

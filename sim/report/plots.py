@@ -70,12 +70,61 @@ def plot_trajectories(states, actions, title: str = "", n_runs: int | None = Non
         n_runs: shown in the title.
 
     Returns:
-        The matplotlib figure.
+        The matplotlib figure (drawn into the frame :func:`prepare_trajectories` made
+        for the same actors and title, if it made one).
     """
-    panels = fans.PANELS
     states = fans.columns(states, fans.STATE_COLUMNS)
     actions = fans.columns(actions, fans.ACTION_COLUMNS)
     actors = list(actions.categories["actor"])
+    key = (tuple(actors), title, n_runs)
+    fig, state_axes, actor_axes = _PREPARED.pop(key, None) or _trajectories_frame(*key)
+    rounds = np.unique(states["round"])
+    for ax, var in zip(state_axes, fans.PANELS):
+        fan(ax, rounds, fans.state_matrix(states, var))
+    state_axes[0].legend(loc="upper right", fontsize=8, frameon=False)
+    played, shares = fans.action_shares(actions, list(ACTION_NAMES))
+    for k, ax in enumerate(actor_axes):
+        ax.stackplot(
+            played,
+            *shares[k].T,
+            labels=list(ACTION_NAMES),
+            colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
+            alpha=0.9,
+        )
+        ax.set_xlim(0, rounds[-1])
+        if k == 0:
+            ax.legend(loc="lower left", fontsize=8, frameon=True)
+    return fig
+
+
+#: Frames of trajectories figures made before their data came (:func:`prepare_trajectories`),
+#: by (actors, title, n_runs); each is used once.
+_PREPARED: dict[tuple, tuple] = {}
+
+
+def prepare_trajectories(actors, title: str = "", n_runs: int | None = None, dpi: float = 110):
+    """Make the frame of :func:`plot_trajectories`' figure — panels, titles, labels, ticks —
+    and lay it out once at ``dpi``, before its data are there: a process that waits for
+    the data (the figure helper, :mod:`sim.report.drawing`) then draws the data only. The
+    figure is the same as without it (the frame is what :func:`plot_trajectories` makes
+    first); a frame whose actors or title the data do not match is not used."""
+    key = (tuple(actors), title, n_runs)
+    frame = _trajectories_frame(*key)
+    fig = frame[0]
+    was, fig.dpi = fig.dpi, dpi
+    try:
+        fig.draw_without_rendering()  # makes the ticks and measures the texts
+    finally:
+        fig.dpi = was
+    for old in _PREPARED.values():
+        close(old[0])
+    _PREPARED.clear()
+    _PREPARED[key] = frame
+
+
+def _trajectories_frame(actors: tuple, title: str, n_runs: int | None):
+    """The trajectories figure without its data: (figure, state panels, actor panels)."""
+    panels = fans.PANELS
     ncol = 4
     nrow_state = int(np.ceil(len(panels) / ncol))
     nrow = nrow_state + int(np.ceil(len(actors) / ncol))
@@ -87,38 +136,28 @@ def plot_trajectories(states, actions, title: str = "", n_runs: int | None = Non
     )
     for ax in axes.flat:
         ax.set_visible(False)
-    rounds = np.unique(states["round"])
+    state_axes = []
     for k, var in enumerate(panels):
         ax = axes.flat[k]
         ax.set_visible(True)
-        fan(ax, rounds, fans.state_matrix(states, var))
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel(f"level ({_unit(var)})")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
-    played, shares = fans.action_shares(actions, list(ACTION_NAMES))
+        state_axes.append(ax)
+    actor_axes = []
     for k, actor in enumerate(actors):
         ax = axes[nrow_state + k // ncol, k % ncol]
         ax.set_visible(True)
-        ax.stackplot(
-            played,
-            *shares[k].T,
-            labels=list(ACTION_NAMES),
-            colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
-            alpha=0.9,
-        )
         ax.set_ylim(0, 1)
-        ax.set_xlim(0, rounds[-1])
         ax.set_title(f"{actor}: share of runs playing each action", fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel("share of live runs")
-        if k == 0:
-            ax.legend(loc="lower left", fontsize=8, frameon=True)
+        actor_axes.append(ax)
     n = f" — {n_runs} runs" if n_runs else ""
     fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold", y=1 - 0.2 / height)
-    return fig
+    return fig, state_axes, actor_axes
 
 
 def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
