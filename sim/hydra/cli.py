@@ -44,26 +44,16 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
-
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING
 
 import sim
-from sim.hydra.blocks import BLOCKS_FILE, check_job, plan_blocks
-from sim.hydra.compose import CONFIG_MODULE
-from sim.hydra.schema import (
-    GROUPS,
-    AppConfig,
-    apply_point,
-    lookup,
-    parse_point,
-    run_uncertainty,
-    to_app_config,
-)
-from sim.model.validation import ConfigError
 from sim.report.phases import mark  # the phase timer: off unless STALEMATE_PHASES is set
+
+if TYPE_CHECKING:  # Hydra, OmegaConf and the schema are imported when used: the figures'
+    # helper process is started before them (main), and imports while this one does
+    from omegaconf import DictConfig
+
+    from sim.hydra.schema import AppConfig
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
@@ -102,6 +92,7 @@ def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str,
     import pyarrow as pa
 
     from sim.engines.arrow import strings
+    from sim.hydra.schema import GROUPS
 
     n = table.num_rows
     choices = choices or {}
@@ -153,6 +144,7 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
     import numpy as np
 
     from sim.engines.arrow import array, to_numpy
+    from sim.hydra.schema import apply_point, lookup, parse_point, run_uncertainty
 
     unc = run_uncertainty(app)
     models, swept = [], {}
@@ -234,6 +226,7 @@ def run_app(
             partial directory and renamed to this one at the end).
     """
     from sim.engines.provenance import code_hash
+    from sim.hydra.schema import to_app_config
 
     app, base_model = to_app_config(cfg)
     points = job_points(app, *(job or (None, None)))
@@ -256,7 +249,10 @@ def run_single(
     app: AppConfig, base_model, out: Path, choices, meta: dict, published: Path | None = None
 ) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
+    from omegaconf import OmegaConf
+
     from sim.engines.arrow import to_numpy
+    from sim.hydra.schema import run_uncertainty
     from sim.report.drawing import Figure, FigureWorker, Prepare
     from sim.report.fans import ACTION_COLUMNS, STATE_COLUMNS, Columns, columns
     from sim.report.io import ParquetStream, write_text
@@ -394,6 +390,8 @@ def _feed(res, sink) -> None:
 def verified_blocks(out: Path, points: list[list[str]], plan: str) -> dict[str, dict]:
     """The finished blocks recorded in ``out/blocks.json`` for this plan whose files
     still check out; what does not is named on stderr and will be redone."""
+    from sim.hydra.blocks import check_job
+
     found = check_job(out, points, plan)
     for problem in found.problems:
         print(f"stalemate: job {out.name}: {problem}", file=sys.stderr)
@@ -431,6 +429,7 @@ def run_sweep_job(app: AppConfig, base_model, points, out: Path, choices, meta: 
 
 def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine: str) -> dict:
     from sim.engines import progress_bar
+    from sim.hydra.blocks import BLOCKS_FILE, plan_blocks
     from sim.report.io import ParquetStream, failpoint, file_digest, remove_leftovers, write_json
 
     remove_leftovers(out)
@@ -524,11 +523,27 @@ def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
     threading.Thread(target=watch, name="stalemate-die-with-parent", daemon=True).start()
 
 
-@hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
-def hydra_app(cfg: DictConfig) -> None:
-    """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
+def hydra_app() -> None:
+    """The Hydra app behind the ``stalemate`` command, on ``sys.argv`` (use :func:`main`,
+    which checks first): :func:`run_job` under ``hydra.main`` (made here, not when this
+    module is imported, which imports neither Hydra nor the schema)."""
+    import hydra
+
+    from sim.hydra.compose import CONFIG_MODULE
+
+    app = hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
+    app(run_job)()
+
+
+def run_job(cfg: DictConfig) -> None:
+    """Hydra's task: a single run, or one job of a sweep (Hydra's job name is this
+    module's, ``cli``)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     from sim.hydra.lock import LockBusy
+    from sim.model.validation import ConfigError
 
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
@@ -577,6 +592,13 @@ def main(argv: list[str] | None = None) -> None:
     global _TARGET, _COMMAND
     import shlex
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    runs = _runs(argv)
+    if runs:  # the figures' helper imports matplotlib while we import, check and compose
+        from sim.report.drawing import FigureWorker, idle_core
+
+        if runs == "run" or idle_core():  # a sweep's only when a core is idle
+            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     from sim.hydra.compose import compose_once, restage
     from sim.hydra.refuse import Refusal, preflight, quote_value
     from sim.report.io import skip_final_collection
@@ -585,13 +607,6 @@ def main(argv: list[str] | None = None) -> None:
     skip_final_collection()
     compose_once()  # the pre-flight check's composition is Hydra's too
     mark("imports")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    runs = _runs(argv)
-    if runs:  # the figures' helper imports matplotlib while we check and compose
-        from sim.report.drawing import FigureWorker, idle_core
-
-        if runs == "run" or idle_core():  # a sweep's only when a core is idle
-            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     try:
         output = preflight(argv)
     except Refusal as err:
