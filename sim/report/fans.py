@@ -170,3 +170,38 @@ def action_shares(actions: Columns, actions_order: list[str]):
     shares = np.zeros(counts.shape)
     np.divide(counts, total, out=shares, where=total > 0)
     return rounds, shares
+
+
+@dataclass
+class GroupMeans:
+    """Means of columns per category of a key (categories sorted, as strings): what
+    :func:`sim.report.plots.plot_action_shares` draws, small enough to hand a helper."""
+
+    categories: list[str]
+    means: dict[str, np.ndarray]
+
+
+def group_means(runs, by: str, names: list[str]) -> GroupMeans:
+    """The mean of each column ``names`` of the DataFrame ``runs`` per value of ``by``
+    (pandas' ``groupby(by, observed=True, sort=True)[name].mean()``, column by column)."""
+    groups = runs.groupby(by, observed=True, sort=True)
+    return GroupMeans(
+        [str(k) for k in groups.groups], {n: groups[n].mean().to_numpy() for n in names}
+    )
+
+
+def pivot(table: Columns, index: str, columns: str, values: str):
+    """``(rows, cols, grid)``: the sorted distinct values of ``index`` and ``columns`` and
+    the (rows, cols) grid of ``values`` (NaN where a pair is absent), as pandas'
+    ``pivot(...).reindex(rows, cols)`` gives it.
+
+    Raises:
+        ValueError: a pair of ``index`` and ``columns`` values is there twice.
+    """
+    rows, r = np.unique(table[index], return_inverse=True)
+    cols, c = np.unique(table[columns], return_inverse=True)
+    if len(np.unique(r * len(cols) + c)) < len(r):
+        raise ValueError(f"{index} x {columns}: a point is there twice")
+    grid = np.full((len(rows), len(cols)), np.nan)
+    grid[r, c] = table[values]
+    return rows, cols, grid

@@ -160,13 +160,14 @@ def _trajectories_frame(actors: tuple, title: str, n_runs: int | None):
     return fig, state_axes, actor_axes
 
 
-def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
+def plot_outcome_map(summary, x: str, y: str, title: str = ""):
     """Heatmaps of P(agreement), P(stalemate or hedged stalemate), P(breakdown).
 
-    Shared colour scale 0–1 and the 50% contour on each panel.
+    Shared colour scale 0–1 and the 50% contour on each panel. ``summary`` is a
+    DataFrame or :class:`sim.report.fans.Columns` with one row per (``x``, ``y``) point.
     """
-    summary = summary.assign(any_stalemate=summary["stalemate"] + summary["hedged_stalemate"])
-    xs, ys = np.sort(summary[x].unique()), np.sort(summary[y].unique())
+    summary = fans.columns(summary, [x, y, *OUTCOME_MAP_COLUMNS])
+    summary.values["any_stalemate"] = summary["stalemate"] + summary["hedged_stalemate"]
     panels = [
         ("agreement", "P(agreement)"),
         ("any_stalemate", "P(stalemate, plain or hedged)"),
@@ -177,12 +178,10 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     fig.subplots_adjust(left=0.045, right=0.9, bottom=0.12, top=0.84, wspace=0.2)
     for ax, (col, label) in zip(axes, panels):
-        grid = summary.pivot(index=y, columns=x, values=col).reindex(index=ys, columns=xs)
-        im = ax.pcolormesh(
-            xs, ys, grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest"
-        )
-        if np.nanmin(grid.to_numpy()) < 0.5 < np.nanmax(grid.to_numpy()):
-            ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
+        ys, xs, grid = fans.pivot(summary, index=y, columns=x, values=col)
+        im = ax.pcolormesh(xs, ys, grid, vmin=0, vmax=1, cmap="viridis", shading="nearest")
+        if np.nanmin(grid) < 0.5 < np.nanmax(grid):
+            ax.contour(xs, ys, grid, levels=[0.5], colors="white", linewidths=2)
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
@@ -191,6 +190,9 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
     fig.suptitle(title, fontsize=13, fontweight="bold", y=0.97)
     return fig
 
+
+#: The columns of a sweep's summary :func:`plot_outcome_map` reads, besides its two keys.
+OUTCOME_MAP_COLUMNS = ["agreement", "stalemate", "hedged_stalemate", "breakdown"]
 
 OUTCOME_COLORS = {
     "agreement": "#2a9d8f",
@@ -273,10 +275,16 @@ def plot_outcome_bars(summary: pd.DataFrame, by: str, title: str = ""):
     return fig
 
 
-def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: str = ""):
-    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``."""
-    groups = runs.groupby(by, observed=True, sort=True)
-    cats = [str(k) for k in groups.groups]
+def plot_action_shares(runs, by: str, actors: list[str], title: str = ""):
+    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``.
+
+    ``runs`` is a runs DataFrame, or the means already taken
+    (:func:`sim.report.fans.group_means` of the ``{action}_share_{actor}`` columns).
+    """
+    if not isinstance(runs, fans.GroupMeans):
+        names = [f"{a}_share_{actor}" for actor in actors for a in ACTION_NAMES]
+        runs = fans.group_means(runs, by, names)
+    cats = runs.categories
     width = 3.6 * len(actors)
     fig, axes = plt.subplots(1, len(actors), figsize=(width, 3.8), sharey=True, squeeze=False)
     # a fixed layout, as in plot_outcome_map
@@ -286,7 +294,7 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
     for ax, actor in zip(axes[0], actors):
         bottom = np.zeros(len(cats))
         for action in ACTION_NAMES:
-            share = groups[f"{action}_share_{actor}"].mean().to_numpy()
+            share = runs.means[f"{action}_share_{actor}"]
             ax.bar(
                 range(len(cats)), share, bottom=bottom, color=ACTION_COLORS[action], label=action
             )
