@@ -164,8 +164,8 @@ def action_shares(actions: Columns, actions_order: list[str]):
     ok = (pos >= 0) & (actor >= 0)
     n_act = len(actions_order)
     flat = (actor[ok].astype(np.int64) * len(rounds) + col[ok]) * n_act + pos[ok]
-    counts = np.bincount(flat, minlength=n_actors * len(rounds) * n_act)
-    counts = counts.reshape(n_actors, len(rounds), n_act)
+    size = n_actors * len(rounds) * n_act
+    counts = np.bincount(flat, minlength=size).reshape(n_actors, len(rounds), n_act)
     total = counts.sum(axis=2, keepdims=True)
     shares = np.zeros(counts.shape)
     np.divide(counts, total, out=shares, where=total > 0)
