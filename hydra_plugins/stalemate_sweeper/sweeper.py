@@ -214,7 +214,10 @@ class StalemateSweeper(Sweeper):
         checks = [[v] for i in alone for v in value_lists[i]]
         checks += [list(p) for p in itertools.product(*(value_lists[i] for i in joint))]
         for combo in combos:
-            base = loader.load_sweep_config(self.config, list(combo))
+            # composed with its jobs' overrides (_job_overrides): a job launched in this
+            # process is handed this composition's copy instead of composing it again
+            # (sim.hydra.compose.compose_once); ``points`` changes nothing checked here
+            base = loader.load_sweep_config(self.config, _job_overrides(combo, value_keys))
             for group in GROUPS:
                 choice = base.hydra.runtime.choices.get(group)
                 if choice is not None:
@@ -351,10 +354,7 @@ class StalemateSweeper(Sweeper):
             size = math.ceil(len(points) / n_blocks)
             for b in range(n_blocks):
                 block = points[b * size : (b + 1) * size]
-                job = list(combo)
-                if value_keys:
-                    job.append("++points=sweep.json")  # read from the plan: short command lines
-                jobs.append((job, block))
+                jobs.append((_job_overrides(combo, value_keys), block))
         return jobs
 
     def _pending(self, jobs) -> list[int]:
@@ -377,8 +377,7 @@ class StalemateSweeper(Sweeper):
     def _launch(self, jobs, target: str, seeds: int) -> list[str]:
         """Run the unfinished jobs in batches (each keeps its number, and so its directory);
         return one line per job (or batch) that failed."""
-        from tqdm.auto import tqdm
-
+        from sim.engines import progress_bar
         from sim.hydra.sweep import one_line
 
         todo = self._pending(jobs)
@@ -390,7 +389,7 @@ class StalemateSweeper(Sweeper):
         failed: list[str] = []
         size = {num: max(1, len(jobs[num][1])) * seeds for num in todo}
         # one bar over the sweep's runs; a single local job shows its own bar over blocks
-        with tqdm(
+        with progress_bar(
             total=sum(size.values()),
             unit="run",
             desc="sweep",
@@ -415,6 +414,12 @@ class StalemateSweeper(Sweeper):
                 bar.update(sum(size[num] for num in nums))
                 bar.set_postfix_str(f"{finished}/{len(todo)} jobs")
         return failed
+
+
+def _job_overrides(combo: list[str], value_keys: list[str]) -> list[str]:
+    """The overrides of a job of the group combination ``combo``: its points are read from
+    the plan (``points=sweep.json``: short command lines) when values are swept."""
+    return [*combo, "++points=sweep.json"] if value_keys else list(combo)
 
 
 def _runs_of(nums: list[int]) -> list[list[int]]:

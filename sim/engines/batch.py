@@ -358,7 +358,7 @@ def stream_batch(
     Raises:
         ConfigError: for an invalid config or seed, before anything runs.
     """
-    from tqdm.auto import tqdm
+    from sim.engines import progress_bar
 
     if checked and all(isinstance(c, ModelConfig) for c in configs):
         configs, seeds = list(configs), _checked_seeds(seeds)
@@ -373,7 +373,9 @@ def stream_batch(
         or chunk_size < 1
     ):
         raise ConfigError(f"chunk_size = {chunk_size!r} must be a whole number >= 1 (or None)")
-    bar = tqdm(total=len(configs), unit="run", disable=not progress, desc="runs", leave=False)
+    bar = progress_bar(
+        total=len(configs), unit="run", disable=not progress, desc="runs", leave=False
+    )
     buffers: dict[tuple[int, int], History] = {}  # one history per shape, reused by every chunk
     for lo, hi in _chunks(configs, chunk_size, record):
         chunk = _run_chunk(

@@ -44,26 +44,16 @@ import time
 from contextlib import ExitStack
 from dataclasses import asdict
 from pathlib import Path
-
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
-from omegaconf import DictConfig, OmegaConf
+from typing import TYPE_CHECKING
 
 import sim
-from sim.hydra.blocks import BLOCKS_FILE, check_job, plan_blocks
-from sim.hydra.compose import CONFIG_MODULE
-from sim.hydra.schema import (
-    GROUPS,
-    AppConfig,
-    apply_point,
-    lookup,
-    parse_point,
-    run_uncertainty,
-    to_app_config,
-)
-from sim.model.validation import ConfigError, refusal
 from sim.report.phases import mark  # the phase timer: off unless STALEMATE_PHASES is set
+
+if TYPE_CHECKING:  # Hydra, OmegaConf and the schema are imported when used: the figures'
+    # helper process is started before them (main), and imports while this one does
+    from omegaconf import DictConfig
+
+    from sim.hydra.schema import AppConfig
 
 #: Above this many runs a single run records no trajectories unless asked (file size).
 TRAJECTORY_LIMIT = 1000
@@ -102,6 +92,7 @@ def _label_columns(table, app: AppConfig, choices: dict | None, swept: dict[str,
     import pyarrow as pa
 
     from sim.engines.arrow import strings
+    from sim.hydra.schema import GROUPS
 
     n = table.num_rows
     choices = choices or {}
@@ -143,6 +134,43 @@ def _column(values: list):
     return pa.array(values)
 
 
+def point_models(app: AppConfig, base_model, points) -> tuple[list, dict[str, list]]:
+    """The model config of each grid point, validated, and each swept key's value per point.
+
+    A point that sets only plain numbers of the model (:data:`sim.hydra.schema.INDEPENDENT`:
+    their validity depends on their own value alone) is the base model with those values:
+    each distinct override is validated once (:func:`sim.hydra.schema.apply_point` of it
+    alone, whose typed value is taken) instead of composing the whole model at every
+    point (a 21 x 21 map: 42 validations instead of 441). Any other point is composed
+    and validated whole. The configs are equal either way.
+    """
+    from dataclasses import replace
+
+    from sim.hydra.schema import INDEPENDENT, apply_point, lookup, parse_point
+
+    alone: dict[str, tuple[str, object]] = {}  # override -> (key, typed value)
+    models, swept = [], {}
+    for point in points:
+        keys = [o.partition("=")[0] for o in point]
+        if point and len(set(keys)) == len(keys) and all(k in INDEPENDENT for k in keys):
+            values = {}
+            for o in point:
+                if o not in alone:
+                    (key, _), one = parse_point([o])[0], apply_point(app, [o])[1]
+                    alone[o] = (key, getattr(one, key))
+                key, value = alone[o]
+                values[key] = value
+            models.append(replace(base_model, **values))
+            for k in values:
+                swept.setdefault(k, []).append(values[k])
+            continue
+        point_app, model = apply_point(app, point) if point else (app, base_model)
+        models.append(model)
+        for k, _ in parse_point(point):
+            swept.setdefault(k, []).append(lookup(point_app, k))
+    return models, swept
+
+
 def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, sink, choices):
     """Run every point of ``points`` over the app's seeds and hand the tables to
     ``sink(kind, table)`` piece by piece (memory stays flat whatever the size).
@@ -153,14 +181,10 @@ def stream_runs(app: AppConfig, base_model, points, engine: str, record: bool, s
     import numpy as np
 
     from sim.engines.arrow import array, to_numpy
+    from sim.hydra.schema import run_uncertainty
 
     unc = run_uncertainty(app)
-    models, swept = [], {}
-    for point in points:
-        point_app, model = apply_point(app, point) if point else (app, base_model)
-        models.append(model)
-        for k, _ in parse_point(point):
-            swept.setdefault(k, []).append(lookup(point_app, k))
+    models, swept = point_models(app, base_model, points)
     mark("compose points")
     n_seeds, limit = app.seeds, PIECE_RUNS[engine]
     segments = []  # (point, first seed offset, last seed offset + 1), cut to the piece size
@@ -234,6 +258,7 @@ def run_app(
             partial directory and renamed to this one at the end).
     """
     from sim.engines.provenance import code_hash
+    from sim.hydra.schema import to_app_config
 
     app, base_model = to_app_config(cfg)
     points = job_points(app, *(job or (None, None)))
@@ -256,8 +281,12 @@ def run_single(
     app: AppConfig, base_model, out: Path, choices, meta: dict, published: Path | None = None
 ) -> dict:
     """One configuration over many seeds: stream the tables, print the summary, tell one run."""
-    from sim.engines.arrow import array, to_numpy
-    from sim.report.drawing import Figure, FigureWorker
+    from omegaconf import OmegaConf
+
+    from sim.engines.arrow import to_numpy
+    from sim.hydra.schema import run_uncertainty
+    from sim.report.drawing import Figure, FigureWorker, Prepare
+    from sim.report.fans import ACTION_COLUMNS, STATE_COLUMNS, Columns, columns
     from sim.report.io import ParquetStream, write_text
     from sim.report.summary import RunningSummary
 
@@ -273,6 +302,12 @@ def run_single(
             print(
                 f"({app.seeds:,} runs: round-by-round tables not recorded; add trajectories=true to record them)"
             )
+    title = app.description or app.name
+    shown = min(app.seeds, FIGURE_RUNS)
+    n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
+    actors = [n for n, a in base_model.actors.items() if a.enabled]
+    if record:  # the helper lays the figure out while this process simulates
+        worker.prepare(Prepare("prepare_trajectories", (actors, title, n_note, Figure.dpi)))
     # the engines give identical tables; auto takes the batch engine (no Mesa import)
     engine = app.engine if app.engine != "auto" else "batch"
     meta["engine"] = engine
@@ -295,17 +330,21 @@ def run_single(
         )
         say(f"each run draws {', '.join(unc.keys)} from {source} (uncertainty={app.uncertainty})")
 
-    from tqdm.auto import tqdm
+    from sim.engines import progress_bar
 
-    actors = [n for n, a in base_model.actors.items() if a.enabled]
     summary = RunningSummary(actors)
-    keep: dict[str, list] = {"states": [], "actions": []}
+    # the columns the trajectories figure reads, of the first runs: numpy arrays, so that
+    # the helper drawing it imports neither pyarrow nor pandas
+    keep: dict[str, list[Columns]] = {"states": [], "actions": []}
+    figure_columns = {"states": STATE_COLUMNS, "actions": ACTION_COLUMNS}
     written = {
         "config": write_text(
             OmegaConf.to_yaml(OmegaConf.create(meta["config"])), out / "config.yaml"
         )
     }
-    bar = tqdm(total=app.seeds, unit="run", desc="runs", disable=not app.progress, leave=False)
+    bar = progress_bar(
+        total=app.seeds, unit="run", desc="runs", disable=not app.progress, leave=False
+    )
     with (
         ExitStack() as stack
     ):  # closed in reverse: runs.parquet last, its presence means "finished"
@@ -324,7 +363,7 @@ def run_single(
             if kind in keep:  # the first runs, for the figure
                 mask = to_numpy(table.column("run_id")) < FIGURE_RUNS
                 if mask.any():
-                    keep[kind].append(table.filter(array(mask)))
+                    keep[kind].append(columns(table, figure_columns[kind]).take(mask))
 
         mark("set up the run")
         t0 = time.perf_counter()
@@ -337,14 +376,9 @@ def run_single(
             stream.metadata = meta
             written[kind] = stream.path
     mark("write tables")
-    title = app.description or app.name
     figures = {}
     if record:
-        import pyarrow as pa
-
-        shown = min(app.seeds, FIGURE_RUNS)
-        n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
-        tables = (pa.concat_tables(keep["states"]), pa.concat_tables(keep["actions"]))
+        tables = (Columns.concat(keep["states"]), Columns.concat(keep["actions"]))
         figures["figure"] = Figure(
             "plot_trajectories", out / "trajectories.png", (*tables, title, n_note)
         )
@@ -388,6 +422,8 @@ def _feed(res, sink) -> None:
 def verified_blocks(out: Path, points: list[list[str]], plan: str) -> dict[str, dict]:
     """The finished blocks recorded in ``out/blocks.json`` for this plan whose files
     still check out; what does not is named on stderr and will be redone."""
+    from sim.hydra.blocks import check_job
+
     found = check_job(out, points, plan)
     for problem in found.problems:
         print(f"stalemate: job {out.name}: {problem}", file=sys.stderr)
@@ -424,8 +460,8 @@ def run_sweep_job(app: AppConfig, base_model, points, out: Path, choices, meta: 
 
 
 def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine: str) -> dict:
-    from tqdm.auto import tqdm
-
+    from sim.engines import progress_bar
+    from sim.hydra.blocks import BLOCKS_FILE, plan_blocks
     from sim.report.io import ParquetStream, failpoint, file_digest, remove_leftovers, write_json
 
     remove_leftovers(out)
@@ -440,7 +476,7 @@ def _run_blocks(app, base_model, points, out: Path, choices, meta: dict, engine:
     record_flag = bool(app.trajectories)
     todo = [b for b in range(len(blocks)) if f"{b:04d}" not in done]
     total = sum(len(blocks[b]) for b in todo) * app.seeds
-    bar = tqdm(
+    bar = progress_bar(
         total=total, unit="run", desc=f"job {out.name}", file=sys.stderr, disable=not app.progress
     )
     if done:
@@ -519,11 +555,27 @@ def die_with_parent(interval: float = 0.5, parent: int | None = None) -> None:
     threading.Thread(target=watch, name="stalemate-die-with-parent", daemon=True).start()
 
 
-@hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
-def hydra_app(cfg: DictConfig) -> None:
-    """The Hydra app behind the ``stalemate`` command (use :func:`main`, which checks first)."""
+def hydra_app() -> None:
+    """The Hydra app behind the ``stalemate`` command, on ``sys.argv`` (use :func:`main`,
+    which checks first): :func:`run_job` under ``hydra.main`` (made here, not when this
+    module is imported, which imports neither Hydra nor the schema)."""
+    import hydra
+
+    from sim.hydra.compose import CONFIG_MODULE
+
+    app = hydra.main(config_path=f"pkg://{CONFIG_MODULE}", config_name="config", version_base="1.3")
+    app(run_job)()
+
+
+def run_job(cfg: DictConfig) -> None:
+    """Hydra's task: a single run, or one job of a sweep (Hydra's job name is this
+    module's, ``cli``)."""
     logging.getLogger("MESA").setLevel(logging.WARNING)  # Mesa logs every step at INFO
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
     from sim.hydra.lock import LockBusy
+    from sim.model.validation import ConfigError, refusal
 
     hc = HydraConfig.get()
     multirun = hc.mode == RunMode.MULTIRUN
@@ -572,21 +624,22 @@ def main(argv: list[str] | None = None) -> None:
     global _TARGET, _COMMAND
     import shlex
 
+    argv = list(sys.argv[1:] if argv is None else argv)
+    runs = _runs(argv)
+    if runs:  # the figures' helper imports matplotlib while we import, check and compose
+        from sim.report.drawing import FigureWorker, idle_core
+
+        if runs == "run" or idle_core():  # a sweep's only when a core is idle
+            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     from sim.hydra.compose import compose_once, restage
     from sim.hydra.refuse import Refusal, preflight, quote_value
+    from sim.model.validation import refusal
     from sim.report.io import skip_final_collection
     from sim.report.staging import partial_dir
 
     skip_final_collection()
     compose_once()  # the pre-flight check's composition is Hydra's too
     mark("imports")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    runs = _runs(argv)
-    if runs:  # the figures' helper imports matplotlib while we check and compose
-        from sim.report.drawing import FigureWorker, idle_core
-
-        if runs == "run" or idle_core():  # a sweep's only when a core is idle
-            FigureWorker.prestart()  # (it leaves at once if the command is refused)
     try:
         output = preflight(argv)
     except Refusal as err:

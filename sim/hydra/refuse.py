@@ -29,8 +29,10 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sim.hydra.lock import LOCK_FILE
-from sim.hydra.schema import GROUPS, AppConfig, check_name, to_app_config
 from sim.model.validation import ConfigError, field_types, suggest
+
+# The schema (Hydra's ConfigStore, OmegaConf) is imported by the functions that use it:
+# the command parses its flags here (argv_parser) before it imports them.
 
 #: Files that mark a directory as holding a sweep (stalemate sweeper, basic sweeper).
 SWEEP_MARKERS = ("sweep.json", "multirun.yaml")
@@ -99,6 +101,8 @@ _KIND = {
 
 def _field_range(key: str) -> str:
     """``" in [lo, hi]"`` for a top-level field of the schema with a range, else ``""``."""
+    from sim.hydra.schema import AppConfig
+
     for f in fields(AppConfig):
         if f.name == key:
             lo, hi = f.metadata.get("range", (None, None))
@@ -109,6 +113,8 @@ def _field_range(key: str) -> str:
 
 def known_keys(parent: str) -> list[str]:
     """The keys allowed under ``parent`` (``""`` for the top level) of the app's config."""
+    from sim.hydra.schema import AppConfig
+
     node: Any = asdict(AppConfig())
     if parent:
         for part in parent.split("."):
@@ -128,6 +134,8 @@ def known_keys(parent: str) -> list[str]:
 
 
 def _unknown_key(full_key: str) -> str:
+    from sim.hydra.schema import GROUPS
+
     parent, _, last = full_key.rpartition(".")
     allowed = known_keys(parent)
     if not parent:  # config groups are set the same way: scenario=…, actors=…, policy=…
@@ -236,6 +244,8 @@ def explain(err: BaseException) -> str:
 
 
 def _type_words(key: str) -> str:
+    from sim.hydra.schema import AppConfig
+
     t = field_types(AppConfig).get(key)
     return {int: "a whole number", float: "a number", bool: "true or false", str: "text"}.get(
         t, "a value"
@@ -394,6 +404,8 @@ def preflight(argv: list[str]) -> Output | None:
     Raises:
         Refusal: with a one-line message.
     """
+    from sim.hydra.schema import GROUPS, check_name, to_app_config
+
     try:
         args = argv_parser().parse_args(argv)
     except _ArgError as err:

@@ -303,8 +303,11 @@ def plot_sweep(sweep_dir, c: Collected | None = None, worker=None) -> list[Path]
 def sweep_figures(sweep_dir, c: Collected) -> list:
     """The figures a collected sweep supports (:class:`sim.report.drawing.Figure`: what to
     draw with which data, and where), not yet drawn."""
+    from sim.report import fans
     from sim.report.drawing import Figure
 
+    # what travels to the figures' helper is numpy arrays where the figure allows it (the
+    # map, the action shares, the fan charts): the helper then needs no pandas
     sweep_dir = Path(sweep_dir)
     if c.runs.empty:
         return []
@@ -324,6 +327,7 @@ def sweep_figures(sweep_dir, c: Collected) -> list:
             sub = _summarise(runs, [x, y])
             note = f", pooled over {', '.join(k for k in keys if k not in (x, y))}"
         title = f"Outcomes over {x} x {y} ({n_seeds} seeds per point{note})"
+        sub = fans.columns(sub, [x, y, "agreement", "stalemate", "hedged_stalemate", "breakdown"])
         out.append(Figure("plot_outcome_map", sweep_dir / "outcome_map.png", (sub, x, y, title)))
     elif len(numeric) == 1:
         by = categorical[0] if categorical else None
@@ -343,15 +347,18 @@ def sweep_figures(sweep_dir, c: Collected) -> list:
         )
     if keys:
         k = categorical[0] if categorical else numeric[0]
-        # only the columns the figure reads travel to the helper
-        cols = [k, *(f"{a}_share_{n}" for n in actors for a in ("concede", "hedge", "escalate"))]
+        # the means the figure draws travel to the helper, not the runs
+        cols = [f"{a}_share_{n}" for n in actors for a in ("concede", "hedge", "escalate")]
+        means = fans.group_means(runs, k, cols)
         out.append(
-            Figure("plot_action_shares", sweep_dir / "action_shares.png", (runs[cols], k, actors))
+            Figure("plot_action_shares", sweep_dir / "action_shares.png", (means, k, actors))
         )
     if "scenario" in keys:  # one fan chart per scenario whose rounds were recorded
         for scenario, states, actions in _recorded_by_scenario(c.blocks):
             title = f"{scenario}: shared state over rounds"
-            args = (states, actions, title, states["run_id"].nunique())
+            n_runs = states["run_id"].nunique()
+            states = fans.columns(states, fans.STATE_COLUMNS)
+            args = (states, fans.columns(actions, fans.ACTION_COLUMNS), title, n_runs)
             out.append(
                 Figure("plot_trajectories", sweep_dir / f"fan_{scenario}.png", args, dpi=100)
             )

@@ -170,6 +170,50 @@ class PackageCacheLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
 if PackageCacheLocator not in CacheImpl._locator_classes:
     CacheImpl._locator_classes.insert(0, PackageCacheLocator)
 
+
+def _blas_found_without_importing_it() -> None:
+    """Let numba's first kernel load tell whether BLAS is there without importing SciPy's
+    linear algebra (about 0.3 s of a command's start, for kernels that use none of it).
+
+    Loading the first kernel (from the cache, or compiling it) imports
+    ``numba.np.arraymath``, which asks ``numba.np.linalg.ensure_blas()`` once whether
+    ``np.dot`` may call BLAS: that imports ``scipy.linalg.cython_blas``, and with it the
+    whole of ``scipy.linalg`` (and, through SciPy's array-API layer, ``numpy.f2py`` and
+    ``numpy.testing``). For that one question the extension module's file being there is
+    the same answer. Only that first call is answered so; it puts numba's own function
+    back, so compiling code that does use BLAS checks it, and imports it, as before.
+    Nothing compiled changes (the answer is the same). Left alone if ``arraymath`` is
+    already imported or numba's names are not the ones expected (another numba).
+    """
+    import importlib.util
+    from importlib.machinery import EXTENSION_SUFFIXES
+
+    if "numba.np.arraymath" in sys.modules:
+        return
+    try:
+        from numba.np import linalg
+    except ImportError:  # pragma: no cover - another numba
+        return
+    original = getattr(linalg, "ensure_blas", None)
+    if original is None or getattr(original, "_stalemate", False):
+        return
+
+    def ensure_blas():
+        linalg.ensure_blas = original  # from now on numba's own
+        if "scipy.linalg.cython_blas" not in sys.modules:
+            spec = importlib.util.find_spec("scipy")  # imported by numba already
+            for folder in (spec.submodule_search_locations or []) if spec else []:
+                linalg_dir = Path(folder) / "linalg"
+                if any((linalg_dir / f"cython_blas{s}").is_file() for s in EXTENSION_SUFFIXES):
+                    return
+        return original()
+
+    ensure_blas._stalemate = True  # type: ignore[attr-defined]
+    linalg.ensure_blas = ensure_blas
+
+
+_blas_found_without_importing_it()
+
 # literal_unroll over the tuple of registered policies is numba's "first-class
 # function" feature; it has worked since numba 0.49 and is what the registry needs.
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)

@@ -1,19 +1,20 @@
 """Figures drawn by a helper process while the command goes on, none of them lost.
 
-Importing matplotlib and pandas and drawing a figure take longer than simulating a
-few hundred runs. A :class:`FigureWorker` starts a second Python process at once
-(``python -m sim.report.drawing``) that imports them while this one composes and
+Importing matplotlib and drawing a figure take longer than simulating a few hundred
+runs. A :class:`FigureWorker` starts a second Python process at once
+(``python -m sim.report.drawing``) that imports it while this one composes and
 simulates; when the data are ready, :meth:`FigureWorker.draw` hands it each
 figure to draw — a plotting function of :mod:`sim.report.plots` by name, its
-arguments (Arrow tables become DataFrames there) and the file to write — and the
-worker draws them, each in a process of its own when the machine has the cores.
+arguments (numpy arrays, :class:`sim.report.fans.Columns`, DataFrames; Arrow tables
+become DataFrames there) and the file to write — and the worker draws them, each in
+a process of its own when the machine has the cores.
 :meth:`FigureWorker.finish` waits for it and draws *here* every figure the worker
 did not report as written (it failed, was killed, could not start): a figure can
 be late, never lost. Files are written atomically (:func:`sim.report.io.save_figure`).
 
-The helper costs the CPU of its own start (Python, numpy, pyarrow: about 0.3 s) and
-pays on a second core: a single run always uses it (its own process then imports
-neither matplotlib nor pandas); a sweep, which needs pandas for its summary anyway,
+The helper costs the CPU of its own start (Python, numpy, matplotlib: about 0.6 s) and
+pays on a second core: a single run always uses it (neither process then imports
+pandas, nor its own matplotlib); a sweep, which needs pandas for its summary anyway,
 uses it only when a core is idle (:func:`idle_core`) and otherwise draws in its own
 process, one figure after the other. The figures are the same either way.
 
@@ -54,6 +55,15 @@ class Figure:
     args: tuple = ()
     kwargs: dict = field(default_factory=dict)
     dpi: int = 110
+
+
+@dataclass
+class Prepare:
+    """Work a worker may do before a figure's data come: ``getattr(sim.report.plots,
+    plot)(*args)`` (e.g. :func:`sim.report.plots.prepare_trajectories`), while it waits."""
+
+    plot: str
+    args: tuple = ()
 
 
 def render(fig: Figure) -> Path:
@@ -117,6 +127,17 @@ class FigureWorker:
         global _prestarted
         worker, _prestarted = _prestarted, None
         return worker or cls(start=start)
+
+    def prepare(self, work: Prepare) -> None:
+        """Hand the worker work to do while it waits for the figures' data (call before
+        :meth:`draw`). Only a head start: the figures are the same without it."""
+        if self.proc is None or self.proc.stdin is None:
+            return
+        try:
+            self.proc.stdin.write(pickle.dumps(work, protocol=pickle.HIGHEST_PROTOCOL))
+            self.proc.stdin.flush()
+        except (OSError, ValueError, pickle.PicklingError, TypeError, AttributeError):
+            pass  # the worker is gone or the work cannot travel: finish() still draws
 
     def draw(self, figures: list[Figure]) -> None:
         """Hand the worker these figures (call once, as soon as their data are ready).
@@ -222,19 +243,35 @@ def _serve() -> int:
     import matplotlib
 
     matplotlib.use("Agg")
-    import sim.engines.tables  # noqa: F401 - the DataFrames' categories
-    import sim.report.plots  # noqa: F401 - matplotlib and pandas, imported while we wait
+    import sim.report.plots  # noqa: F401 - matplotlib, imported while we wait (not pandas:
+    # a figure's data arrive as numpy arrays, or as DataFrames that import it when unpickled)
 
     phases.mark("figure worker: imports")
     global _reading
     _reading = True  # from here on the input is ours to read (and may be read to its end)
-    try:
-        figures = pickle.load(sys.stdin.buffer)
-    except EOFError:
-        return 0  # nothing to draw (the command ended first)
+    while True:
+        try:
+            message = pickle.load(sys.stdin.buffer)
+        except EOFError:
+            return 0  # nothing to draw (the command ended first)
+        if not isinstance(message, Prepare):
+            figures = message
+            break
+        phases.mark("figure worker: wait for data")
+        try:  # a head start only: a figure is drawn the same without it
+            from sim.report import plots
+
+            getattr(plots, message.plot)(*message.args)
+        except Exception:  # noqa: BLE001 - the figure is drawn from scratch then
+            pass
+        phases.mark(f"figure worker: {message.plot}")
     phases.mark("figure worker: wait for data")
     children = {}
     parallel = len(figures) > 1 and hasattr(os, "fork") and (os.cpu_count() or 1) > 1
+    if parallel:  # a child's garbage collections would copy every page it shares with us
+        import gc
+
+        gc.freeze()
     for fig in figures:
         if parallel and fig is not figures[-1]:
             pid = os.fork()
@@ -292,5 +329,7 @@ def _draw_one(fig: Figure) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(_serve())
+if __name__ == "__main__":  # run as the module itself, whose classes the figures pickle
+    from sim.report import drawing
+
+    sys.exit(drawing._serve())

@@ -5,12 +5,17 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
+from typing import TYPE_CHECKING  # noqa: E402
+
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
 
-from sim.model.names import ACTION_NAMES, ACTION_TABLE, DERIVED, STATE_VARS, Var  # noqa: E402
+from sim.model.names import ACTION_NAMES, ACTION_TABLE, DERIVED, Var  # noqa: E402
+from sim.report import fans  # noqa: E402
 from sim.report.labels import PARAM_LABELS, axis_label  # noqa: E402, F401 - plots' own names
+
+if TYPE_CHECKING:  # pandas is not imported to draw: the tables arrive as DataFrames or arrays
+    import pandas as pd
 
 #: Each action's colour and each state variable's panel title: from the tables of
 #: :mod:`sim.model.names` (``ACTION_TABLE``, ``Var``, ``DERIVED``).
@@ -40,7 +45,7 @@ def fan(
     ax, x, m: np.ndarray, color: str = "#1d3557", label: str | None = "median", alpha: float = 0.25
 ) -> None:
     """Median line and 10–90% band over runs of a (runs, rounds) matrix ``m`` against ``x``."""
-    lo, med, hi = np.nanpercentile(m, [10, 50, 90], axis=0)
+    lo, med, hi = fans.quantiles(m, (10, 50, 90))
     ax.fill_between(
         x, lo, hi, color=color, alpha=alpha, lw=0, label="10–90% of runs" if label else None
     )
@@ -54,22 +59,72 @@ def action_shares(actions: pd.DataFrame) -> pd.DataFrame:
     return shares.unstack("action").fillna(0.0)
 
 
-def plot_trajectories(
-    states: pd.DataFrame, actions: pd.DataFrame, title: str = "", n_runs: int | None = None
-):
+def plot_trajectories(states, actions, title: str = "", n_runs: int | None = None):
     """Fan charts (median, 10–90% band) of the shared state and action shares per actor.
 
     Args:
-        states: a states table (one row per run x round).
-        actions: an actions table (one row per run x round x actor).
+        states: a states table (one row per run x round): a DataFrame, an Arrow table or
+            :class:`sim.report.fans.Columns` (what the command line sends its helper).
+        actions: an actions table (one row per run x round x actor), the same.
         title: the figure title, e.g. the scenario description.
         n_runs: shown in the title.
 
     Returns:
-        The matplotlib figure.
+        The matplotlib figure (drawn into the frame :func:`prepare_trajectories` made
+        for the same actors and title, if it made one).
     """
-    actors = list(actions["actor"].cat.categories)
-    panels = [*STATE_VARS[:4], "felt_relief", *STATE_VARS[4:]]
+    states = fans.columns(states, fans.STATE_COLUMNS)
+    actions = fans.columns(actions, fans.ACTION_COLUMNS)
+    actors = list(actions.categories["actor"])
+    key = (tuple(actors), title, n_runs)
+    fig, state_axes, actor_axes = _PREPARED.pop(key, None) or _trajectories_frame(*key)
+    rounds = np.unique(states["round"])
+    for ax, var in zip(state_axes, fans.PANELS):
+        fan(ax, rounds, fans.state_matrix(states, var))
+    state_axes[0].legend(loc="upper right", fontsize=8, frameon=False)
+    played, shares = fans.action_shares(actions, list(ACTION_NAMES))
+    for k, ax in enumerate(actor_axes):
+        ax.stackplot(
+            played,
+            *shares[k].T,
+            labels=list(ACTION_NAMES),
+            colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
+            alpha=0.9,
+        )
+        ax.set_xlim(0, rounds[-1])
+        if k == 0:
+            ax.legend(loc="lower left", fontsize=8, frameon=True)
+    return fig
+
+
+#: Frames of trajectories figures made before their data came (:func:`prepare_trajectories`),
+#: by (actors, title, n_runs); each is used once.
+_PREPARED: dict[tuple, tuple] = {}
+
+
+def prepare_trajectories(actors, title: str = "", n_runs: int | None = None, dpi: float = 110):
+    """Make the frame of :func:`plot_trajectories`' figure — panels, titles, labels, ticks —
+    and lay it out once at ``dpi``, before its data are there: a process that waits for
+    the data (the figure helper, :mod:`sim.report.drawing`) then draws the data only. The
+    figure is the same as without it (the frame is what :func:`plot_trajectories` makes
+    first); a frame whose actors or title the data do not match is not used."""
+    key = (tuple(actors), title, n_runs)
+    frame = _trajectories_frame(*key)
+    fig = frame[0]
+    was, fig.dpi = fig.dpi, dpi
+    try:
+        fig.draw_without_rendering()  # makes the ticks and measures the texts
+    finally:
+        fig.dpi = was
+    for old in _PREPARED.values():
+        close(old[0])
+    _PREPARED.clear()
+    _PREPARED[key] = frame
+
+
+def _trajectories_frame(actors: tuple, title: str, n_runs: int | None):
+    """The trajectories figure without its data: (figure, state panels, actor panels)."""
+    panels = fans.PANELS
     ncol = 4
     nrow_state = int(np.ceil(len(panels) / ncol))
     nrow = nrow_state + int(np.ceil(len(actors) / ncol))
@@ -81,48 +136,38 @@ def plot_trajectories(
     )
     for ax in axes.flat:
         ax.set_visible(False)
-    rounds = np.sort(states["round"].unique())
+    state_axes = []
     for k, var in enumerate(panels):
         ax = axes.flat[k]
         ax.set_visible(True)
-        fan(ax, rounds, state_matrix(states, var))
         ax.set_ylim(-0.02, 1.02)
         ax.set_title(STATE_LABELS[var], fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel(f"level ({_unit(var)})")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(loc="upper right", fontsize=8, frameon=False)
-    shares = action_shares(actions)
+        state_axes.append(ax)
+    actor_axes = []
     for k, actor in enumerate(actors):
         ax = axes[nrow_state + k // ncol, k % ncol]
         ax.set_visible(True)
-        s = shares.loc[actor].reindex(columns=list(ACTION_NAMES))
-        ax.stackplot(
-            s.index,
-            *(s[a] for a in ACTION_NAMES),
-            labels=list(ACTION_NAMES),
-            colors=[ACTION_COLORS[a] for a in ACTION_NAMES],
-            alpha=0.9,
-        )
         ax.set_ylim(0, 1)
-        ax.set_xlim(0, rounds[-1])
         ax.set_title(f"{actor}: share of runs playing each action", fontsize=10)
         ax.set_xlabel("round")
         ax.set_ylabel("share of live runs")
-        if k == 0:
-            ax.legend(loc="lower left", fontsize=8, frameon=True)
+        actor_axes.append(ax)
     n = f" — {n_runs} runs" if n_runs else ""
     fig.suptitle(f"{title}{n}", fontsize=13, fontweight="bold", y=1 - 0.2 / height)
-    return fig
+    return fig, state_axes, actor_axes
 
 
-def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
+def plot_outcome_map(summary, x: str, y: str, title: str = ""):
     """Heatmaps of P(agreement), P(stalemate or hedged stalemate), P(breakdown).
 
-    Shared colour scale 0–1 and the 50% contour on each panel.
+    Shared colour scale 0–1 and the 50% contour on each panel. ``summary`` is a
+    DataFrame or :class:`sim.report.fans.Columns` with one row per (``x``, ``y``) point.
     """
-    summary = summary.assign(any_stalemate=summary["stalemate"] + summary["hedged_stalemate"])
-    xs, ys = np.sort(summary[x].unique()), np.sort(summary[y].unique())
+    summary = fans.columns(summary, [x, y, *OUTCOME_MAP_COLUMNS])
+    summary.values["any_stalemate"] = summary["stalemate"] + summary["hedged_stalemate"]
     panels = [
         ("agreement", "P(agreement)"),
         ("any_stalemate", "P(stalemate, plain or hedged)"),
@@ -133,12 +178,10 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.8))
     fig.subplots_adjust(left=0.045, right=0.9, bottom=0.12, top=0.84, wspace=0.2)
     for ax, (col, label) in zip(axes, panels):
-        grid = summary.pivot(index=y, columns=x, values=col).reindex(index=ys, columns=xs)
-        im = ax.pcolormesh(
-            xs, ys, grid.to_numpy(), vmin=0, vmax=1, cmap="viridis", shading="nearest"
-        )
-        if np.nanmin(grid.to_numpy()) < 0.5 < np.nanmax(grid.to_numpy()):
-            ax.contour(xs, ys, grid.to_numpy(), levels=[0.5], colors="white", linewidths=2)
+        ys, xs, grid = fans.pivot(summary, index=y, columns=x, values=col)
+        im = ax.pcolormesh(xs, ys, grid, vmin=0, vmax=1, cmap="viridis", shading="nearest")
+        if np.nanmin(grid) < 0.5 < np.nanmax(grid):
+            ax.contour(xs, ys, grid, levels=[0.5], colors="white", linewidths=2)
         ax.set_title(label, fontsize=12)
         ax.set_xlabel(axis_label(x))
         ax.set_ylabel(axis_label(y))
@@ -147,6 +190,9 @@ def plot_outcome_map(summary: pd.DataFrame, x: str, y: str, title: str = ""):
     fig.suptitle(title, fontsize=13, fontweight="bold", y=0.97)
     return fig
 
+
+#: The columns of a sweep's summary :func:`plot_outcome_map` reads, besides its two keys.
+OUTCOME_MAP_COLUMNS = ["agreement", "stalemate", "hedged_stalemate", "breakdown"]
 
 OUTCOME_COLORS = {
     "agreement": "#2a9d8f",
@@ -229,10 +275,16 @@ def plot_outcome_bars(summary: pd.DataFrame, by: str, title: str = ""):
     return fig
 
 
-def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: str = ""):
-    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``."""
-    groups = runs.groupby(by, observed=True, sort=True)
-    cats = [str(k) for k in groups.groups]
+def plot_action_shares(runs, by: str, actors: list[str], title: str = ""):
+    """Mean share of rounds each actor conceded, hedged and escalated, per value of ``by``.
+
+    ``runs`` is a runs DataFrame, or the means already taken
+    (:func:`sim.report.fans.group_means` of the ``{action}_share_{actor}`` columns).
+    """
+    if not isinstance(runs, fans.GroupMeans):
+        names = [f"{a}_share_{actor}" for actor in actors for a in ACTION_NAMES]
+        runs = fans.group_means(runs, by, names)
+    cats = runs.categories
     width = 3.6 * len(actors)
     fig, axes = plt.subplots(1, len(actors), figsize=(width, 3.8), sharey=True, squeeze=False)
     # a fixed layout, as in plot_outcome_map
@@ -242,7 +294,7 @@ def plot_action_shares(runs: pd.DataFrame, by: str, actors: list[str], title: st
     for ax, actor in zip(axes[0], actors):
         bottom = np.zeros(len(cats))
         for action in ACTION_NAMES:
-            share = groups[f"{action}_share_{actor}"].mean().to_numpy()
+            share = runs.means[f"{action}_share_{actor}"]
             ax.bar(
                 range(len(cats)), share, bottom=bottom, color=ACTION_COLORS[action], label=action
             )
