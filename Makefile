@@ -12,9 +12,12 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet --upgrade pip
 	@# the distribution was called "stalemate" before 0.2 (a name taken on the public index)
 	@$(PY) -m pip uninstall --quiet --yes stalemate >/dev/null 2>&1 || true
-	$(PY) -m pip install --quiet -e ".[test,analysis,app]"
+	$(PY) -m pip install --quiet --no-compile -e ".[test,analysis,app]"
 	$(PY) scripts/fetch-solara-assets.py --quiet
-	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set
+	@# byte-compile once: start-up stays fast where PYTHONDONTWRITEBYTECODE is set. pip would
+	@# compile what it installs on one core (about a minute); compileall uses every core.
+	@# Third-party files that do not compile, or warn, are left as pip leaves them (silently).
+	@$(PY) -m compileall -qq -j 0 "$$($(PY) -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null 2>&1 || true
 	$(PY) -m compileall -q sim hydra_plugins >/dev/null
 	@# compile the model's kernels now, with a line per step, not in the first command
 	$(PY) scripts/compile-kernels.py

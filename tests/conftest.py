@@ -21,3 +21,45 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 set_hypothesis_home_dir(Path(tempfile.gettempdir()) / "stalemate-tests-hypothesis")
 settings.register_profile("stalemate", database=None, deadline=None, derandomize=True)
 settings.load_profile("stalemate")
+
+
+#: The test files that take longest, longest first (CPU seconds on a quiet machine, kernels
+#: compiled cold as in CI; measured with the per-test CPU of a full run). ``make test`` hands
+#: whole files to its two workers (``--dist loadfile``) in collection order; these go first,
+#: so that no long file is started last while the other worker runs out of work. (xdist's
+#: own order, by number of tests, started the two-test files that compile kernels — actions,
+#: plug-ins — and the kill-at-every-phase searches last.) The other files follow in their
+#: usual order; a file missing from this list is only scheduled later, never skipped.
+FIRST = (
+    "test_faults.py",  # ~210 s: the stalemate command killed at every phase, ~65 commands
+    "test_actions_table.py",  # ~120 s cold: compiles the kernels of a four-action table
+    "test_cli.py",  # ~125 s: sweeps through every launcher
+    "test_browser.py",  # ~100 s and chromium: four servers, a 20 s play
+    "test_estimate.py",  # ~110 s: stalemate-fit end to end
+    "test_provenance.py",  # ~65 s, and compiles an edited copy's kernels cold
+    "test_room.py",  # ~90 s: a process for each refused command line
+    "test_search_faults.py",  # ~70 s: stalemate-search killed at every phase
+    "test_plugins.py",  # ~45 s cold: compiles the kernels with a plug-in rule
+    "test_cluster.py",  # the fake SLURM: mostly waiting on submitit's polls
+    "test_analysis.py",
+    "test_engines.py",
+    "test_uncertainty.py",
+    "test_app.py",
+    "test_robust.py",
+    "test_search.py",
+    "test_startup.py",
+    "test_oracle.py",
+)
+
+
+def pytest_configure(config):
+    # keep the order below: xdist would otherwise sort files by their number of tests
+    if hasattr(config.option, "loadscopereorder"):
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The files of :data:`FIRST` first, in that order; every file's tests in their order."""
+    rank = {name: i for i, name in enumerate(FIRST)}
+    position = {id(item): i for i, item in enumerate(items)}
+    items.sort(key=lambda item: (rank.get(item.path.name, len(FIRST)), position[id(item)]))

@@ -11,6 +11,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +28,13 @@ PLUGINS = PACKAGE.parent / "hydra_plugins"
 STALEMATE = str(Path(sys.executable).with_name("stalemate"))
 SEARCH = str(Path(sys.executable).with_name("stalemate-search"))
 SWEEP = ["-m", "assurance=0,1", "seeds=5", "rounds=10", "progress=false"]
+#: The edited copies' compile cache: apart from the package's (``~/.cache/stalemate``), so
+#: nothing of an edit reaches it, but kept between test runs. Inside it the kernels sit in a
+#: folder named by the hash of the sources they were compiled from (sim/model/jit.py), so
+#: the edited copy of other sources never finds them, and the edited copy of the same
+#: sources loads what the last run compiled instead of compiling the whole model again
+#: (about 40 s of CPU: the refused resume loads the kernels before the sweeper refuses it).
+EDITED_CACHE = Path(tempfile.gettempdir()) / f"stalemate-tests-edited-kernels-{os.getuid()}"
 
 
 def test_the_hash_is_of_the_compiled_sources_and_a_mismatch_names_both():
@@ -100,7 +108,7 @@ def edited_copy(tmp_path: Path) -> tuple[dict, str]:
     assert text.count(old) == 1
     source.write_text(text.replace(old, "return 1.0 - (1.0 - relief) * enforcement**0.9\n"))
     # its own compile cache: nothing of the edit reaches the shared one
-    env = {**os.environ, "PYTHONPATH": str(root), "STALEMATE_CACHE_DIR": str(tmp_path / "cache")}
+    env = {**os.environ, "PYTHONPATH": str(root), "STALEMATE_CACHE_DIR": str(EDITED_CACHE)}
     env.pop(FAILPOINTS_ENV, None)
     probe = subprocess.run(
         [sys.executable, "-c", "from sim.engines.provenance import code_hash; print(code_hash())"],
