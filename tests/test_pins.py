@@ -24,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PRIVATE = {
     "numba": "sim/model/jit.py subclasses numba.core.caching._CacheLocator and "
     "_SourceFileBackedLocatorMixin and inserts it into CacheImpl._locator_classes; "
-    "tests/test_jit.py reads a kernel's _cache._cache_path",
+    "tests/test_jit.py reads a kernel's _cache._cache_path; sim/model/jit.py answers "
+    "numba.np.linalg.ensure_blas once (numba.np.arraymath's one-time BLAS check) by the "
+    "extension file being there, so loading the kernels imports no scipy.linalg",
     "mesa": "sim/engines/mesa_model.py: HistoryCollector fills DataCollector's "
     "_collection_steps, _validated, _agent_records and model_vars from the history; "
     "mesa.experimental.scenarios.Scenario",
