@@ -72,6 +72,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from sim.classroom.room_app import DEFAULT_TIMER  # (the command's default: a light module)
 from sim.classroom.room_export import rounds_csv, sends_csv
 from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
 from sim.classroom.snapshot import Snapshot, calendar_of, take
@@ -91,7 +92,6 @@ MAX_WRONG_CODES = 5
 WRONG_CODE_WAIT = 30.0
 #: The teacher's timer choices (seconds per round; 0: no timer).
 TIMERS = (0, 30, 60, 90, 120, 180)
-DEFAULT_TIMER = 90
 #: Runs of the model from the same start that the class is compared with.
 COMPARISON_RUNS = 500
 #: Rounds of a room game in a scenario that is not a monthly replay.

@@ -51,6 +51,8 @@ DEFAULT_SCENARIO = "replay_2018"
 #: The most students one seat takes (a class of 30 in four teams fits many times over).
 MAX_TEAM = 60
 MAX_TIMER = 3600
+#: Seconds per round unless the teacher says otherwise (0: no timer).
+DEFAULT_TIMER = 90
 
 
 #: The largest seed (int64; :data:`sim.engines.state.MAX_SEED`, not imported at start-up).
@@ -111,19 +113,19 @@ class RoomSettings:
     scenario: str = param(DEFAULT_SCENARIO, doc="the scenario the class plays", choices=_scenarios)
     rounds: int | None = param(None, 1, None, "rounds to play (None: the scenario's)")
     seed: int | None = param(None, 0, MAX_SEED, "the run's seed (None: a random one)")
-    timer: int = param(90, 0, MAX_TIMER, "seconds per round (0: none)")
+    timer: int = param(DEFAULT_TIMER, 0, MAX_TIMER, "seconds per round (0: none)")
     max_team: int | None = param(None, 1, MAX_TEAM, "students per seat (None: no limit)")
     code: str | None = param(None, doc="the join code (None: a random one)", check=_check_code)
     teacher_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
     projector_key: str = field(default_factory=lambda: secrets.token_urlsafe(16), repr=False)
 
     def __post_init__(self):
-        from sim.classroom.room import new_code
-
         try:  # every value against its metadata, then the rounds against the scenario
             validate(self, name=_flag)
         except ConfigError as err:
             raise SettingsError(str(err)) from None
+        from sim.classroom.room import new_code  # (the model and Mesa: only for a room that starts)
+
         object.__setattr__(self, "code", (self.code or new_code()).upper())
 
     def __validate__(self, prefix: str = "") -> None:
@@ -153,7 +155,6 @@ class RoomSettings:
 
 
 def parser() -> OneLineParser:
-    from sim.classroom.room import DEFAULT_TIMER
 
     p = OneLineParser(
         prog="stalemate-room",
