@@ -72,9 +72,9 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from sim.classroom.room_app import DEFAULT_TIMER  # (the command's default: a light module)
 from sim.classroom.room_export import rounds_csv, sends_csv
 from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
+from sim.classroom.serve import DEFAULT_TIMER  # (a light module: the command reads it too)
 from sim.classroom.snapshot import Snapshot, calendar_of, take
 from sim.hydra.compose import scenario_kwargs
 from sim.model.decisions import felt_relief

@@ -34,6 +34,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sim.classroom.serve import (
+    DEFAULT_TIMER,
     OneLineParser,
     ServeError,
     bound_port,
@@ -51,8 +52,6 @@ DEFAULT_SCENARIO = "replay_2018"
 #: The most students one seat takes (a class of 30 in four teams fits many times over).
 MAX_TEAM = 60
 MAX_TIMER = 3600
-#: Seconds per round unless the teacher says otherwise (0: no timer).
-DEFAULT_TIMER = 90
 
 
 #: The largest seed (int64; :data:`sim.engines.state.MAX_SEED`, not imported at start-up).

@@ -60,6 +60,11 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
+#: Seconds per round of a room unless the teacher says otherwise (0: no timer); here, in a
+#: module without the model, so ``stalemate-room`` can check its flags before importing it.
+DEFAULT_TIMER = 90
+
+
 def port_number(text: str) -> int:
     """A port from the command line: 1–65535, or 0 for any free one."""
     try:
