@@ -235,7 +235,8 @@ def validate(obj: Any, prefix: str = "", name=None, only=None) -> None:
                 if meta.get("keys") is not None:
                     check_choice(f"{key} key", k, _allowed(meta["keys"]))
                 if ranged:
-                    check_number(f"{key}.{k}", v, lo, hi)
+                    low, high = -math.inf if lo is None else lo, math.inf if hi is None else hi
+                    check_number(f"{key}.{k}", v, low, high)
         else:
             if meta.get("choices") is not None:
                 check_choice(key, value, _allowed(meta["choices"]))
