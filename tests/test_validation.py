@@ -190,7 +190,7 @@ def test_a_preset_is_checked_against_the_model_once(monkeypatch):
     calls = []
     real = spec._check_against_model
     monkeypatch.setattr(spec, "_check_against_model", lambda s, b: calls.append(1) or real(s, b))
-    monkeypatch.setattr(spec, "_CHECKED", {})
+    monkeypatch.setattr(spec, "_CHECKED", spec.Once(16))
     preset = spec.PolicySearch(name="once", levers=[spec.LeverSpec("relief", 0.0, 1.0)])
     base = spec.base_dict(preset)
     first = spec.check(preset, base)

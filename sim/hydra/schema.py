@@ -25,7 +25,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.engines.inputs import check_config, check_events
 from sim.model.params import ModelConfig, default_actors, make_config
-from sim.model.validation import ConfigError, param, validate
+from sim.model.validation import ConfigError, Once, param, validate
 
 ENGINES = ("auto", "batch", "mesa")
 #: Where each run's uncertain parameters come from (docs/calibration.md §7).
@@ -125,23 +125,18 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     """
     if isinstance(cfg, AppConfig):
         return _validated(cfg)
-    import json
-
     values = _without_hydra(cfg)
-    key = json.dumps(values, sort_keys=True, default=repr)
-    done = _DONE.get(key)
-    if done is None:
+
+    def typed_and_validated() -> tuple[AppConfig, ModelConfig]:
         made = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(AppConfig), values))
         assert isinstance(made, AppConfig)
-        done = _validated(made)
-        if len(_DONE) >= 64:
-            _DONE.clear()
-        _DONE[key] = done
-    return copy.deepcopy(done)  # the caller may change its copy
+        return _validated(made)
+
+    return copy.deepcopy(_DONE(values, typed_and_validated))  # the caller may change its copy
 
 
 #: Validated configs by their values (see :func:`to_app_config`).
-_DONE: dict[str, tuple[AppConfig, ModelConfig]] = {}
+_DONE = Once()
 #: How many configs this process has validated (a test checks a run validates once).
 VALIDATIONS = [0]
 

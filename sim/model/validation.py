@@ -251,6 +251,36 @@ def validate(obj: Any, prefix: str = "", name=None, only=None) -> None:
         rules(prefix)
 
 
+class Once:
+    """Results of a check kept by the values checked: a command meets the same config
+    more than once (its pre-flight check, Hydra's callback, the run), and a later call
+    with equal values gets the first result instead of a second check. A failed check
+    keeps nothing (it raises).
+
+    Example:
+        >>> once, calls = Once(), []
+        >>> once({"a": 1}, lambda: calls.append(1) or "checked"), once({"a": 1}, lambda: "again")
+        ('checked', 'checked')
+        >>> calls
+        [1]
+    """
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self.done: dict[str, Any] = {}
+
+    def __call__(self, values: Any, make):
+        import json
+
+        key = json.dumps(values, sort_keys=True, default=repr)
+        if key not in self.done:
+            result = make()
+            if len(self.done) >= self.size:
+                self.done.clear()
+            self.done[key] = result
+        return self.done[key]
+
+
 def refusal(prog: str, message: Any) -> str:
     """The one line a command prints when it refuses: ``prog: config error: …`` (a
     message about the command line or a flag says so itself: ``prog: --port = …``).

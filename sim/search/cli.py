@@ -45,7 +45,7 @@ from sim.hydra.refuse import (
     explain,
     quote_value,
 )
-from sim.model.validation import ConfigError, refusal
+from sim.model.validation import ConfigError, Once, refusal
 from sim.search.spec import LeverSpec, ObjectiveSpec, PolicySearch, RangeSpec, SearchApp
 
 ConfigStore.instance().store(name="search_schema", node=SearchApp)
@@ -72,7 +72,6 @@ def to_search_app(cfg: DictConfig) -> SearchApp:
         ConfigError: naming the key, the value and what is allowed.
     """
     import copy
-    import json
 
     from sim.model.validation import validate
 
@@ -81,19 +80,19 @@ def to_search_app(cfg: DictConfig) -> SearchApp:
         for k, v in cfg.items()
         if k != "hydra"
     }
-    memo = json.dumps(plain, sort_keys=True, default=repr)
-    app = _VALIDATED.get(memo)
-    if app is None:
+
+    def typed_and_validated() -> SearchApp:
         check_keys(cfg)
         made = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(SearchApp), plain))
         assert isinstance(made, SearchApp)
         validate(made)
-        app = _VALIDATED[memo] = made
-    return copy.deepcopy(app)
+        return made
+
+    return copy.deepcopy(_VALIDATED(plain, typed_and_validated))
 
 
 #: Apps validated in this process, by their values (see :func:`to_search_app`).
-_VALIDATED: dict[str, SearchApp] = {}
+_VALIDATED = Once()
 
 
 #: The dataclass each part of the app config must match, by path (``[]``: every item of a list).

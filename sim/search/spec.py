@@ -42,7 +42,7 @@ from typing import Any
 from omegaconf import MISSING
 
 from sim.hydra.schema import check_name, check_processes
-from sim.model.validation import ConfigError, param, suggest, validate
+from sim.model.validation import ConfigError, Once, param, suggest, validate
 
 #: Stated limits of a search: candidates per generation, generations, scenarios per
 #: candidate (and for the re-evaluation), chosen policies explained; and the most runs
@@ -381,23 +381,16 @@ def check(spec: PolicySearch, base: dict | None = None, max_runs: int = MAX_RUNS
     Raises:
         ConfigError: one line naming the key, the value and what is allowed.
     """
-    import json
 
-    memo = json.dumps([asdict(spec), base, max_runs], sort_keys=True, default=repr)
-    if memo in _CHECKED:
-        return replace(_CHECKED[memo], spec=spec)
-    check_size(spec, max_runs)
-    if base is None:
-        base = base_dict(spec)
-    checked = _check_against_model(spec, base)
-    if len(_CHECKED) >= 16:
-        _CHECKED.clear()
-    _CHECKED[memo] = checked
-    return checked
+    def checked() -> Checked:
+        check_size(spec, max_runs)
+        return _check_against_model(spec, base if base is not None else base_dict(spec))
+
+    return replace(_CHECKED([asdict(spec), base, max_runs], checked), spec=spec)
 
 
 #: Presets checked in this process (see :func:`check`).
-_CHECKED: dict[str, Checked] = {}
+_CHECKED = Once(16)
 
 
 def _check_against_model(spec: PolicySearch, base: dict) -> Checked:
