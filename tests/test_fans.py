@@ -96,13 +96,25 @@ def test_columns_of_arrow_pieces_and_their_concatenation_agree_with_pandas():
             assert decoded == expect, name
 
 
-def test_a_trajectories_figure_laid_out_before_its_data_is_the_same_png(tmp_path):
+@pytest.mark.parametrize(
+    ("rounds", "seeds", "foreseen"),
+    [
+        (30, 3, 30),  # every run reaches the horizon: the rounds' axes come from the frame
+        (120, 1, 120),  # the run ends before the horizon: they are drawn after the data
+        (60, 40, None),  # no horizon given
+        (60, 40, 59),  # a wrong one
+    ],
+)
+def test_a_trajectories_figure_rendered_before_its_data_is_the_same_png(
+    tmp_path, monkeypatch, rounds, seeds, foreseen
+):
     import io
 
     from sim.engines.batch import run_batch
     from sim.model.params import make_config
+    from sim.report import io as report_io
 
-    res = run_batch([make_config(rounds=30)] * 3, [0, 1, 2], progress=False)
+    res = run_batch([make_config(rounds=rounds)] * seeds, list(range(seeds)), progress=False)
 
     def png(fig):
         out = io.BytesIO()
@@ -110,12 +122,22 @@ def test_a_trajectories_figure_laid_out_before_its_data_is_the_same_png(tmp_path
         plots.close(fig)
         return out.getvalue()
 
-    fresh = png(plots.plot_trajectories(res.states, res.actions, "t", 3))
+    fresh = png(plots.plot_trajectories(res.states, res.actions, "t", seeds))
     actors = list(res.actions["actor"].cat.categories)
-    plots.prepare_trajectories(actors, "t", 3, dpi=110)
-    assert png(plots.plot_trajectories(res.states, res.actions, "t", 3)) == fresh
-    plots.prepare_trajectories(actors, "another title", 3, dpi=110)  # not for these data
-    assert png(plots.plot_trajectories(res.states, res.actions, "t", 3)) == fresh
+    plots.prepare_trajectories(actors, "t", seeds, dpi=110, rounds=foreseen)
+    fig = plots.plot_trajectories(res.states, res.actions, "t", seeds)
+    whole = report_io.save_figure
+    monkeypatch.setattr(report_io, "save_figure", None)  # save() must paint onto the frame
+    plots.save(fig, tmp_path / "f.png", dpi=110)
+    assert (tmp_path / "f.png").read_bytes() == fresh
+    assert png(fig) == fresh  # the figure itself is whole: savefig draws it the same
+    monkeypatch.setattr(report_io, "save_figure", whole)
+    plots.prepare_trajectories(actors, "t", seeds, dpi=100, rounds=foreseen)
+    fig = plots.plot_trajectories(res.states, res.actions, "t", seeds)
+    plots.save(fig, tmp_path / "g.png", dpi=110)  # rendered at another dpi: drawn whole
+    assert (tmp_path / "g.png").read_bytes() == fresh
+    plots.prepare_trajectories(actors, "another title", seeds, dpi=110)  # not for these data
+    assert png(plots.plot_trajectories(res.states, res.actions, "t", seeds)) == fresh
 
 
 def test_the_helper_given_a_head_start_draws_the_figure_it_was_prepared_for(tmp_path):
@@ -126,7 +148,7 @@ def test_the_helper_given_a_head_start_draws_the_figure_it_was_prepared_for(tmp_
     res = run_batch([make_config(rounds=20)] * 2, [0, 1], progress=False)
     actors = list(res.actions["actor"].cat.categories)
     w = FigureWorker()
-    w.prepare(Prepare("prepare_trajectories", (actors, "t", 2, 110)))
+    w.prepare(Prepare("prepare_trajectories", (actors, "t", 2, 110, 20)))
     w.prepare(Prepare("no_such_plot", ()))  # a failed head start is only no head start
     states = fans.columns(res.states, fans.STATE_COLUMNS)
     actions = fans.columns(res.actions, fans.ACTION_COLUMNS)

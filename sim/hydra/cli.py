@@ -306,8 +306,9 @@ def run_single(
     shown = min(app.seeds, FIGURE_RUNS)
     n_note = f"{shown:,} of {app.seeds:,}" if shown < app.seeds else shown
     actors = [n for n, a in base_model.actors.items() if a.enabled]
-    if record:  # the helper lays the figure out while this process simulates
-        worker.prepare(Prepare("prepare_trajectories", (actors, title, n_note, Figure.dpi)))
+    if record:  # the helper renders the figure's frame while this process simulates
+        frame = (actors, title, n_note, Figure.dpi, app.rounds)  # rounds: the horizon
+        worker.prepare(Prepare("prepare_trajectories", frame))
     # the engines give identical tables; auto takes the batch engine (no Mesa import)
     engine = app.engine if app.engine != "auto" else "batch"
     meta["engine"] = engine

@@ -69,13 +69,12 @@ class Prepare:
 def render(fig: Figure) -> Path:
     """Draw and save one figure in this process; return its path."""
     from sim.report import plots
-    from sim.report.io import save_figure
 
     args = [_frame(a) for a in fig.args]
     kwargs = {k: _frame(v) for k, v in fig.kwargs.items()}
     drawn = getattr(plots, fig.plot)(*args, **kwargs)
-    try:
-        return save_figure(drawn, fig.path, dpi=fig.dpi)
+    try:  # onto the frame rendered before the data, where there is one (plots.save)
+        return plots.save(drawn, fig.path, dpi=fig.dpi)
     finally:
         plots.close(drawn)
 
