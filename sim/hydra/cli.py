@@ -653,7 +653,11 @@ def main(argv: list[str] | None = None) -> None:
         before = _overrides(argv)
         argv = _overrides_first([*argv, f"hydra.run.dir={quote_value(staged)}"])
         restage(before, _overrides(argv), staged)  # Hydra's compositions reuse the check's
-    if runs and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv):
+    if (
+        runs
+        and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv)
+        and (output is None or not output.multirun or _same_code(output.directory))
+    ):
         _load_kernels_meanwhile()  # this process simulates: load them while Hydra composes
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
@@ -701,6 +705,22 @@ def _load_kernels_meanwhile() -> None:
             pass
 
     threading.Thread(target=load, name="load-kernels").start()
+
+
+def _same_code(sweep_dir: Path) -> bool:
+    """The sweep directory holds no plan, or one made by this code: a resume the sweeper
+    will refuse (other code, :func:`sim.engines.provenance.check_same_code`) loads no
+    kernels before its one-line refusal."""
+    path = sweep_dir / "sweep.json"
+    if not path.exists():
+        return True
+    try:
+        saved = json.loads(path.read_text()).get("provenance")
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: the sweeper plans it again, and runs it
+    from sim.engines.provenance import code_hash
+
+    return isinstance(saved, dict) and saved.get("code") == code_hash()
 
 
 def _runs(argv: list[str]) -> str | None:
