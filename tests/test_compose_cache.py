@@ -229,3 +229,52 @@ def test_a_command_composed_before_is_loaded_and_writes_the_same(tmp_path):
             for f in ("config.yaml", "hydra.yaml", "overrides.yaml")
         }
     assert saved["a"] == saved["b"]
+
+
+# -------------------------------------------------------------- validations kept
+
+
+def test_a_kept_validation_is_the_validation_and_never_stale(cache, monkeypatch):
+    import os
+
+    import sim
+    from sim.hydra import schema
+    from sim.hydra.compose import compose
+    from sim.model.validation import ConfigError
+
+    def fresh(cfg):  # a new command: nothing validated in this process yet
+        monkeypatch.setattr(schema, "_DONE", schema.Once())
+        return schema.to_app_config(cfg)
+
+    cfg = OmegaConf.create(dataclasses_asdict(compose(["seeds=3", "relief=0.3"])))
+    drawn = OmegaConf.create(dataclasses_asdict(compose(["seeds=3", "uncertainty=prior"])))
+    shutil.rmtree(cache, ignore_errors=True)  # what composing them kept
+    count = schema.VALIDATIONS[0]
+    first = fresh(cfg)
+    again = fresh(cfg)
+    assert schema.VALIDATIONS[0] == count + 1  # the second was loaded
+    assert again == first and repr(again) == repr(first)
+    assert again[0] is not first[0]
+    cfg.relief = 0.4  # other values: validated
+    assert fresh(cfg)[1].relief == 0.4 and schema.VALIDATIONS[0] == count + 2
+    # edited sources (a check, a rule): validated again
+    root = (os.path.dirname(sim.__file__), ".py")
+    cc._tree_hashes[root] = "edited"
+    fresh(cfg)
+    assert schema.VALIDATIONS[0] == count + 3
+    # a refusal is not kept
+    cfg.relief = 1.5
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="relief"):
+            fresh(cfg)
+    # what reads a posterior's file is not kept
+    before = schema.VALIDATIONS[0]
+    fresh(drawn)
+    fresh(drawn)
+    assert schema.VALIDATIONS[0] == before + 2
+
+
+def dataclasses_asdict(app):
+    from dataclasses import asdict
+
+    return asdict(app)

@@ -14,7 +14,10 @@ depends only on its inputs, so it is kept (pickled, about 30 kB; loading it cost
   by the modules imported so far) the names it holds and the sources of the modules
   that fill it (the ``sim`` package and every ``hydra_plugins`` directory).
 
-A change to any of them is another key: nothing stale can be loaded. What cannot be
+A change to any of them is another key: nothing stale can be loaded. A config's
+validation (:func:`sim.hydra.schema.to_app_config`, about 0.1 s) is kept the same way,
+by its values, the ``sim`` package's sources and the versions
+(:func:`kept_validation`); not when it reads a posterior file or a plug-in rule. What cannot be
 keyed is not kept: a composition that reads a source not on the search path
 (``hydra.searchpath`` set in a config), copies environment variables
 (``hydra.job.env_copy``), or a search path with another kind of source. A failed
@@ -271,6 +274,63 @@ def load_or_compose(original, loader, args: tuple):
             _write(path, cfg)
     _put_back(cfg, swap)
     return cfg
+
+
+# ---------------------------------------------------------------- validations
+
+
+def _validation_key(values: dict) -> str | None:
+    """What a validation's result depends on: the values, the package's sources (the
+    schema, the parameters, the rules and their checks) and the versions; None when it
+    also reads what is not keyed here (a posterior's file, a plug-in rule's package)."""
+    import json
+
+    import omegaconf
+
+    import sim
+    from sim.model.policies import PLUGINS, POLICIES
+
+    if str(values.get("uncertainty", "none")) != "none" or PLUGINS:
+        return None
+    text = json.dumps(values, sort_keys=True, default=repr)
+    if "<" in text:  # a value without a faithful text (an object's repr): not keyed
+        return None
+    parts = [
+        "validation",
+        sys.version,
+        omegaconf.__version__,
+        _numpy_version(),
+        _tree(os.path.dirname(sim.__file__), ".py"),
+        ",".join(POLICIES),
+        text,
+    ]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
+
+
+def _numpy_version() -> str:
+    import numpy
+
+    return numpy.__version__
+
+
+def kept_validation(values: dict, validate):
+    """``validate()`` (a config's typing and validation: :func:`sim.hydra.schema.to_app_config`),
+    or its result kept on disk by an earlier command with the same values and code.
+    A failed validation is not kept (it raises)."""
+    if not enabled():
+        return validate()
+    try:
+        key = _validation_key(values)
+    except Exception:  # noqa: BLE001 - not keyed: validated as always
+        key = None
+    if key is None:
+        return validate()
+    path = cache_dir() / f"v-{key}.pickle"
+    result = _read(path)
+    if result is None:
+        result = validate()
+        _write(path, result)
+    return result
 
 
 def _read(path: Path) -> Any:
