@@ -145,18 +145,19 @@ def test_changed_sources_or_config_store_entries_are_other_keys(cache):
         )
 
 
-def test_the_working_directory_and_job_name_are_part_of_the_key(cache, tmp_path, monkeypatch):
+def test_the_working_directory_is_this_ones_and_the_job_name_is_keyed(cache, tmp_path, monkeypatch):
     with hydra_lock, initialize_config_module(CONFIG_MODULE, JOB_NAME, version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         counted = Counted()
         _load(loader, ["seeds=3"], counted=counted)
         monkeypatch.chdir(tmp_path)
         moved = _load(loader, ["seeds=3"], counted=counted)
-        assert len(counted.calls) == 2 and moved.hydra.runtime.cwd == str(tmp_path)
+        assert len(counted.calls) == 1 and moved.hydra.runtime.cwd == str(tmp_path)
+        _same(moved, _composed(loader, "config", ["seeds=3"], RunMode.RUN, True, True))
     with hydra_lock, initialize_config_module(CONFIG_MODULE, "other_job", version_base="1.3"):
         loader = GlobalHydra.instance().config_loader()
         assert _load(loader, ["seeds=3"], counted=counted).hydra.job.name == "other_job"
-        assert len(counted.calls) == 3
+        assert len(counted.calls) == 2
 
 
 def test_off_unreadable_or_failing_compositions_are_composed(cache, monkeypatch):

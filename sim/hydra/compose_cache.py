@@ -7,7 +7,7 @@ depends only on its inputs, so it is kept (pickled, about 30 kB; loading it cost
 3 ms) under a key made of *every* input:
 
 - the loader's arguments (config name, overrides, run mode, the two flags), the job
-  name, the working directory (``hydra.runtime.cwd``) and Hydra's ``version_base``;
+  name and Hydra's ``version_base``;
 - the versions of Python, Hydra, OmegaConf and PyYAML;
 - the contents of every config source on the search path: each ``pkg://`` and
   ``file://`` directory's files, and for ``structured://`` (Hydra's ConfigStore, filled
@@ -22,6 +22,10 @@ keyed is not kept: a composition that reads a source not on the search path
 (``hydra.searchpath`` set in a config), copies environment variables
 (``hydra.job.env_copy``), or a search path with another kind of source. A failed
 composition is never kept (it raises, and is composed again next time).
+
+The working directory is not part of the key either: composing reads it only into
+``hydra.runtime.cwd``, which is set to this process's own (a relative ``file://`` source
+is keyed by its contents, read from where this process is).
 
 The output directory (``hydra.run.dir=…``, ``hydra.sweep.dir=…``, a new one for every
 run) is not part of the key when its value is a plain string: the composition is kept
@@ -240,7 +244,6 @@ def _key(loader, args: tuple, swapped: list[str]) -> str | None:
         str(version.getbase()),
         repr((config_name, swapped, str(run_mode), from_shell, validate)),
         str(JobRuntime().get("name")),
-        os.getcwd(),
         *sources,
     ]
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:32]
@@ -273,6 +276,7 @@ def load_or_compose(original, loader, args: tuple):
         if _keyable(cfg, loader.get_search_path()):
             _write(path, cfg)
     _put_back(cfg, swap)
+    cfg.hydra.runtime.cwd = os.getcwd()  # the one value composing takes from the process
     return cfg
 
 
