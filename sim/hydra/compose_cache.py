@@ -50,8 +50,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-#: How many compositions are kept on disk (about 30 kB each).
-KEEP = 256
+#: How many compositions and validations are kept on disk (about 30 kB and 4 kB each): a
+#: run of the test suite or of experiments/bad_inputs.py makes several hundred.
+KEEP = 1024
 #: The placeholder an output directory is kept under (its number: the override's position).
 PLACEHOLDER = "stalemate-compose-cache-dir-{}"
 #: Overrides whose plain value is replaced by a placeholder in the key.
