@@ -26,9 +26,15 @@ on ``PYTHONPATH``; the compiled kernels' cache is shared when the model's source
 are the same), interleaved with this checkout's runs (REF, HEAD, REF, HEAD, …) so
 that a busy moment hits both, and prints the two side by side with their ratio.
 
+HEAD's commands load a composition (and a validation) kept on disk by an earlier run of
+the same command line (:mod:`sim.hydra.compose_cache`; the output directory and the
+working directory do not matter); ``--cold`` turns that off for HEAD, to measure a
+command line's first run.
+
 Usage::
 
     python experiments/benchmark_commands.py                      # about 2 minutes
+    python experiments/benchmark_commands.py --quick --against a60f9f7 --cold
     python experiments/benchmark_commands.py --against main --fresh
     python experiments/benchmark_commands.py --quick              # one repeat, no presets
 """
@@ -75,11 +81,11 @@ def load() -> float:
 class Source:
     """Where commands come from: this checkout, or a revision exported to a folder."""
 
-    def __init__(self, name: str, path: Path | None = None):
-        self.name, self.path = name, path
+    def __init__(self, name: str, path: Path | None = None, own: dict | None = None):
+        self.name, self.path, self.own = name, path, dict(own or {})
 
     def env(self, extra: dict | None = None) -> dict:
-        env = {**os.environ, **(extra or {})}
+        env = {**os.environ, **self.own, **(extra or {})}
         env.pop("STALEMATE_PHASES", None)
         if self.path is not None:
             env["PYTHONPATH"] = os.pathsep.join(
@@ -367,9 +373,15 @@ def main(argv=None) -> None:
     ap.add_argument("--against", help="a git revision to compare with, side by side")
     ap.add_argument("--fresh", action="store_true", help="also make demo on an empty kernel cache")
     ap.add_argument("--quick", action="store_true", help="one repeat, no presets")
+    ap.add_argument(
+        "--cold",
+        action="store_true",
+        help="HEAD keeps no composition on disk (STALEMATE_COMPOSE_CACHE=0): every command "
+        "composes, as the first run of a command line does",
+    )
     args = ap.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
-    sources = [Source("HEAD")]
+    sources = [Source("HEAD", own={"STALEMATE_COMPOSE_CACHE": "0"} if args.cold else None)]
     if args.against:
         sources.insert(0, Source(args.against[:12], export(args.against)))
     print(f"Console commands of {ROOT} on {os.cpu_count()} cores, load {load():.2f} at the start")

@@ -137,10 +137,17 @@ def test_a_sweep_resumed_by_an_edited_kernel_is_refused_naming_both_hashes(tmp_p
     before = tree(d)
     env, edited = edited_copy(tmp_path)
     code = "import sys; sys.argv[0] = 'stalemate'; from sim.hydra.cli import main; main()"
+    fresh = tmp_path / "fresh-cache"  # a compile cache the edited kernels were never put in
     other = subprocess.run(
-        [sys.executable, "-c", code, *cmd], env=env, cwd=tmp_path, capture_output=True, text=True
+        [sys.executable, "-c", code, *cmd],
+        env={**env, "STALEMATE_CACHE_DIR": str(fresh)},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
     )
     assert other.returncode == 2, other.stderr
+    # refused before any kernel was loaded or compiled: nothing put in the compile cache
+    assert not [p for p in fresh.rglob("*") if p.suffix in (".nbi", ".nbc")]
     (line,) = other.stderr.strip().splitlines()
     assert f"hydra.sweep.dir = {d} was made by code {code_hash()}" in line
     assert f"this is code {edited}" in line and "a resume across different code" in line

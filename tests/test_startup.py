@@ -161,8 +161,9 @@ from sim.hydra.cli import main
 main()
 print("COMPOSED", len(calls))
 """
+    cold = {**os.environ, "STALEMATE_COMPOSE_CACHE": str(tmp_path / "compose")}  # none kept yet
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=cold
     )
     assert done.returncode == 0, done.stderr
     assert "COMPOSED 2" in done.stdout, done.stdout[-300:]

@@ -53,3 +53,24 @@ def test_a_bad_value_is_refused_as_when_composed():
     drawn, model = to_app_config(compose(["seeds=3", "uncertainty=prior"]))
     with pytest.raises(ConfigError, match="also drawn"):
         point_models(drawn, model, [["rationality=2"]])
+
+
+def test_values_the_sweeper_checked_are_not_checked_again_by_its_job(monkeypatch):
+    """A local sweep checks each value of a plain-number key once (validate_point); its
+    job, in the same process, is handed the typed values (no second validation per block)."""
+    from sim.hydra import schema
+
+    app, model = to_app_config(compose(["seeds=3", "rationality=2.5"]))
+    values = sorted({o for p in MAP for o in p})
+    schema.validate_point(app, [[v] for v in values])
+    calls = []
+    real = schema.apply_point
+    monkeypatch.setattr(schema, "apply_point", lambda a, p: calls.append(p) or real(a, p))
+    for _ in range(3):  # three blocks
+        got, _ = point_models(app, model, MAP)
+    assert calls == []
+    want = [real(app, p)[1] for p in MAP]
+    assert got == want and repr(got) == repr(want)
+    other, _ = to_app_config(compose(["seeds=3", "rationality=3.5"]))  # other values: checked
+    point_models(other, model, MAP[:1])
+    assert len(calls) == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 import subprocess
 import sys
 import typing
@@ -218,6 +219,7 @@ def test_a_run_validates_its_config_once(tmp_path):
         [sys.executable, "-c", _COUNT, "relief=0.3", "seeds=2", "rounds=5", "narrate=false",
          "progress=false", f"hydra.run.dir={tmp_path / 'run'}"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        env={**os.environ, "STALEMATE_COMPOSE_CACHE": str(tmp_path / "kept")},  # none kept yet
     )  # fmt: skip
     assert res.returncode == 0, res.stderr[-2000:]
     assert "validations 1" in res.stderr, res.stderr[-2000:]

@@ -139,25 +139,27 @@ def point_models(app: AppConfig, base_model, points) -> tuple[list, dict[str, li
 
     A point that sets only plain numbers of the model (:data:`sim.hydra.schema.INDEPENDENT`:
     their validity depends on their own value alone) is the base model with those values:
-    each distinct override is validated once (:func:`sim.hydra.schema.apply_point` of it
-    alone, whose typed value is taken) instead of composing the whole model at every
-    point (a 21 x 21 map: 42 validations instead of 441). Any other point is composed
+    each distinct override is validated once (:func:`sim.hydra.schema.typed_alone`: of it
+    alone, whose typed value is taken, and kept for the process: the sweeper's check
+    already did it) instead of composing the whole model at every point (a 21 x 21 map:
+    42 validations instead of 441, and none again per block). Any other point is composed
     and validated whole. The configs are equal either way.
     """
     from dataclasses import replace
 
-    from sim.hydra.schema import INDEPENDENT, apply_point, lookup, parse_point
+    from sim.hydra.schema import INDEPENDENT, app_key, apply_point, lookup, parse_point, typed_alone
 
     alone: dict[str, tuple[str, object]] = {}  # override -> (key, typed value)
     models, swept = [], {}
+    app_values = None
     for point in points:
         keys = [o.partition("=")[0] for o in point]
         if point and len(set(keys)) == len(keys) and all(k in INDEPENDENT for k in keys):
             values = {}
             for o in point:
-                if o not in alone:
-                    (key, _), one = parse_point([o])[0], apply_point(app, [o])[1]
-                    alone[o] = (key, getattr(one, key))
+                if o not in alone:  # checked by the sweeper in this process: not again
+                    app_values = app_values or app_key(app)
+                    alone[o] = typed_alone(app, o, app_values)
                 key, value = alone[o]
                 values[key] = value
             models.append(replace(base_model, **values))
@@ -654,7 +656,11 @@ def main(argv: list[str] | None = None) -> None:
         before = _overrides(argv)
         argv = _overrides_first([*argv, f"hydra.run.dir={quote_value(staged)}"])
         restage(before, _overrides(argv), staged)  # Hydra's compositions reuse the check's
-    if runs and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv):
+    if (
+        runs
+        and not any(a.startswith(("hydra/launcher=", "engine=mesa")) for a in argv)
+        and (output is None or not output.multirun or _same_code(output.directory))
+    ):
         _load_kernels_meanwhile()  # this process simulates: load them while Hydra composes
     sys.argv = [sys.argv[0], *argv]
     hydra_app()
@@ -702,6 +708,22 @@ def _load_kernels_meanwhile() -> None:
             pass
 
     threading.Thread(target=load, name="load-kernels").start()
+
+
+def _same_code(sweep_dir: Path) -> bool:
+    """The sweep directory holds no plan, or one made by this code: a resume the sweeper
+    will refuse (other code, :func:`sim.engines.provenance.check_same_code`) loads no
+    kernels before its one-line refusal."""
+    path = sweep_dir / "sweep.json"
+    if not path.exists():
+        return True
+    try:
+        saved = json.loads(path.read_text()).get("provenance")
+    except (OSError, ValueError, AttributeError):
+        return True  # unreadable: the sweeper plans it again, and runs it
+    from sim.engines.provenance import code_hash
+
+    return isinstance(saved, dict) and saved.get("code") == code_hash()
 
 
 def _runs(argv: list[str]) -> str | None:

@@ -144,11 +144,15 @@ def _reusing(original):
         )
         if key in kept:
             return kept.pop(key)
-        cfg = original(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+        from sim.hydra.compose_cache import load_or_compose
+
+        args = (config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+        cfg = load_or_compose(original, self, args)  # kept on disk by every input
         kept[key] = copy.deepcopy(cfg)  # the caller may change its own
         return cfg
 
     load_configuration._compose_once = True
+    load_configuration.__wrapped__ = original
     return load_configuration
 
 

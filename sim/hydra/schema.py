@@ -118,7 +118,8 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
     A command meets the same config more than once (its pre-flight check, Hydra's
     callback, the run itself): it is typed and validated the first time, and later
     calls with the same values get a copy of that result (:data:`VALIDATIONS` counts
-    the validations done).
+    the validations done). A config validated by an earlier command is loaded from disk
+    (:func:`sim.hydra.compose_cache.kept_validation`, keyed by its values and the code).
 
     Raises:
         ConfigError: naming the key, the value and what is allowed.
@@ -132,7 +133,12 @@ def to_app_config(cfg: DictConfig | AppConfig) -> tuple[AppConfig, ModelConfig]:
         assert isinstance(made, AppConfig)
         return _validated(made)
 
-    return copy.deepcopy(_DONE(values, typed_and_validated))  # the caller may change its copy
+    def kept_or_validated() -> tuple[AppConfig, ModelConfig]:
+        from sim.hydra.compose_cache import kept_validation
+
+        return kept_validation(values, typed_and_validated)
+
+    return copy.deepcopy(_DONE(values, kept_or_validated))  # the caller may change its copy
 
 
 #: Validated configs by their values (see :func:`to_app_config`).
@@ -301,7 +307,44 @@ def lookup(app: AppConfig, key: str) -> Any:
 
 
 def validate_point(cfg: DictConfig | AppConfig, points: list[list[str]]) -> None:
-    """Validate every grid point of a sweep against a composed config (raises ConfigError)."""
+    """Validate every grid point of a sweep against a composed config (raises ConfigError).
+
+    A point of one :data:`INDEPENDENT` key is checked through :func:`typed_alone`: the
+    job that later runs it in this process (a local sweep) is handed the typed value."""
     app, _ = to_app_config(cfg)
+    values = app_key(app)
     for point in points:
-        apply_point(app, point)
+        if len(point) == 1 and point[0].partition("=")[0] in INDEPENDENT:
+            typed_alone(app, point[0], values)
+        else:
+            apply_point(app, point)
+
+
+def app_key(app: AppConfig) -> str:
+    """The values of an app config as one string (what :func:`typed_alone` keys on)."""
+    import json
+
+    return json.dumps(asdict(app), sort_keys=True, default=repr)
+
+
+#: (app config's values, override) -> (key, typed value) of an INDEPENDENT key set alone.
+_ALONE: dict[tuple[str, str], tuple[str, Any]] = {}
+
+
+def typed_alone(app: AppConfig, override: str, values: str | None = None) -> tuple[str, Any]:
+    """The key and validated, typed value of one override of an :data:`INDEPENDENT` key
+    applied alone to ``app`` (:func:`apply_point`), kept by the app's values
+    (``values``: :func:`app_key` of it, if known) and the override: a sweep's check and
+    its job in the same process validate each value once.
+
+    Raises:
+        ConfigError: the value is not allowed.
+    """
+    k = (values if values is not None else app_key(app), override)
+    if k not in _ALONE:
+        (key, _), one = parse_point([override])[0], apply_point(app, [override])[1]
+        if len(_ALONE) >= 4096:
+            _ALONE.clear()
+        _ALONE[k] = (key, getattr(one, key))
+    key, value = _ALONE[k]
+    return key, copy.deepcopy(value)
