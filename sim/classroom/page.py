@@ -41,7 +41,6 @@ from pathlib import Path
 import solara
 import solara.lab
 
-from sim.classroom.page_cli import main  # noqa: F401 - the command, kept importable from here
 from sim.classroom.runner import SPEEDS, Runner
 from sim.classroom.seats import (
     NOBODY,
@@ -770,9 +769,6 @@ routes = [
 ]
 
 
-# --------------------------------------------------------------------------------------
-# The ``stalemate-app`` console script: :mod:`sim.classroom.page_cli`, which checks the
-# command line before Solara and this module are imported
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+# The ``stalemate-app`` console script (``python -m sim.classroom.page_cli``) is
+# :mod:`sim.classroom.page_cli`: it checks the command line and opens the port before
+# Solara and this module are imported, then Solara loads this module by name.

@@ -3,7 +3,7 @@
 The page itself (:mod:`sim.classroom.page`) imports Solara, the model and the charts at
 its top, several CPU-seconds; a bad flag, a busy port or a host that is not this
 machine's is refused in one line (exit code 2) without them. Solara then loads the page
-module by name, once (``python -m sim.classroom.page`` runs this command too).
+module by name, once.
 """
 
 from __future__ import annotations
