@@ -35,6 +35,7 @@ installation (``scripts/fetch-solara-assets.py``), so it also works with no netw
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -772,3 +773,11 @@ routes = [
 # The ``stalemate-app`` console script (``python -m sim.classroom.page_cli``) is
 # :mod:`sim.classroom.page_cli`: it checks the command line and opens the port before
 # Solara and this module are imported, then Solara loads this module by name.
+
+if __name__ == "__main__":
+    print(
+        "stalemate-app: this module is the page Solara serves; start it with stalemate-app "
+        "(python -m sim.classroom.page_cli)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)
