@@ -64,7 +64,7 @@ SCRIPTS = {
     "stalemate-plot": "sim.hydra.sweep:plot_main",
     "stalemate-fit": "sim.analysis.fit:main",
     "stalemate-search": "sim.search.cli:main",
-    "stalemate-app": "sim.classroom.page:main",
+    "stalemate-app": "sim.classroom.page_cli:main",
     "stalemate-room": "sim.classroom.room_app:main",
     "stalemate-play": "sim.classroom.terminal:main",
 }

@@ -42,7 +42,7 @@ ROUND = ".stalemate-round"
 
 def start_page(timing: Path) -> tuple[subprocess.Popen, str]:
     """The page's server, offline as in class, writing its step timings to ``timing``."""
-    proc, url = start_server("sim.classroom.page", [], env={"STALEMATE_TIMING": str(timing)})
+    proc, url = start_server("sim.classroom.page_cli", [], env={"STALEMATE_TIMING": str(timing)})
     if not wait_until_up(proc, url):
         raise SystemExit("the page did not start")
     return proc, url

@@ -69,7 +69,7 @@ def button(page, name: str):
 
 
 def shoot_page(browser, rounds: int) -> Path:
-    proc, url, _ = serve("sim.classroom.page", [])
+    proc, url, _ = serve("sim.classroom.page_cli", [])
     try:
         page = browser.new_page(viewport=SCREEN)
         page.set_default_timeout(60_000)

@@ -35,10 +35,10 @@ FIRST = (
     "test_actions_table.py",  # ~120 s cold: compiles the kernels of a four-action table
     "test_cli.py",  # ~125 s: sweeps through every launcher
     "test_browser.py",  # ~100 s and chromium: four servers, a 20 s play
-    "test_estimate.py",  # ~110 s: stalemate-fit end to end
+    "test_estimate.py",  # ~85 s: stalemate-fit end to end (its refusals: ~24 CPU-s less)
     "test_provenance.py",  # ~65 s, and compiles an edited copy's kernels cold
-    "test_room.py",  # ~90 s: a process for each refused command line
     "test_search_faults.py",  # ~70 s: stalemate-search killed at every phase
+    "test_room.py",  # ~60 s: a process for each refused command line (~30 CPU-s less)
     "test_plugins.py",  # ~45 s cold: compiles the kernels with a plug-in rule
     "test_cluster.py",  # the fake SLURM: mostly waiting on submitit's polls
     "test_analysis.py",

@@ -1,7 +1,7 @@
 """The classroom page and the room in a real browser: Debian's chromium driven by Playwright.
 
 Each server is started as a subprocess on a free loopback port, exactly as a
-teacher starts it (``python -m sim.classroom.page`` = ``stalemate-app``,
+teacher starts it (``python -m sim.classroom.page_cli`` = ``stalemate-app``,
 ``python -m sim.classroom.room_app`` = ``stalemate-room``), with Solara's CDN
 pointed at an unreachable address: every front-end file (Solara's, Vega's) must
 come from the local asset cache (``scripts/fetch-solara-assets.py``), as on a
@@ -125,7 +125,7 @@ def servers(tmp_path_factory):
     """The page's and the room's servers, started together so that their start-ups
     overlap (the room's while the page is tested); stopped by process id at the end."""
     started = {
-        "page": _serve("sim.classroom.page", [], tmp_path_factory),
+        "page": _serve("sim.classroom.page_cli", [], tmp_path_factory),
         "room": _serve("sim.classroom.room_app", ROOM_ARGS, tmp_path_factory),
         "class": _serve("sim.classroom.room_app", CLASS_ARGS, tmp_path_factory),
         "defects": _serve("sim.classroom.room_app", DEFECT_ARGS, tmp_path_factory),

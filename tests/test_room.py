@@ -712,9 +712,9 @@ def test_console_refuses_seeds_that_are_not_numbers(room, console, bad):
         ("sim.classroom.room_app", ["--scenario", "replay_2018", "--rounds", "3"], "--rounds = 3"),
         ("sim.classroom.room_app", ["--host", "no-such-host.invalid"], "--host"),
         ("sim.classroom.room_app", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
-        ("sim.classroom.page", ["--port", "99999"], "--port"),
-        ("sim.classroom.page", ["--bogus"], "--bogus"),
-        ("sim.classroom.page", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
+        ("sim.classroom.page_cli", ["--port", "99999"], "--port"),
+        ("sim.classroom.page_cli", ["--bogus"], "--bogus"),
+        ("sim.classroom.page_cli", ["--host", "192.0.2.1"], "--host 192.0.2.1"),
     ],
 )
 def test_apps_refuse_bad_arguments_in_one_line(command, args, says, tmp_path):
@@ -738,7 +738,7 @@ def test_apps_refuse_bad_arguments_in_one_line(command, args, says, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("command", ["sim.classroom.room_app", "sim.classroom.page"])
+@pytest.mark.parametrize("command", ["sim.classroom.room_app", "sim.classroom.page_cli"])
 def test_apps_name_a_busy_port(command, tmp_path):
     import subprocess
     import sys

@@ -130,6 +130,45 @@ except SystemExit:
         assert not any(loaded.values()), (argv, loaded)
 
 
+@pytest.mark.parametrize(
+    "module, argv, heavy",
+    [
+        (
+            "sim.analysis.fit",
+            ["record=no_such_record"],
+            ("numba", "scipy", "sim.analysis.estimate"),
+        ),
+        (
+            "sim.analysis.fit",
+            ["fit.params=[actors.DPRK.concede.nonsense]"],
+            ("scipy.optimize", "sim.engines.kernels", "sklearn", "matplotlib"),
+        ),
+        ("sim.classroom.page_cli", ["--bogus"], ("solara", "mesa", "numba", "sim.classroom.page")),
+        ("sim.classroom.page_cli", ["--host", "192.0.2.1"], ("solara", "mesa", "numba")),
+        ("sim.classroom.room_app", ["--host", "192.0.2.1"], ("solara", "mesa", "numba")),
+        ("sim.classroom.terminal", ["--rounds", "0"], ("mesa", "numba")),
+        ("sim.classroom.terminal", ["--actor", "Narnia"], ("mesa", "numba")),
+    ],
+)
+def test_a_refused_command_line_loads_nothing_it_does_not_need(tmp_path, module, argv, heavy):
+    """Issue 23: a refusal answers at once. The fit checks its values, records and windows
+    before it imports the estimation, and a parameter it does not know before the kernels;
+    the page, the room and the terminal game check their flags (and the page and the room
+    open their port) before importing Solara or the model."""
+    code = f"""
+import sys
+sys.argv = ["prog", *{argv!r}]
+from {module} import main
+try:
+    code = main()
+except SystemExit as exit:
+    code = exit.code
+assert code == 2, code
+"""
+    loaded = loaded_after(code, *heavy, cwd=tmp_path)
+    assert not any(loaded.values()), (module, argv, loaded)
+
+
 # -------------------------------------------------------------- composing once
 
 

@@ -32,10 +32,10 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
-from scipy import optimize, special
 
+# SciPy's optimisers and the compiled kernels are imported where used: a fit refused for
+# a parameter it does not know (checked when a RecordModel is made) needs neither
 from sim.analysis.record import Record
-from sim.engines.kernels import WRITABLE, loglik_sets, replay_batch, replay_serial
 from sim.engines.state import State
 from sim.model.compile import Slot, compile_configs, rest_of_prior, slot, with_values
 from sim.model.names import N_ACTIONS
@@ -131,6 +131,8 @@ class FreeParam:
     def from_free(self, z):
         z = np.asarray(z, dtype=float)
         if self.transform == "logit":
+            from scipy import special
+
             return special.expit(z)
         if self.transform == "log":
             return np.exp(np.minimum(z, 700.0))  # (a walker far out must not overflow)
@@ -203,6 +205,8 @@ class Replayer:
     def _writes(self) -> None:
         """The flat writes and weight-term refreshes :func:`~sim.engines.kernels.loglik_sets`
         makes for each free value."""
+        from sim.engines.kernels import WRITABLE
+
         c, st = self.c, self.c.structure
         w_param, w_array, w_offset, refresh = [], [], [], []
         Kt = c.tparams.shape[2]
@@ -232,6 +236,8 @@ class Replayer:
     def loglik(self, values: np.ndarray, months: np.ndarray, flags: bool = True) -> np.ndarray:
         """The log-likelihood of the ``months`` (a boolean mask over the record) under each
         row of ``values``, in one compiled call (:func:`~sim.engines.kernels.loglik_sets`)."""
+        from sim.engines.kernels import loglik_sets
+
         values = np.ascontiguousarray(np.atleast_2d(values), dtype=float)
         out = np.empty(values.shape[0])
         c, s = self.c, self.c.structure
@@ -267,6 +273,8 @@ class Replayer:
         """Replay the first ``months`` months under each row of ``values``:
         (logp (U, months, actors), probs (U, months, actors, actions), state, logf (U, months)),
         views into reused arrays (copy what you keep)."""
+        from sim.engines.kernels import replay_batch, replay_serial
+
         values = np.atleast_2d(np.asarray(values, dtype=float))
         U = values.shape[0]
         M = self.observed.shape[0] if months is None else int(months)
@@ -633,6 +641,8 @@ class Laplace:
 def _best_start(fg, starts: list[np.ndarray]):
     """L-BFGS-B from each start (on the free scale, within +-30); the best result and
     every start's final value."""
+    from scipy import optimize
+
     best, results = None, []
     for z0 in starts:
         res = optimize.minimize(fg, z0, jac=True, method="L-BFGS-B", bounds=[(-30, 30)] * len(z0),

@@ -193,8 +193,10 @@ def windows(app: FitApp, record):
 
 
 def prepare(app: FitApp) -> dict:
-    """Everything a fit needs, checked: the records, windows and models. Raises ConfigError."""
-    from sim.analysis.estimate import RecordModel, params_for
+    """Everything a fit needs, checked: the records, windows and models. Raises ConfigError.
+
+    The checks that need no model come first: a refusal of a value, a record or a window
+    costs no import of the estimation (numba's kernels, SciPy's optimisers)."""
     from sim.analysis.record import RecordError
 
     check_app(app)
@@ -230,9 +232,13 @@ def prepare(app: FitApp) -> dict:
                 f"origins = {spec!r}: the last origin {rec.periods[-1]} leaves no month to forecast"
             )
         plan.update(origins=origins, origins_spec=spec)
+        from sim.analysis.estimate import RecordModel, params_for
+
         RecordModel(rec, list(app.fit.params) or params_for(rec), **dict(app.model))
         return plan
     plan["windows"] = windows(app, rec)
+    from sim.analysis.estimate import RecordModel
+
     plan["model"] = RecordModel(rec, list(app.fit.params) or None, **dict(app.model))
     return plan
 

@@ -7,7 +7,8 @@ module              what it holds
 ``runner``          a page's run, stepped atomically; ``snapshot``: what views read
 ``charts``, ``ui``  browser-drawn charts (Vega-Lite) and the pieces page and room share
 ``words``           everything a student reads, in one place
-``page``            the interactive page (``stalemate-app``)
+``page``            the interactive page; ``page_cli``: ``stalemate-app``, its command line
+                    checked and its port opened before Solara is imported
 ``room``            the room's rules: joining, seats, rounds, the timer; ``room_export``
                     its CSV exports
 ``room_app``        ``stalemate-room``: its command line, checked settings and server

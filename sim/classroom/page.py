@@ -36,14 +36,12 @@ installation (``scripts/fetch-solara-assets.py``), so it also works with no netw
 from __future__ import annotations
 
 import sys
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import solara
 import solara.lab
 
-from sim.classroom.charts import warm_up
 from sim.classroom.runner import SPEEDS, Runner
 from sim.classroom.seats import (
     NOBODY,
@@ -83,7 +81,6 @@ from sim.model.validation import ConfigError
 
 DEFAULT_SCENARIO = "baseline_2018"
 DEFAULT_SEED = "0"
-HOST, PORT = "127.0.0.1", 8765
 TITLE = "Stalemate — negotiations round by round"
 #: The numeric settings in the left column: (key, label, min, max, step).
 SLIDERS = (
@@ -773,58 +770,14 @@ routes = [
 ]
 
 
-# --------------------------------------------------------------------------------------
-# The ``stalemate-app`` console script
-
-
-def _warm_up() -> None:
-    """Load the compiled model and build the chart specs before the first visitor arrives."""
-    try:
-        warm_up()
-        m = build(initial_settings())
-        m.step()
-        stage_game_html(Runner(m).snapshot)
-    except Exception:  # pragma: no cover - a warm-up never stops the page
-        pass
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Serve the page (entry point of ``stalemate-app``): the command line is checked, and the
-    port opened, before anything starts; a bad value or a busy port is one line, exit code 2."""
-    from sim.classroom.serve import (
-        OneLineParser,
-        ServeError,
-        bound_port,
-        check_assets,
-        listen,
-        port_number,
-        run,
-        solara_app,
-    )
-
-    parser = OneLineParser(prog="stalemate-app", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--host", default=HOST, help=f"address to listen on (default {HOST}: this machine only)"
-    )
-    parser.add_argument(
-        "--port", type=port_number, default=PORT, help=f"port (default {PORT}; 0: any free one)"
-    )
-    args = parser.parse_args(argv)
-    try:
-        sock = listen(args.host, args.port)
-    except ServeError as err:
-        print(f"stalemate-app: {err}", file=sys.stderr)
-        return 2
-    check_assets("stalemate-app")
-    app = solara_app("sim.classroom.page")
-    print(
-        f"Stalemate classroom page on http://{args.host}:{bound_port(sock)}  (Ctrl-C stops it)",
-        flush=True,
-    )
-    threading.Thread(target=_warm_up, name="stalemate-warm-up", daemon=True).start()
-    run(app, sock)
-    return 0
-
+# The ``stalemate-app`` console script (``python -m sim.classroom.page_cli``) is
+# :mod:`sim.classroom.page_cli`: it checks the command line and opens the port before
+# Solara and this module are imported, then Solara loads this module by name.
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    print(
+        "stalemate-app: this module is the page Solara serves; start it with stalemate-app "
+        "(python -m sim.classroom.page_cli)",
+        file=sys.stderr,
+    )
+    raise SystemExit(2)

@@ -74,15 +74,17 @@ import numpy as np
 
 from sim.classroom.room_export import rounds_csv, sends_csv
 from sim.classroom.seats import NOBODY, ClassroomModel, HumanSeat, private_info
-from sim.classroom.serve import DEFAULT_TIMER  # (a light module: the command reads it too)
+from sim.classroom.serve import (  # (a light module: the command reads them too)
+    CODE_ALPHABET,  # noqa: F401 - the room's join codes, kept importable from here
+    CODE_LENGTH,
+    DEFAULT_TIMER,
+    new_code,
+)
 from sim.classroom.snapshot import Snapshot, calendar_of, take
 from sim.hydra.compose import scenario_kwargs
 from sim.model.decisions import felt_relief
 from sim.model.names import ACTION_NAMES, Action, Outcome, T, V, var_spec
 
-#: Join codes: letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L).
-CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-CODE_LENGTH = 6
 #: A student's seat code (to take their seat back on another device).
 SEAT_CODE_LENGTH = 4
 MAX_NAME = 24
@@ -105,10 +107,6 @@ PHASES = ("lobby", "open", "paused", "finished")
 
 class RoomError(Exception):
     """A refused request; the message is shown to the person who made it."""
-
-
-def new_code(length: int = CODE_LENGTH) -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def clean_text(text: object, limit: int, what: str, required: bool = False) -> str:

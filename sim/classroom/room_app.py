@@ -42,6 +42,7 @@ from sim.classroom.serve import (
     configure_solara,
     listen,
     local_url,
+    new_code,
     shown_host,
     whole_number,
 )
@@ -123,8 +124,6 @@ class RoomSettings:
             validate(self, name=_flag)
         except ConfigError as err:
             raise SettingsError(str(err)) from None
-        from sim.classroom.room import new_code  # (the model and Mesa: only for a room that starts)
-
         object.__setattr__(self, "code", (self.code or new_code()).upper())
 
     def __validate__(self, prefix: str = "") -> None:

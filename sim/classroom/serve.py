@@ -63,6 +63,17 @@ class OneLineParser(argparse.ArgumentParser):
 #: Seconds per round of a room unless the teacher says otherwise (0: no timer); here, in a
 #: module without the model, so ``stalemate-room`` can check its flags before importing it.
 DEFAULT_TIMER = 90
+#: Join codes: letters and digits that cannot be mistaken for one another (no 0/O, 1/I/L);
+#: here too, so that the command draws its code without importing the room and the model.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 6
+
+
+def new_code(length: int = CODE_LENGTH) -> str:
+    """A random code of ``length`` characters of :data:`CODE_ALPHABET`."""
+    import secrets
+
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 def port_number(text: str) -> int:

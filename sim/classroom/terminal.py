@@ -20,17 +20,21 @@ import argparse
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
-from sim.classroom.seats import ClassroomModel, HumanSeat, comparison
-from sim.engines.mesa_model import NegotiationModel
-from sim.engines.state import MAX_SEED
 from sim.hydra.compose import scenario_kwargs, scenario_names
-from sim.model.actors import ROLE_WORDS
-from sim.model.events import describe
 from sim.model.names import ACTION_NAMES, Action
 from sim.model.params import ModelConfig
 from sim.model.validation import ConfigError, param, refusal, validate
-from sim.report.narrate import RESET, ending, paint, round_lines
+
+# The game (the model, Mesa) is imported where it is played: a refused command line
+# costs none of it
+if TYPE_CHECKING:
+    from sim.classroom.seats import ClassroomModel, HumanSeat
+    from sim.engines.mesa_model import NegotiationModel
+
+#: The largest seed (int64; :data:`sim.engines.state.MAX_SEED`, not imported at start-up).
+MAX_SEED = 2**63 - 1
 
 #: What a student types for each action (the first letter is enough).
 KEYS = {"c": Action.CONCEDE, "h": Action.HEDGE, "e": Action.ESCALATE}
@@ -38,6 +42,9 @@ KEYS = {"c": Action.CONCEDE, "h": Action.HEDGE, "e": Action.ESCALATE}
 
 def format_comparison(model: ClassroomModel, color: bool = False) -> str:
     """The end-of-game report: the student's run next to the model's, and round by round."""
+    from sim.classroom.seats import comparison
+    from sim.report.narrate import paint
+
     c = comparison(model)
     seat = model.seat
     assert seat is not None, "the comparison is of a game with a student's seat"
@@ -107,6 +114,9 @@ def state_line(model: NegotiationModel) -> str:
 
 def _prompt_chooser(read: Callable[[str], str], write: Callable[[str], None], show_probs: bool):
     """A chooser that asks at the terminal; 'q' or end of input hands the seat to the model."""
+    from sim.model.actors import ROLE_WORDS
+    from sim.model.events import describe
+
     state = {"auto": False}
 
     def choose(seat: HumanSeat, decision) -> Action | None:
@@ -186,6 +196,9 @@ def play(
         write: how to print (``print``).
         **params: model parameters that override the scenario's.
     """
+    from sim.classroom.seats import ClassroomModel
+    from sim.report.narrate import RESET, ending, round_lines
+
     model = ClassroomModel(scenario_name=scenario, player=actor, rng=seed, rounds=rounds, **params)
     chooser = (
         _moves_chooser(moves) if moves is not None else _prompt_chooser(read, write, show_probs)
@@ -313,6 +326,8 @@ def main(argv: list[str] | None = None) -> int:
             moves = sys.stdin.read()
             check_moves(moves, "the moves on standard input")
         # the game's own checks (rounds, seed) before its first line is printed
+        from sim.classroom.seats import ClassroomModel
+
         ClassroomModel(
             scenario_name=args.scenario, player=args.actor, rng=args.seed, rounds=args.rounds
         )

@@ -170,12 +170,6 @@ def preflight(argv: list[str]) -> Plan:
     Raises:
         Refusal: with a one-line message.
     """
-    from sim.hydra.lock import DirLock, LockBusy
-    from sim.report.staging import partial_dir
-    from sim.search.moea import CHECKPOINT, CheckpointMismatch, fingerprint, read_checkpoint
-    from sim.search.pipeline import search_status
-    from sim.search.spec import base_dict, check
-
     try:
         args = argv_parser().parse_args(argv)
     except Exception as err:  # noqa: BLE001 - argparse's message, one line
@@ -198,6 +192,13 @@ def preflight(argv: list[str]) -> Plan:
         raise Refusal(
             f"{GROUP} is not chosen: run stalemate-search +{GROUP}=<preset>; presets: {', '.join(presets())}"
         )
+    # the search's own modules only for a command line that names a preset, and the
+    # pipeline's (pandas, the evaluator) only for a search whose every value is allowed
+    from sim.hydra.lock import DirLock, LockBusy
+    from sim.report.staging import partial_dir
+    from sim.search.moea import CHECKPOINT, CheckpointMismatch, fingerprint, read_checkpoint
+    from sim.search.spec import base_dict, check
+
     try:
         cfg = _compose(overrides)
         app = to_search_app(cfg)  # every value, and the size counted, before any work
@@ -206,6 +207,8 @@ def preflight(argv: list[str]) -> Plan:
         checked = check(app.policy_search, base, app.max_runs)
         target = Path(os.path.abspath(out))
         fp = fingerprint(checked, base)
+        from sim.search.pipeline import search_status
+
         state = search_status(target, fp)
         if state == "complete":
             return Plan(overrides, target, complete=True)
