@@ -74,6 +74,18 @@ GOAL_MAP, GOAL_DEMO_FRESH = 4.0, 20.0
 PRESETS = sorted(p.stem for p in (ROOT / "sim" / "configs" / "sweep").glob("*.yaml"))
 
 
+def scripts(root: Path) -> dict[str, str]:
+    """The console scripts of the sources in ``root`` (their own pyproject.toml: an entry
+    point may move between revisions, as ``stalemate-app`` did), else :data:`SCRIPTS`."""
+    import tomllib
+
+    try:
+        table = tomllib.loads((root / "pyproject.toml").read_text())["project"]["scripts"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return dict(SCRIPTS)
+    return {**SCRIPTS, **{k: v for k, v in table.items() if k in SCRIPTS}}
+
+
 def load() -> float:
     return os.getloadavg()[0]
 
@@ -83,6 +95,7 @@ class Source:
 
     def __init__(self, name: str, path: Path | None = None, own: dict | None = None):
         self.name, self.path, self.own = name, path, dict(own or {})
+        self.scripts = scripts(path or ROOT)
 
     def env(self, extra: dict | None = None) -> dict:
         env = {**os.environ, **self.own, **(extra or {})}
@@ -94,7 +107,7 @@ class Source:
         return env
 
     def argv(self, script: str, args: list[str], importtime: bool = False) -> list[str]:
-        module, func = SCRIPTS[script].split(":")
+        module, func = self.scripts[script].split(":")
         code = (
             f"import sys; sys.argv[0] = {script!r}; from {module} import {func}; sys.exit({func}())"
         )
