@@ -279,3 +279,21 @@ def dataclasses_asdict(app):
     from dataclasses import asdict
 
     return asdict(app)
+
+
+def test_what_resolvers_returned_is_not_kept(cache):
+    """Hydra's ${now:} caches its value in the config: a kept one would date every later
+    sweep's directory by the first (which then read as finished: nothing run)."""
+    with hydra_lock, initialize_config_module(CONFIG_MODULE, JOB_NAME, version_base="1.3"):
+        loader = GlobalHydra.instance().config_loader()
+        first = _load(loader, ["+sweep=demo_map", "hydra.mode=MULTIRUN"], RunMode.MULTIRUN)
+        assert any(OmegaConf.get_cache(first).values())  # it was resolved, and cached
+        (kept,) = cache.glob("*.pickle")
+        assert not any(OmegaConf.get_cache(pickle.loads(kept.read_bytes())).values())
+        with open(kept, "wb") as f:  # a file kept before the rule, with a resolved date in it
+            pickle.dump(first, f)
+        counted = Counted()
+        again = _load(loader, ["+sweep=demo_map", "hydra.mode=MULTIRUN"], RunMode.MULTIRUN, counted)
+        assert counted.calls == []  # loaded, not composed
+        assert not any(OmegaConf.get_cache(again).values())
+        _same(first, again)

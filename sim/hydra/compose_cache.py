@@ -41,6 +41,7 @@ recently used removed first.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import pickle
@@ -271,14 +272,31 @@ def load_or_compose(original, loader, args: tuple):
     if key is None:
         return original(loader, *args)
     path = cache_dir() / f"{key}.pickle"
+    # what resolvers returned is not kept: Hydra's ${now:} caches its value in the config
+    # (use_cache), so a kept one would name every later sweep's directory by the time of
+    # the first (a second `stalemate -m` found "1 of 1 jobs already complete")
     cfg = _read(path)
-    if cfg is None:
+    if cfg is not None:
+        cfg = _without_resolved(cfg)  # (files kept before this rule have them)
+    else:
         cfg = original(loader, args[0], swapped, *args[2:])
         if _keyable(cfg, loader.get_search_path()):
-            _write(path, cfg)
+            _write(path, _without_resolved(cfg))
     _put_back(cfg, swap)
     cfg.hydra.runtime.cwd = os.getcwd()  # the one value composing takes from the process
     return cfg
+
+
+def _without_resolved(cfg):
+    """``cfg`` with the values its resolvers cached forgotten (a copy when there were any:
+    the composition handed back stays as composed)."""
+    from omegaconf import OmegaConf
+
+    if not any(OmegaConf.get_cache(cfg).values()):
+        return cfg
+    out = copy.deepcopy(cfg)
+    OmegaConf.clear_cache(out)
+    return out
 
 
 # ---------------------------------------------------------------- validations
