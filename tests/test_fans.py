@@ -160,3 +160,19 @@ def test_the_helper_given_a_head_start_draws_the_figure_it_was_prepared_for(tmp_
     here.draw([Figure("plot_trajectories", tmp_path / "u.png", fig.args)])
     here.finish()
     assert (tmp_path / "t.png").read_bytes() == (tmp_path / "u.png").read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("runnable", "cores", "idle"), [(1, 2, True), (2, 2, False), (3, 4, True), (4, 4, False)]
+)
+def test_a_core_is_idle_when_fewer_threads_are_runnable_than_cores(
+    tmp_path, monkeypatch, runnable, cores, idle
+):
+    from sim.report import drawing
+
+    path = tmp_path / "loadavg"
+    path.write_text(f"5.00 4.00 3.00 {runnable}/321 4567\n")  # a busy minute, an idle moment
+    monkeypatch.setattr(drawing.os, "cpu_count", lambda: cores)
+    assert drawing.idle_core(str(path)) is idle  # this thread is one of the runnable
+    monkeypatch.setattr(drawing.os, "getloadavg", lambda: (0.5, 0.0, 0.0))
+    assert drawing.idle_core(str(tmp_path / "none")) is (0.5 < cores - 1)  # no such file
