@@ -16,6 +16,23 @@ FULL_HORIZON = {"agreement_threshold": 1.0, "breakdown_threshold": 1.0}
 #: The 97.5% normal quantile (two-sided 95% intervals).
 Z = 1.959963984540054
 
+#: ``python -c COUNTED_RUN hydra.run.dir=…``: ``stalemate seeds=1`` (10 rounds, quiet) whose
+#: Hydra compositions are counted; it prints ``COMPOSED <n>`` at the end.
+COUNTED_RUN = """
+import sys
+import hydra._internal.config_loader_impl as impl
+real = impl.ConfigLoaderImpl.load_configuration
+calls = []
+def counted(self, config_name, overrides, run_mode, from_shell=True, validate_sweep_overrides=True):
+    calls.append(run_mode)
+    return real(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
+impl.ConfigLoaderImpl.load_configuration = counted
+sys.argv = ["stalemate", "seeds=1", "rounds=10", "narrate=false", "progress=false", *sys.argv[1:]]
+from sim.hydra.cli import main
+main()
+print("COMPOSED", len(calls))
+"""
+
 #: The five scenarios in ``configs/scenario/``.
 SCENARIOS = ("baseline_2018", "maximum_pressure", "grit", "action_for_action", "relief_first")
 

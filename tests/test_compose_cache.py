@@ -7,6 +7,7 @@ import pickle
 import shutil
 
 import pytest
+from helpers import COUNTED_RUN
 from hydra import initialize_config_dir, initialize_config_module
 from hydra.core.config_store import ConfigStore
 from hydra.core.global_hydra import GlobalHydra
@@ -190,22 +191,6 @@ def test_the_cache_is_pruned(cache):
     assert len(list(cache.glob("*.pickle"))) == 3
 
 
-_COUNTED_RUN = """
-import sys
-import hydra._internal.config_loader_impl as impl
-real = impl.ConfigLoaderImpl.load_configuration
-calls = []
-def counted(self, config_name, overrides, run_mode, from_shell=True, validate_sweep_overrides=True):
-    calls.append(run_mode)
-    return real(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
-impl.ConfigLoaderImpl.load_configuration = counted
-sys.argv = ["stalemate", "seeds=1", "rounds=10", "narrate=false", "progress=false", *sys.argv[1:]]
-from sim.hydra.cli import main
-main()
-print("COMPOSED", len(calls))
-"""
-
-
 @pytest.mark.slow
 def test_a_command_composed_before_is_loaded_and_writes_the_same(tmp_path):
     import os
@@ -216,7 +201,7 @@ def test_a_command_composed_before_is_loaded_and_writes_the_same(tmp_path):
     saved = {}
     for name, composed in (("a", 2), ("b", 0)):
         done = subprocess.run(
-            [sys.executable, "-c", _COUNTED_RUN, f"hydra.run.dir={tmp_path / name}"],
+            [sys.executable, "-c", COUNTED_RUN, f"hydra.run.dir={tmp_path / name}"],
             capture_output=True, text=True, cwd=tmp_path, env=env,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr[-2000:]

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pytest
+from helpers import COUNTED_RUN
 
 from sim.engines.arrow import array, strings, table, to_numpy
 
@@ -186,23 +187,13 @@ def test_a_command_line_is_composed_twice_not_four_times(tmp_path):
     """stalemate seeds=1: the preflight check composes (the run mode, then the run) and
     Hydra's own two compositions of the same command line are handed copies of those;
     what Hydra records is what it would have composed (job name, run mode)."""
-    code = f"""
-import sys
-import hydra._internal.config_loader_impl as impl
-real = impl.ConfigLoaderImpl.load_configuration
-calls = []
-def counted(self, config_name, overrides, run_mode, from_shell=True, validate_sweep_overrides=True):
-    calls.append(run_mode)
-    return real(self, config_name, overrides, run_mode, from_shell, validate_sweep_overrides)
-impl.ConfigLoaderImpl.load_configuration = counted
-sys.argv = ["stalemate", "seeds=1", "rounds=10", "narrate=false", "hydra.run.dir={tmp_path / "a"}"]
-from sim.hydra.cli import main
-main()
-print("COMPOSED", len(calls))
-"""
     cold = {**os.environ, "STALEMATE_COMPOSE_CACHE": str(tmp_path / "compose")}  # none kept yet
     done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env=cold
+        [sys.executable, "-c", COUNTED_RUN, f"hydra.run.dir={tmp_path / 'a'}"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=cold,
     )
     assert done.returncode == 0, done.stderr
     assert "COMPOSED 2" in done.stdout, done.stdout[-300:]

@@ -328,7 +328,7 @@ def app_key(app: AppConfig) -> str:
 
 
 #: (app config's values, override) -> (key, typed value) of an INDEPENDENT key set alone.
-_ALONE: dict[tuple[str, str], tuple[str, Any]] = {}
+_ALONE = Once(4096)
 
 
 def typed_alone(app: AppConfig, override: str, values: str | None = None) -> tuple[str, Any]:
@@ -340,11 +340,10 @@ def typed_alone(app: AppConfig, override: str, values: str | None = None) -> tup
     Raises:
         ConfigError: the value is not allowed.
     """
-    k = (values if values is not None else app_key(app), override)
-    if k not in _ALONE:
+
+    def typed() -> tuple[str, Any]:
         (key, _), one = parse_point([override])[0], apply_point(app, [override])[1]
-        if len(_ALONE) >= 4096:
-            _ALONE.clear()
-        _ALONE[k] = (key, getattr(one, key))
-    key, value = _ALONE[k]
+        return key, getattr(one, key)
+
+    key, value = _ALONE([values if values is not None else app_key(app), override], typed)
     return key, copy.deepcopy(value)
